@@ -1,0 +1,68 @@
+"""The local channel: the terminal, the HTTP API and the web page.
+
+Replies go straight back to the caller; pushes (from the outbox) wait in an inbox
+table until the person's terminal or web page fetches them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from sqlalchemy import select, update
+
+from bot.messages import Outgoing
+from bot.storage.models import LocalInboxMessage
+
+if TYPE_CHECKING:
+    from bot.app import OrgBot
+
+
+class LocalChannel:
+    name = "local"
+
+    def __init__(self) -> None:
+        self.bot: OrgBot | None = None
+
+    def routes(self) -> list[web.RouteDef]:
+        return []
+
+    async def start(self, bot: OrgBot) -> None:
+        self.bot = bot
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, message: Outgoing) -> None:
+        assert self.bot is not None, "channel not started"
+        user_id = message.target.user_id or message.target.chat_id
+        async with self.bot.db() as session, session.begin():
+            session.add(
+                LocalInboxMessage(
+                    user_id=user_id,
+                    chat_id=message.target.chat_id,
+                    text=message.reply.text,
+                    format=message.reply.format.value,
+                    created_at=self.bot.clock.now(),
+                )
+            )
+
+
+async def fetch_inbox(bot: OrgBot, user_id: str, limit: int = 50) -> list[LocalInboxMessage]:
+    """Hand over a person's waiting pushes once: they are marked delivered in the same transaction."""
+    async with bot.db() as session, session.begin():
+        rows = list(
+            await session.scalars(
+                select(LocalInboxMessage)
+                .where(LocalInboxMessage.user_id == user_id, LocalInboxMessage.delivered_at.is_(None))
+                .order_by(LocalInboxMessage.id)
+                .limit(limit)
+            )
+        )
+        if rows:
+            await session.execute(
+                update(LocalInboxMessage)
+                .where(LocalInboxMessage.id.in_([r.id for r in rows]))
+                .values(delivered_at=bot.clock.now())
+            )
+        return rows

@@ -1,0 +1,297 @@
+"""Configuration: one TOML file, every key overridable by ``ORGBOT_SECTION_KEY``.
+
+Secrets reach production through the environment, so every key must be reachable
+that way; and a typo in a key must stop start-up loudly instead of silently falling
+back to a default, which is why unknown keys are errors with a suggestion.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "ORGBOT_"
+CONFIG_ENV = "ORGBOT_CONFIG"
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person who edits the file."""
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1_048_576
+    shutdown_timeout: float = 15.0
+
+
+@dataclass
+class DatabaseConfig:
+    url: str = "sqlite+aiosqlite:///data/orgbot.db"
+    auto_migrate: bool = True
+    echo: bool = False
+
+
+@dataclass
+class ApiConfig:
+    token: str = ""
+    web_chat: bool = True
+
+
+@dataclass
+class LogConfig:
+    level: str = "INFO"
+
+
+@dataclass
+class BotConfig:
+    name: str = "组工助手"
+    timezone: str = "Asia/Shanghai"
+    group_mention_only: bool = True
+    dedupe_hours: int = 72
+    handler_timeout: float = 30.0
+
+
+@dataclass
+class KnowledgeConfig:
+    index_dir: str = "data/index"
+    fallback_contact: str = "请联系组织部相关科室"
+    load_bundled_corpus: bool = False
+
+
+@dataclass
+class CadresConfig:
+    lookups_per_minute: int = 20
+    lookups_per_day: int = 300
+
+
+@dataclass
+class SchedulerConfig:
+    enabled: bool = True
+    grace_minutes: int = 120
+    quiet_start: str = "21:00"
+    quiet_end: str = "08:00"
+    extra_holidays: list[str] = field(default_factory=list)
+    extra_workdays: list[str] = field(default_factory=list)
+    leader_lock_id: int = 7_424_201
+    poll_seconds: float = 2.0
+
+
+@dataclass
+class OutboxConfig:
+    max_attempts: int = 8
+    backoff_seconds: float = 30.0
+    batch_size: int = 100
+    local_per_second: float = 200.0
+
+
+@dataclass
+class WecomConfig:
+    corp_id: str = ""
+    agent_id: str = ""
+    secret: str = ""
+    token: str = ""
+    encoding_aes_key: str = ""
+    bot_token: str = ""
+    bot_encoding_aes_key: str = ""
+    webhook_key: str = ""
+    api_base: str = "https://qyapi.weixin.qq.com"
+
+
+@dataclass
+class DingtalkConfig:
+    app_key: str = ""
+    app_secret: str = ""
+    robot_code: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    stream: bool = False
+    api_base: str = "https://api.dingtalk.com"
+    oapi_base: str = "https://oapi.dingtalk.com"
+
+
+@dataclass
+class FeishuConfig:
+    app_id: str = ""
+    app_secret: str = ""
+    verification_token: str = ""
+    encrypt_key: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    api_base: str = "https://open.feishu.cn"
+
+
+@dataclass
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    bot: BotConfig = field(default_factory=BotConfig)
+    knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
+    cadres: CadresConfig = field(default_factory=CadresConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    wecom: WecomConfig = field(default_factory=WecomConfig)
+    dingtalk: DingtalkConfig = field(default_factory=DingtalkConfig)
+    feishu: FeishuConfig = field(default_factory=FeishuConfig)
+    source: str = "（默认配置）"
+
+
+_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
+
+
+def _sections() -> dict[str, type]:
+    hints = typing.get_type_hints(Config)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Config) if f.name != "source"}
+
+
+def _suggest(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f"（是不是 {close[0]}？）" if close else ""
+
+
+def _convert(where: str, raw: Any, target: Any, from_env: bool) -> Any:
+    origin = typing.get_origin(target)
+    if target is bool:
+        if isinstance(raw, bool):
+            return raw
+        if (
+            from_env
+            and isinstance(raw, str)
+            and raw.strip().lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}
+        ):
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        raise ConfigError(f"配置项 {where} 应为 true 或 false，实际是 {raw!r}")
+    if target is int:
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        if from_env and isinstance(raw, str):
+            try:
+                return int(raw.strip())
+            except ValueError:
+                pass
+        raise ConfigError(f"配置项 {where} 应为整数，实际是 {raw!r}")
+    if target is float:
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return float(raw)
+        if from_env and isinstance(raw, str):
+            try:
+                return float(raw.strip())
+            except ValueError:
+                pass
+        raise ConfigError(f"配置项 {where} 应为数字，实际是 {raw!r}")
+    if target is str:
+        if isinstance(raw, str):
+            return raw
+        raise ConfigError(f"配置项 {where} 应为字符串，实际是 {raw!r}")
+    if origin is list:
+        if from_env and isinstance(raw, str):
+            raw = [part.strip() for part in raw.split(",") if part.strip()]
+        if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+            return list(raw)
+        raise ConfigError(f"配置项 {where} 应为字符串列表，实际是 {raw!r}")
+    if isinstance(target, types.UnionType):  # pragma: no cover - no such keys yet
+        raise ConfigError(f"配置项 {where} 类型不受支持")
+    raise ConfigError(f"配置项 {where} 类型不受支持")
+
+
+def _check_values(cfg: Config) -> None:
+    def bad(key: str, expected: str, value: Any) -> ConfigError:
+        return ConfigError(f"配置项 {key} 应为{expected}，实际是 {value!r}")
+
+    if not 0 < cfg.server.port < 65536:
+        raise bad("[server] port", " 1–65535 之间的端口号", cfg.server.port)
+    if cfg.server.max_body_bytes < 1024:
+        raise bad("[server] max_body_bytes", "不小于 1024 的字节数", cfg.server.max_body_bytes)
+    if cfg.log.level.upper() not in _LOG_LEVELS:
+        raise bad("[log] level", " DEBUG/INFO/WARNING/ERROR 之一", cfg.log.level)
+    cfg.log.level = cfg.log.level.upper()
+    if not cfg.database.url.split(":", 1)[0].startswith(("sqlite", "postgresql", "postgres")):
+        raise bad("[database] url", " sqlite:///… 或 postgresql://… 形式的数据库地址", cfg.database.url)
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(cfg.bot.timezone)
+    except Exception as exc:
+        raise bad("[bot] timezone", "有效的时区名（如 Asia/Shanghai）", cfg.bot.timezone) from exc
+    for key in ("quiet_start", "quiet_end"):
+        value = getattr(cfg.scheduler, key)
+        parts = value.split(":")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > 23 or int(parts[1]) > 59:
+            raise bad(f"[scheduler] {key}", " HH:MM 形式的时间", value)
+    if cfg.bot.dedupe_hours < 25:
+        raise bad("[bot] dedupe_hours", "不小于 25 的小时数（平台重试可达 24 小时）", cfg.bot.dedupe_hours)
+
+
+def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from defaults, then the file, then the environment."""
+    env = os.environ if environ is None else environ
+    if path is None:
+        path = env.get(CONFIG_ENV) or None
+    data: dict[str, Any] = {}
+    source = "（默认配置）"
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"找不到配置文件 {p}")
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"配置文件 {p} 格式有误：{exc}") from exc
+        source = str(p)
+
+    sections = _sections()
+    cfg = Config(source=source)
+    for sec_name, sec_value in data.items():
+        if sec_name not in sections:
+            raise ConfigError(f"未知的配置段 [{sec_name}]{_suggest(sec_name, list(sections))}")
+        if not isinstance(sec_value, dict):
+            raise ConfigError(f"配置段 [{sec_name}] 应为一个表（[{sec_name}] 下的键值对）")
+        section = getattr(cfg, sec_name)
+        hints = typing.get_type_hints(type(section))
+        for key, raw in sec_value.items():
+            if key not in hints:
+                raise ConfigError(f"未知的配置项 [{sec_name}] {key}{_suggest(key, list(hints))}")
+            setattr(section, key, _convert(f"[{sec_name}] {key}", raw, hints[key], from_env=False))
+
+    for sec_name in sections:
+        section = getattr(cfg, sec_name)
+        hints = typing.get_type_hints(type(section))
+        for key, typ in hints.items():
+            env_name = f"{ENV_PREFIX}{sec_name.upper()}_{key.upper()}"
+            if env_name in env:
+                setattr(section, key, _convert(f"{env_name}（[{sec_name}] {key}）", env[env_name], typ, from_env=True))
+    _check_unknown_env(env, sections)
+    _check_values(cfg)
+    return cfg
+
+
+def _check_unknown_env(env: Mapping[str, str], sections: dict[str, type]) -> None:
+    """An ``ORGBOT_`` variable that names no key is most likely a typo of a secret."""
+    known = {CONFIG_ENV, "ORGBOT_TEST_DATABASE_URL"}
+    for sec_name, sec_type in sections.items():
+        for key in typing.get_type_hints(sec_type):
+            known.add(f"{ENV_PREFIX}{sec_name.upper()}_{key.upper()}")
+    for name in env:
+        if name.startswith(ENV_PREFIX) and name not in known:
+            raise ConfigError(f"未知的环境变量 {name}{_suggest(name, sorted(known))}")
+
+
+def describe_keys() -> list[tuple[str, str, Any]]:
+    """Every (section, key, default), for docs and the config-example check."""
+    out: list[tuple[str, str, Any]] = []
+    for sec_name, sec_type in _sections().items():
+        for f in dataclasses.fields(sec_type):
+            default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            out.append((sec_name, f.name, default))
+    return out

@@ -1,0 +1,192 @@
+"""What a handler is: a plain async function plus a short declaration of what it answers.
+
+Handlers live in ``handlers/``; the engine finds them by the declaration this
+decorator attaches, so adding a feature never means touching the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Union
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.messages import Incoming, Reply
+from bot.roles import Role
+from bot.storage.base import utcnow
+from bot.storage.models import AuditEntry, ConversationState
+
+if TYPE_CHECKING:
+    from bot.app import OrgBot
+
+HandlerResult = Union[None, str, Reply, Iterable[str | Reply]]
+HandlerFunc = Callable[["Context"], Awaitable[HandlerResult]]
+
+SPEC_ATTR = "__orgbot_handler__"
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    """The declaration: which command words and phrasings reach the function, and who may use it."""
+
+    name: str
+    commands: tuple[str, ...] = ()
+    patterns: tuple[re.Pattern[str], ...] = ()
+    role: Role = Role.GUEST
+    help: str = ""
+    usage: str = ""
+    fallback: bool = False
+    priority: int = 0
+    category: str = ""
+
+
+def handler(
+    *,
+    commands: Iterable[str] = (),
+    patterns: Iterable[str] = (),
+    role: Role = Role.GUEST,
+    help: str = "",
+    usage: str = "",
+    fallback: bool = False,
+    priority: int = 0,
+    category: str = "",
+    name: str | None = None,
+) -> Callable[[HandlerFunc], HandlerFunc]:
+    """Declare a handler. ``patterns`` are regular expressions searched in the free text."""
+
+    def wrap(func: HandlerFunc) -> HandlerFunc:
+        spec = HandlerSpec(
+            name=name or f"{func.__module__}.{func.__qualname__}",
+            commands=tuple(c.lstrip("/／") for c in commands),
+            patterns=tuple(re.compile(p) for p in patterns),
+            role=role,
+            help=help,
+            usage=usage,
+            fallback=fallback,
+            priority=priority,
+            category=category,
+        )
+        setattr(func, SPEC_ATTR, spec)
+        return func
+
+    return wrap
+
+
+def spec_of(func: Any) -> HandlerSpec | None:
+    return getattr(func, SPEC_ATTR, None)
+
+
+@dataclass(frozen=True)
+class User:
+    """The sender as the bot knows them; unknown senders are guests."""
+
+    user_id: str
+    name: str
+    role: Role
+    staff_id: int | None = None
+    unit_scope: str | None = None
+    cadre_id: str | None = None
+
+    @property
+    def is_known(self) -> bool:
+        return self.staff_id is not None
+
+
+@dataclass
+class Context:
+    """Everything a handler may use: the message, the sender, the bot's services."""
+
+    message: Incoming
+    user: User
+    bot: OrgBot
+    spec: HandlerSpec
+    command: str | None = None
+    args: str = ""
+    match: re.Match[str] | None = None
+    pending: dict[str, Any] | None = None
+    _state_changed: bool = field(default=False, repr=False)
+
+    @property
+    def text(self) -> str:
+        return self.message.text
+
+    @property
+    def config(self) -> Any:
+        return self.bot.config
+
+    def service(self, name: str) -> Any:
+        return self.bot.services[name]
+
+    def session(self) -> Any:
+        return self.bot.db()
+
+    async def expect(self, data: dict[str, Any], ttl: timedelta = timedelta(minutes=10)) -> None:
+        """Route this person's next non-command message in this chat back to this handler."""
+        await save_state(self.bot, self.message, self.user.user_id, self.spec.name, data, ttl)
+
+    async def clear(self) -> None:
+        await clear_state(self.bot, self.message, self.user.user_id)
+
+    async def audit(
+        self, action: str, outcome: str, *, query: str = "", subject: str | None = None, detail: str = ""
+    ) -> None:
+        async with self.bot.db() as session, session.begin():
+            session.add(
+                AuditEntry(
+                    at=self.bot.clock.now(),
+                    actor=self.user.user_id,
+                    actor_role=self.user.role.name.lower(),
+                    channel=self.message.channel,
+                    chat_id=self.message.chat_id,
+                    action=action,
+                    query=query[:2000],
+                    subject=subject,
+                    outcome=outcome,
+                    detail=detail,
+                )
+            )
+
+
+def _state_key(message: Incoming, user_id: str) -> dict[str, str]:
+    return {"channel": message.channel, "chat_id": message.chat_id, "user_id": user_id}
+
+
+async def save_state(
+    bot: OrgBot, message: Incoming, user_id: str, handler_name: str, data: dict[str, Any], ttl: timedelta
+) -> None:
+    values = {
+        **_state_key(message, user_id),
+        "handler": handler_name,
+        "data": json.dumps(data, ensure_ascii=False, default=str),
+        "expires_at": bot.clock.now() + ttl,
+    }
+    async with bot.db() as session, session.begin():
+        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(ConversationState).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["channel", "chat_id", "user_id"],
+            set_={k: values[k] for k in ("handler", "data", "expires_at")},
+        )
+        await session.execute(stmt)
+
+
+async def load_state(bot: OrgBot, message: Incoming, user_id: str) -> tuple[str, dict[str, Any]] | None:
+    async with bot.db() as session:
+        row = await session.get(ConversationState, (message.channel, message.chat_id, user_id))
+        if row is None or row.expires_at <= bot.clock.now():
+            return None
+        return row.handler, json.loads(row.data)
+
+
+async def clear_state(bot: OrgBot, message: Incoming, user_id: str) -> None:
+    async with bot.db() as session, session.begin():
+        await session.execute(delete(ConversationState).filter_by(**_state_key(message, user_id)))
+
+
+def purge_expired_states_stmt() -> Any:
+    return delete(ConversationState).where(ConversationState.expires_at <= utcnow())

@@ -1,0 +1,55 @@
+"""Serve the bot over HTTP until SIGTERM/SIGINT, then shut down gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bot.app import OrgBot
+from bot.channels.registry import attach_channels
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+
+async def serve(
+    config: Config,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    on_ready: Callable[[OrgBot, str], None] | None = None,
+) -> None:
+    bot = OrgBot(config)
+    attach_channels(bot)
+    await bot.start()
+    runner = web.AppRunner(bot.web_app(), handle_signals=False, access_log=None)
+    await runner.setup()
+    host = host or config.server.host
+    port = port or config.server.port
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        await bot.stop(timeout=1)
+        raise
+    url = f"http://{host}:{port}/"
+    log.info("orgbot listening on %s", url)
+    if on_ready:
+        on_ready(bot, url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down: finishing in-flight messages")
+        await site.stop()
+        await bot.stop()
+        await runner.cleanup()
+        log.info("stopped")

@@ -1,0 +1,61 @@
+"""The aiohttp application: health probes, the HTTP channel, the web chat page, platform callbacks."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.channels.http_api import HttpApiChannel
+from bot.logs import request_id
+
+if TYPE_CHECKING:
+    from bot.app import OrgBot
+
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def _request_context(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    token = request_id.set(request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12])
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        return web.json_response({"error": "请求体过大"}, status=413)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"error": "服务器内部错误"}, status=500)
+    finally:
+        request_id.reset(token)
+
+
+def build_web_app(bot: OrgBot) -> web.Application:
+    app = web.Application(client_max_size=bot.config.server.max_body_bytes, middlewares=[_request_context])
+    app["bot"] = bot
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        ok, why = await bot.ready()
+        return web.json_response({"status": "ok" if ok else "unavailable", "detail": why}, status=200 if ok else 503)
+
+    page = resources.files("bot").joinpath("static/chat.html").read_text(encoding="utf-8")
+
+    async def chat_page(_: web.Request) -> web.Response:
+        if not bot.config.api.web_chat:
+            raise web.HTTPNotFound()
+        return web.Response(text=page.replace("{{BOT_NAME}}", bot.config.bot.name), content_type="text/html")
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/", chat_page)
+    app.router.add_routes(HttpApiChannel(bot).routes())
+    for channel in bot.channels.values():
+        app.router.add_routes(channel.routes())
+    return app

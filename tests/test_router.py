@@ -1,0 +1,51 @@
+"""The message path, read like a chat transcript."""
+
+from __future__ import annotations
+
+from bot.messages import ChatType, Incoming
+from tests.conftest import add_staff, say
+
+
+async def test_help_lists_features_for_guests(bot):
+    reply = await say(bot, "stranger", "/帮助")
+    assert "可以帮您" in reply
+    assert "/帮助" in reply
+    assert "访客" in reply
+
+
+async def test_help_in_english_and_fullwidth_slash(bot):
+    assert "可以帮您" in await say(bot, "x", "/help")
+    assert "可以帮您" in await say(bot, "x", "／帮助")
+
+
+async def test_unknown_command_suggests_closest(bot):
+    reply = await say(bot, "x", "/帮肋")
+    assert "没有 /帮肋 这个命令" in reply
+
+
+async def test_same_platform_message_id_is_answered_once(bot):
+    msg = Incoming(
+        channel="wecom", chat_id="c", chat_type=ChatType.PRIVATE, sender_id="u", text="/帮助", message_id="m-1"
+    )
+    assert await bot.handle(msg)
+    assert await bot.handle(msg) is None
+
+
+async def test_group_message_without_mention_is_ignored(bot):
+    msg = Incoming(
+        channel="wecom", chat_id="g", chat_type=ChatType.GROUP, sender_id="u", text="/帮助", mentioned_bot=False
+    )
+    assert await bot.handle(msg) is None
+
+
+async def test_known_staff_is_not_a_guest(bot):
+    await add_staff(bot, "zhangsan", "张三")
+    reply = await say(bot, "zhangsan", "/帮助")
+    assert "访客" not in reply
+
+
+async def test_identity_on_platform_maps_to_staff(bot):
+    await add_staff(bot, "lisi", "李四", "admin", im=(("wecom", "LiSi01"),))
+    msg = Incoming(channel="wecom", chat_id="c", chat_type=ChatType.PRIVATE, sender_id="LiSi01", text="/帮助")
+    replies = await bot.handle(msg)
+    assert replies and "访客" not in replies[0].text
