@@ -1,0 +1,141 @@
+"""Turn a colloquial chat question into weighted search clauses.
+
+A clause is one thing the question asks about: a single bigram of ordinary text, or a
+glossary concept with alternative spellings (typed form, canonical form, synonyms,
+related concepts). Scoring takes the best alternative per clause, so writing 七一表彰
+instead of 两优一先 costs nothing, and the clause list is also what explain() shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .glossary import Glossary
+from .tokenize import bigrams, normalize, strip_stop_phrases, terms
+
+# How much an alternative spelling counts relative to what the user typed.
+SYNONYM_FACTOR = 0.9
+RELATED_FACTOR = 0.5
+# A bigram that straddles two segmented words ("象公" in 发展对象|公示) is weak evidence.
+CROSS_WORD_WEIGHT = 0.35
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way of expressing a clause, as index terms."""
+
+    text: str
+    terms: tuple[str, ...]
+    factor: float = 1.0
+
+
+@dataclass
+class Clause:
+    """One unit of meaning in the question."""
+
+    label: str
+    alternatives: list[Alternative]
+    weight: float = 1.0
+    concept: str | None = None  # canonical glossary form, when from the glossary
+
+
+@dataclass
+class Query:
+    """An analysed question."""
+
+    question: str
+    normalized: str
+    core: str  # canonicalized, filler removed: what fuzzy FAQ matching compares
+    clauses: list[Clause] = field(default_factory=list)
+    fixes: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """No topic words at all (greetings, '在吗', punctuation)."""
+        return not self.clauses
+
+
+class Segmenter:
+    """Optional rjieba word segmentation, taught the glossary's words.
+
+    Segmentation only down-weights bigrams that straddle words; without rjieba every
+    bigram simply counts fully, which is the char n-gram baseline.
+    """
+
+    def __init__(self, glossary: Glossary, enabled: bool = True) -> None:
+        self._jieba = None
+        if not enabled:
+            return
+        try:
+            import rjieba
+        except ImportError:  # optional dependency
+            return
+        self._jieba = rjieba.Jieba()
+        for entry in glossary.entries:
+            for form in entry.forms:
+                if len(form) >= 2:
+                    self._jieba.add_word(form, None, None)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a real segmenter is in use."""
+        return self._jieba is not None
+
+    def words(self, run: str) -> list[str]:
+        """Words of a CJK run (the run itself when no segmenter is available)."""
+        if self._jieba is None:
+            return [run]
+        return [w for w in self._jieba.cut(run, True) if w.strip()]
+
+
+def analyse(question: str, glossary: Glossary, segmenter: Segmenter | None = None) -> Query:
+    """Analyse a question into clauses (see module docstring)."""
+    norm = normalize(question)
+    fixed, fixes = glossary.correct_typos(norm)
+    clauses: list[Clause] = []
+    seen_terms: set[str] = set()
+    rest = list(fixed)
+    for m in glossary.find(fixed):
+        rest[m.start : m.end] = [" "] * (m.end - m.start)
+        entry = m.entry
+        alts: list[Alternative] = []
+        for form in (m.surface, *entry.forms):
+            factor = 1.0 if form in (m.surface, entry.canonical) else SYNONYM_FACTOR
+            if all(a.text != form for a in alts):
+                alts.append(Alternative(form, tuple(terms(form)), factor))
+        for rel in entry.related:
+            rel_entry = glossary.entry(rel)
+            for form in rel_entry.forms if rel_entry else (rel,):
+                alts.append(Alternative(form, tuple(terms(form)), RELATED_FACTOR))
+        alts = [a for a in alts if a.terms]
+        if alts and entry.canonical not in {c.concept for c in clauses}:
+            clauses.append(Clause(m.surface, alts, 1.0, entry.canonical))
+            seen_terms.update(t for a in alts for t in a.terms)
+
+    plain = strip_stop_phrases("".join(rest))
+    for chunk in plain.split():
+        for piece in _pieces(chunk, segmenter):
+            term, weight = piece
+            if term in seen_terms:
+                continue
+            seen_terms.add(term)
+            clauses.append(Clause(term, [Alternative(term, (term,))], weight))
+    core = strip_stop_phrases(glossary.canonicalize(norm))
+    core = "".join(ch for ch in core if ch.isalnum())
+    return Query(question, norm, core, clauses, fixes)
+
+
+def _pieces(chunk: str, segmenter: Segmenter | None) -> list[tuple[str, float]]:
+    """(term, weight) pairs of a filler-free chunk of text."""
+    out: list[tuple[str, float]] = []
+    for t in terms(chunk):
+        if len(t) != 2 or t.isascii():
+            out.append((t, 1.0))
+    cjk = "".join(ch if not ch.isascii() else " " for ch in chunk)
+    for run in cjk.split():
+        words = segmenter.words(run) if segmenter else [run]
+        for i, w in enumerate(words):
+            out.extend((b, 1.0) for b in bigrams(w))
+            if i + 1 < len(words):
+                out.append((w[-1] + words[i + 1][0], CROSS_WORD_WEIGHT))
+    return out

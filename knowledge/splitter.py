@@ -1,0 +1,239 @@
+"""Structure-aware splitting of Chinese policy text into citable passages.
+
+Regulations are cited by article (第十四条), so an article with its （一）（二） items is one
+passage. Speeches and reports have no articles; they nest 一、 › （一） › 1. › 第一，
+headings, and each numbered paragraph (or plain paragraph under a heading) becomes a
+passage whose locator is that heading path. The locator is the citation, so it must be
+exact and stable across re-imports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from .parsing import Line
+
+_NUM = "一二三四五六七八九十百零〇两"
+_CN_NUM = f"[{_NUM}\\d]+"
+
+# (kind, pattern, level). Levels order headings: a new heading closes deeper ones.
+_STRUCTURE: list[tuple[str, re.Pattern[str], int]] = [
+    ("part", re.compile(rf"^第{_CN_NUM}编(?:\s+|$)"), 0),
+    ("chapter", re.compile(rf"^第{_CN_NUM}章(?:\s+|$)"), 1),
+    ("section", re.compile(rf"^第{_CN_NUM}节(?:\s+|$)"), 2),
+]
+_ARTICLE = re.compile(rf"^(第{_CN_NUM}条)(?:\s+|$|(?=[\u4e00-\u9fff]))")
+_NUMBERED: list[tuple[re.Pattern[str], int]] = [
+    (re.compile(rf"^([{_NUM}]+、)"), 3),
+    (re.compile(rf"^([（(][{_NUM}]+[）)])"), 4),
+    (re.compile(r"^(\d{1,2}[.．、])(?!\d)"), 5),
+    (re.compile(rf"^(第[{_NUM}]+[，,、:：])"), 6),
+]
+# Labels are shown in citations: use one (full-width) punctuation style.
+_LABEL_STYLE = str.maketrans({"(": "（", ")": "）", ",": "，", ":": "：", "．": ".", "、": "、"})
+_META_LINE = re.compile(r"^(时间|导语|来源|作者|发布时间|编辑|责任编辑|浏览次数)\s*[:：]")
+_SENTENCE = re.compile(r"[^。；;！!？?]*[。；;！!？?]?")
+
+MAX_PASSAGE_CHARS = 1200
+CHUNK_CHARS = 600
+MIN_PASSAGE_CHARS = 6
+PREAMBLE_LOCATOR = "题注"
+
+
+@dataclass
+class Passage:
+    """A citable unit of a document."""
+
+    seq: int
+    locator: str  # e.g. "第二章 › 第十四条" or "二、 › （一） › 2."
+    heading: str  # full heading titles of the path, for context and indexing
+    text: str
+
+
+@dataclass
+class DocumentMeta:
+    """Facts about a document found in its text (all optional)."""
+
+    title: str = ""
+    issuer: str | None = None
+    issued: date | None = None
+    effective: date | None = None
+    revised: date | None = None
+
+
+@dataclass
+class SplitDocument:
+    """A document cut into passages."""
+
+    meta: DocumentMeta
+    passages: list[Passage] = field(default_factory=list)
+
+
+@dataclass
+class _Heading:
+    level: int
+    label: str
+    title: str
+
+
+def clean_title(text: str) -> str:
+    """Title without book-title marks or spaces: the key that links document versions."""
+    return re.sub(r"[《》〈〉\s]", "", text)
+
+
+def citation(title: str, locator: str) -> str:
+    """Human citation: 《title》第十四条 for articles, 《title》 › path otherwise."""
+    parts = [p for p in locator.split(" › ") if p]
+    if parts and _ARTICLE.match(parts[-1]):
+        return f"《{title}》" + "".join(p for p in parts if _ARTICLE.match(p))
+    return f"《{title}》" + (" " + locator if locator else "")
+
+
+def split_document(lines: list[Line], fallback_title: str = "") -> SplitDocument:
+    """Cut a document's lines into passages (see module docstring)."""
+    meta = DocumentMeta()
+    body = list(lines)
+    # Leading metadata and title.
+    while body and _META_LINE.match(body[0].text):
+        body.pop(0)
+    if body and _looks_like_title(body[0]):
+        meta.title = clean_title(body.pop(0).text)
+    else:
+        meta.title = clean_title(fallback_title)
+    passages: list[Passage] = []
+    if body and re.match(r"^[（(].*\d{4}年.*[）)]$", body[0].text):
+        preamble = body.pop(0).text
+        _parse_preamble(preamble, meta)
+        passages.append(Passage(0, PREAMBLE_LOCATOR, "", preamble))
+    body = [ln for ln in body if not _META_LINE.match(ln.text) and clean_title(ln.text) != meta.title]
+
+    stack: list[_Heading] = []
+    article: tuple[list[_Heading], str, list[str]] | None = None
+    para_count: dict[str, int] = {}
+
+    def path_locator(extra: str | None = None) -> str:
+        labels = [h.label for h in stack] + ([extra] if extra else [])
+        return " › ".join(labels)
+
+    def path_heading() -> str:
+        return " › ".join(f"{h.label} {h.title}".strip() for h in stack)
+
+    def emit(locator: str, heading: str, text: str) -> None:
+        if len(text) < MIN_PASSAGE_CHARS:
+            return
+        for i, chunk in enumerate(_chunks(text)):
+            loc = locator if i == 0 else f"{locator}（续{i}）"
+            passages.append(Passage(len(passages), loc, heading, chunk))
+
+    def close_article() -> None:
+        nonlocal article
+        if article is not None:
+            saved_stack, label, texts = article
+            labels = [h.label for h in saved_stack] + [label]
+            heading = " › ".join(f"{h.label} {h.title}".strip() for h in saved_stack)
+            emit(" › ".join(labels), heading, "\n".join(texts))
+            article = None
+
+    def push(level: int, label: str, title: str) -> None:
+        while stack and stack[-1].level >= level:
+            stack.pop()
+        stack.append(_Heading(level, label, title))
+
+    for ln in body:
+        text = ln.text
+        if ln.level is not None:  # explicit heading (Markdown / Word style)
+            close_article()
+            push(10 + ln.level, text[:40], "")
+            continue
+        structural = next(((k, m, lv) for k, p, lv in _STRUCTURE if (m := p.match(text))), None)
+        if structural:
+            close_article()
+            _kind, m, level = structural
+            label = m.group().strip()
+            push(level, label, text[m.end() :].strip())
+            continue
+        m = _ARTICLE.match(text)
+        if m:
+            close_article()
+            article = (list(stack), m.group(1), [text])
+            continue
+        if article is not None:  # items （一）… and follow-on paragraphs of an article
+            article[2].append(text)
+            continue
+        numbered = next(((p.match(text), lv) for p, lv in _NUMBERED if p.match(text)), None)
+        if numbered:
+            m, level = numbered
+            label = m.group(1).translate(_LABEL_STYLE)
+            rest = text[m.end() :].strip()
+            first = _SENTENCE.match(rest)
+            title = (first.group() if first else rest).rstrip("。；;，,:：")[:40]
+            push(level, label, title)
+            if not _is_pure_heading(rest):
+                # A numbered paragraph with body text is a leaf item, not a container:
+                # the next plain paragraph belongs to the enclosing heading again.
+                emit(path_locator(), path_heading(), text)
+                stack.pop()
+            continue
+        if len(text) < MIN_PASSAGE_CHARS:  # 同志们： and similar salutations
+            continue
+        key = path_locator()
+        para_count[key] = para_count.get(key, 0) + 1
+        emit(path_locator(f"第{para_count[key]}段"), path_heading(), text)
+    close_article()
+    for i, p in enumerate(passages):
+        p.seq = i
+    return SplitDocument(meta, passages)
+
+
+def _looks_like_title(line: Line) -> bool:
+    text = line.text
+    if line.level is not None and line.level <= 1:
+        return True
+    return (
+        len(text) <= 50
+        and not re.search(r"[。；;！？?]", text)
+        and not _ARTICLE.match(text)
+        and not any(p.match(text) for _, p, _ in _STRUCTURE)
+        and not any(p.match(text) for p, _ in _NUMBERED)
+    )
+
+
+def _is_pure_heading(rest: str) -> bool:
+    """A numbered line without body text (一、认清形势，把握大局…) only opens a heading."""
+    stripped = rest.rstrip("。")
+    return len(rest) <= 60 and not re.search(r"[。；;！？?]", stripped)
+
+
+def _chunks(text: str) -> list[str]:
+    """Split over-long units at sentence ends, so one passage stays quotable."""
+    if len(text) <= MAX_PASSAGE_CHARS:
+        return [text]
+    chunks: list[str] = []
+    current = ""
+    for sentence in (s for s in _SENTENCE.findall(text) if s):
+        if current and len(current) + len(sentence) > CHUNK_CHARS:
+            chunks.append(current)
+            current = ""
+        current += sentence
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+_DATE_EVENT = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日([^\d（）()　 ]*?)(发布|印发|修订|施行|审议批准|通过)")
+
+
+def _parse_preamble(text: str, meta: DocumentMeta) -> None:
+    """Read issue/revision dates and the issuing body from a （…发布…） preamble."""
+    for m in _DATE_EVENT.finditer(text):
+        d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        body, event = m.group(4), m.group(5)
+        if event in ("发布", "印发"):
+            meta.issued = d
+            meta.issuer = body or meta.issuer
+        elif event == "修订":
+            meta.revised = d
+        elif event == "施行":
+            meta.effective = d
