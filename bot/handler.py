@@ -11,7 +11,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,7 +24,7 @@ from bot.storage.models import AuditEntry, ConversationState
 if TYPE_CHECKING:
     from bot.app import OrgBot
 
-HandlerResult = Union[None, str, Reply, Iterable[str | Reply]]
+HandlerResult = str | Reply | Iterable[str | Reply] | None
 HandlerFunc = Callable[["Context"], Awaitable[HandlerResult]]
 
 SPEC_ATTR = "__orgbot_handler__"
