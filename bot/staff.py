@@ -28,6 +28,7 @@ class StaffInput:
     unit_scope: str | None = None
     cadre_id: str | None = None
     identities: tuple[tuple[str, str], ...] = ()
+    unit: str | None = None
 
     def validate(self) -> None:
         if not USER_ID_RE.match(self.user_id):
@@ -37,7 +38,7 @@ class StaffInput:
         if self.role is Role.GUEST:
             raise StaffError("不能把工作人员设为访客；要停用请用 staff set-role … 或删除")
         if self.role is Role.ORGANIZER and not self.unit_scope:
-            raise StaffError("组织员（organizer）必须指定管理的单位范围（--unit 单位编码）")
+            raise StaffError("组织员（organizer）必须指定管理的单位范围（--scope 单位编码）")
         for channel, _uid in self.identities:
             if channel not in KNOWN_CHANNELS:
                 raise StaffError(f"未知的平台 {channel!r}，可选：{'、'.join(KNOWN_CHANNELS)}")
@@ -62,6 +63,7 @@ async def upsert_staff(session: AsyncSession, data: StaffInput) -> tuple[Staff, 
         session.add(staff)
     staff.name = data.name.strip()
     staff.role = data.role.name.lower()
+    staff.unit = data.unit or None
     staff.unit_scope = data.unit_scope or None
     staff.cadre_id = data.cadre_id or None
     staff.active = True
@@ -82,7 +84,7 @@ async def set_role(session: AsyncSession, user_id: str, role: Role, unit_scope: 
     if staff is None:
         raise StaffError(f"没有用户 {user_id}")
     if role is Role.ORGANIZER and not (unit_scope or staff.unit_scope):
-        raise StaffError("组织员（organizer）必须指定管理的单位范围（--unit 单位编码）")
+        raise StaffError("组织员（organizer）必须指定管理的单位范围（--scope 单位编码）")
     staff.role = role.name.lower()
     if unit_scope is not None:
         staff.unit_scope = unit_scope or None

@@ -30,15 +30,15 @@ _NUMBERED: list[tuple[re.Pattern[str], int]] = [
     (re.compile(rf"^([（(][{_NUM}]+[）)])"), 4),
     (re.compile(r"^(\d{1,2}[.．、])(?!\d)"), 5),
     (re.compile(rf"^(第[{_NUM}]+[，,、:：])"), 6),
+    (re.compile(rf"^([{_NUM}]要)(?=[\u4e00-\u9fff])"), 6),  # 一要有坚定的政治立场。
 ]
-# Labels are shown in citations: use one (full-width) punctuation style.
-_LABEL_STYLE = str.maketrans({"(": "（", ")": "）", ",": "，", ":": "：", "．": ".", "、": "、"})
 _META_LINE = re.compile(r"^(时间|导语|来源|作者|发布时间|编辑|责任编辑|浏览次数)\s*[:：]")
 _SENTENCE = re.compile(r"[^。；;！!？?]*[。；;！!？?]?")
 
 MAX_PASSAGE_CHARS = 1200
 CHUNK_CHARS = 600
 MIN_PASSAGE_CHARS = 6
+COMPONENT_CHARS = 16
 PREAMBLE_LOCATOR = "题注"
 
 
@@ -118,7 +118,7 @@ def split_document(lines: list[Line], fallback_title: str = "") -> SplitDocument
         return " › ".join(labels)
 
     def path_heading() -> str:
-        return " › ".join(f"{h.label} {h.title}".strip() for h in stack)
+        return " › ".join(_heading_text(h) for h in stack)
 
     def emit(locator: str, heading: str, text: str) -> None:
         if len(text) < MIN_PASSAGE_CHARS:
@@ -132,7 +132,7 @@ def split_document(lines: list[Line], fallback_title: str = "") -> SplitDocument
         if article is not None:
             saved_stack, label, texts = article
             labels = [h.label for h in saved_stack] + [label]
-            heading = " › ".join(f"{h.label} {h.title}".strip() for h in saved_stack)
+            heading = " › ".join(_heading_text(h) for h in saved_stack)
             emit(" › ".join(labels), heading, "\n".join(texts))
             article = None
 
@@ -165,10 +165,10 @@ def split_document(lines: list[Line], fallback_title: str = "") -> SplitDocument
         numbered = next(((p.match(text), lv) for p, lv in _NUMBERED if p.match(text)), None)
         if numbered:
             m, level = numbered
-            label = m.group(1).translate(_LABEL_STYLE)
+            label = _component(text)
             rest = text[m.end() :].strip()
-            first = _SENTENCE.match(rest)
-            title = (first.group() if first else rest).rstrip("。；;，,:：")[:40]
+            first = _SENTENCE.match(text)
+            title = (first.group() if first else text).rstrip("。；;，,:：")[:60]
             push(level, label, title)
             if not _is_pure_heading(rest):
                 # A numbered paragraph with body text is a leaf item, not a container:
@@ -185,6 +185,21 @@ def split_document(lines: list[Line], fallback_title: str = "") -> SplitDocument
     for i, p in enumerate(passages):
         p.seq = i
     return SplitDocument(meta, passages)
+
+
+def _heading_text(h: _Heading) -> str:
+    if h.title.startswith(h.label.rstrip("…")):
+        return h.title
+    return f"{h.label} {h.title}".strip()
+
+
+def _component(line: str) -> str:
+    """Locator component of a numbered line: its verbatim opening, up to the first
+    sentence end, capped. Verbatim (not re-punctuated) so that a citation can be found
+    in the source text by plain substring search."""
+    head = _SENTENCE.match(line)
+    head_text = (head.group() if head else line).rstrip("。；;！!？?")
+    return head_text if len(head_text) <= COMPONENT_CHARS else head_text[:COMPONENT_CHARS] + "…"
 
 
 def _looks_like_title(line: Line) -> bool:

@@ -16,9 +16,10 @@ async def _add(args: argparse.Namespace, config: Config) -> int:
             user_id=args.user_id,
             name=args.name,
             role=Role.parse(args.role),
-            unit_scope=args.unit,
+            unit_scope=args.scope,
             cadre_id=args.cadre,
             identities=tuple(parse_identity(i) for i in args.im),
+            unit=args.unit,
         )
         data.validate()
     except (StaffError, ValueError) as exc:
@@ -57,7 +58,7 @@ async def _set_role(args: argparse.Namespace, config: Config) -> int:
     async with started_bot(config) as bot:
         try:
             async with bot.db() as session, session.begin():
-                staff = await set_role(session, args.user_id, role, args.unit)
+                staff = await set_role(session, args.user_id, role, args.scope)
         except StaffError as exc:
             return fail(str(exc))
     print(
@@ -75,7 +76,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("user_id", help="用户 ID（本地聊天用它登录）")
     add.add_argument("--name", required=True, help="姓名")
     add.add_argument("--role", default="staff", help="staff / organizer / admin（默认 staff）")
-    add.add_argument("--unit", help="组织员管理的单位编码（含下级单位）")
+    add.add_argument("--unit", help="本人所在单位编码（用于按单位推送）")
+    add.add_argument("--scope", help="组织员管理的单位编码（含下级单位）")
     add.add_argument("--cadre", help="本人的干部编号（用于 /我的培训）")
     add.add_argument(
         "--im", action="append", default=[], metavar="平台:账号", help="企业 IM 账号，如 wecom:zhangsan；可多次"
@@ -86,5 +88,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     sr = s.add_parser("set-role", help="修改人员角色")
     sr.add_argument("user_id")
     sr.add_argument("role", help="staff / organizer / admin")
-    sr.add_argument("--unit", help="组织员管理的单位编码")
+    sr.add_argument("--scope", help="组织员管理的单位编码（含下级单位）")
     sr.set_defaults(func=run_command(_set_role))

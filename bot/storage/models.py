@@ -19,6 +19,7 @@ class Staff(Base):
     user_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16), default="staff")
+    unit: Mapped[str | None] = mapped_column(String(64), nullable=True)
     unit_scope: Mapped[str | None] = mapped_column(String(64), nullable=True)
     cadre_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(64), nullable=False),
         sa.Column("name", sa.String(64), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("unit", sa.String(64), nullable=True),
         sa.Column("unit_scope", sa.String(64), nullable=True),
         sa.Column("cadre_id", sa.String(32), nullable=True),
         sa.Column("active", sa.Boolean, nullable=False),
