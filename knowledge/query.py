@@ -100,7 +100,7 @@ def analyse(question: str, glossary: Glossary, segmenter: Segmenter | None = Non
         entry = m.entry
         alts: list[Alternative] = []
         for form in (m.surface, *entry.forms):
-            factor = 1.0 if form in (m.surface, entry.canonical) else SYNONYM_FACTOR
+            factor = 1.0 if form == m.surface else SYNONYM_FACTOR
             if all(a.text != form for a in alts):
                 alts.append(Alternative(form, tuple(terms(form)), factor))
         for rel in entry.related:

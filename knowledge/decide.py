@@ -1,0 +1,140 @@
+"""Turn ranked candidates into answered / clarify / unknown, and the stable result shape.
+
+Thresholds are on the calibrated confidence of ranking.py (0..1, share of the question
+found close together in the passage). A confidently wrong answer is worse than "I don't
+know", so answering needs both a high confidence and a clear lead over the runner-up;
+a close race becomes a short numbered menu; anything weak is declined and logged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .ranking import Candidate
+
+Status = Literal["answered", "clarify", "unknown"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds (tuned on bench/kb_eval; see decide() for their use)."""
+
+    answer: float = 0.62  # passage confidence needed to answer
+    faq_answer: float = 0.72  # FAQ confidence needed to answer from a curated entry
+    margin: float = 0.08  # lead over the runner-up needed to answer directly
+    clarify: float = 0.45  # below this nothing is offered at all
+    menu_span: float = 0.12  # menu holds candidates within this of the best
+    menu_size: int = 4
+    near_miss: float = 0.25  # unknown: near-misses shown from this confidence
+
+
+@dataclass
+class Source:
+    """One cited passage (or FAQ entry)."""
+
+    doc: str  # document title, e.g. 中国共产党发展党员工作细则
+    doc_key: str  # stable key = file stem, e.g. fazhan_dangyuan_gongzuo_xize_2026
+    locator: str  # heading path, e.g. 第二章 › 第十四条
+    citation: str  # 《title》第十四条
+    text: str  # full passage text (FAQ: the answer)
+    snippet: str  # the part that answers (≤ ~300 chars)
+    score: float  # calibrated confidence 0..1
+    kind: str = "passage"  # "passage" | "faq"
+    current: bool = True  # False only for superseded versions
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; keys doc/locator/text/score are the stable contract."""
+        return {
+            "doc": self.doc,
+            "doc_key": self.doc_key,
+            "locator": self.locator,
+            "citation": self.citation,
+            "text": self.text,
+            "snippet": self.snippet,
+            "score": round(self.score, 4),
+            "kind": self.kind,
+            "current": self.current,
+        }
+
+
+@dataclass
+class Answer:
+    """Result of ask(): see to_json() for the stable machine-readable shape."""
+
+    question: str
+    status: Status
+    answer: str | None
+    sources: list[Source] = field(default_factory=list)
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """{"question", "status", "answer", "sources"} (+ "reason" for humans)."""
+        return {
+            "question": self.question,
+            "status": self.status,
+            "answer": self.answer,
+            "sources": [s.to_dict() for s in self.sources],
+            "reason": self.reason,
+        }
+
+    def to_json(self) -> str:
+        """Stable JSON (UTF-8 characters kept readable)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def reply_text(self) -> str:
+        """What a chat handler can send as is (Simplified Chinese)."""
+        if self.status == "answered" and self.answer:
+            return self.answer
+        if self.status == "clarify" and self.answer:
+            return self.answer
+        text = "抱歉，知识库里没有找到能准确回答这个问题的内容，已记录下来供管理员补充。"
+        if self.sources:
+            text += "\n可能相关：\n" + "\n".join(f"· {s.citation}" for s in self.sources[:3])
+        return text
+
+
+@dataclass
+class Decision:
+    """The chosen status and the candidates behind it."""
+
+    status: Status
+    chosen: list[Candidate]
+    reason: str
+
+
+def decide(cands: list[Candidate], th: Thresholds, query_empty: bool = False) -> Decision:
+    """Apply the thresholds to candidates ordered best first (deduplicated)."""
+    if query_empty:
+        return Decision("unknown", [], "问题中没有可检索的关键词")
+    if not cands:
+        return Decision("unknown", [], "没有任何段落与问题相关")
+    best = cands[0]
+    second = cands[1].confidence if len(cands) > 1 else 0.0
+    faqs = [c for c in cands if c.item.kind == "faq"]
+    if faqs:
+        top_faq = max(faqs, key=lambda c: c.confidence)
+        others = [c.confidence for c in faqs if c is not top_faq]
+        runner = max(others, default=0.0)
+        # Curated entries win over raw passages when they match well.
+        if top_faq.confidence >= th.faq_answer and top_faq.confidence - runner >= th.margin:
+            return Decision("answered", [top_faq], f"常见问题匹配度 {top_faq.confidence:.2f}")
+    if best.confidence >= th.answer and best.confidence - second >= th.margin:
+        return Decision(
+            "answered",
+            [best],
+            f"最佳段落匹配度 {best.confidence:.2f}，领先第二名 {best.confidence - second:.2f}",
+        )
+    if best.confidence >= th.clarify:
+        floor = max(th.clarify, best.confidence - th.menu_span)
+        menu = [c for c in cands if c.confidence >= floor][: th.menu_size]
+        if len(menu) == 1 and best.confidence >= th.answer:
+            return Decision("answered", menu, f"唯一候选匹配度 {best.confidence:.2f}")
+        return Decision(
+            "clarify",
+            menu,
+            f"最佳匹配度 {best.confidence:.2f}，有 {len(menu)} 个相近候选，需要确认",
+        )
+    near = [c for c in cands if c.confidence >= th.near_miss][:3]
+    return Decision("unknown", near, f"最佳匹配度 {best.confidence:.2f} 低于 {th.clarify:.2f}")

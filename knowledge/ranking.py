@@ -1,0 +1,220 @@
+"""Rank passages for an analysed question and compute calibrated confidences.
+
+BM25 alone orders passages well but its scale depends on the corpus and the question,
+so it cannot tell "clearly answered" from "vaguely related". The confidence used for
+decisions is *coverage*: the idf-weighted share of the question's clauses that the best
+~300-character window of a passage contains. Unknown words count against a passage (an
+off-topic question matches only a little of its own content), which is what makes
+declines honest. Curated FAQ entries additionally get a rapidfuzz similarity of the
+whole question, which handles word order changes and typos that bigrams miss.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from .index import IndexedPassage, PassageIndex
+from .query import Clause, Query
+from .tokenize import doc_terms
+
+SNIPPET_CHARS = 300
+CANDIDATES = 60  # passages kept after the BM25 pass
+WINDOWED = 20  # of which this many get the (costlier) best-window search
+BM25_RANK_WEIGHT = 0.25  # how much relative BM25 adds to confidence when ordering
+_SENTENCES = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
+
+
+@dataclass
+class Candidate:
+    """A scored passage or FAQ entry."""
+
+    pos: int  # position in the index
+    item: IndexedPassage
+    bm25: float = 0.0
+    coverage: float = 0.0  # over the whole passage (with its headings)
+    confidence: float = 0.0  # calibrated, 0..1: what decisions use
+    fuzzy: float = 0.0  # FAQ whole-question similarity, 0..1
+    snippet: str = ""
+    rank: float = 0.0
+    matched: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WeightedClause:
+    """A clause with its importance in this corpus."""
+
+    clause: Clause
+    weight: float
+    masses: list[float]  # idf mass of each alternative
+
+
+class Ranker:
+    """Scores one question against one index (stateless apart from the index)."""
+
+    def __init__(self, index: PassageIndex, faq_cores: dict[int, list[str]] | None = None) -> None:
+        self.index = index
+        # FAQ position in index -> canonicalized question forms, for fuzzy matching.
+        self.faq_cores = faq_cores or {}
+        self._faq_keys = [(pos, core) for pos, cores in self.faq_cores.items() for core in cores]
+
+    # -- clause weights -------------------------------------------------------------
+    def weigh(self, query: Query) -> list[WeightedClause]:
+        """Importance of each clause = idf mass of what was typed (capped at 3 terms)."""
+        idf = self.index.idf
+        out = []
+        for clause in query.clauses:
+            masses = [sum(idf(t) for t in alt.terms) for alt in clause.alternatives]
+            typed = clause.alternatives[0]
+            known = [a for a in clause.alternatives if all(self.index.df(t) for t in a.terms)]
+            basis = typed if (not known or typed in known) else known[0]
+            mean = sum(idf(t) for t in basis.terms) / len(basis.terms)
+            weight = mean * min(len(basis.terms), 3) * clause.weight
+            out.append(WeightedClause(clause, weight, masses))
+        return out
+
+    # -- BM25 candidate pass --------------------------------------------------------
+    def bm25(self, clauses: list[WeightedClause]) -> dict[int, float]:
+        """Candidate positions with clause-normalized BM25 scores."""
+        index = self.index
+        cap = max(1000, index.n // 20)
+        acc: dict[int, float] = {}
+        deferred: list[tuple[str, float]] = []
+        for wc in clauses:
+            alts = wc.clause.alternatives
+            if len(alts) == 1 and len(alts[0].terms) == 1:
+                term = alts[0].terms[0]
+                mult = wc.weight / max(index.idf(term), 1e-9)
+                if index.df(term) > cap:
+                    deferred.append((term, mult))
+                else:
+                    index.accumulate(term, mult, acc)
+                continue
+            best: dict[int, float] = {}
+            for alt, mass in zip(alts, wc.masses, strict=True):
+                if mass <= 0:
+                    continue
+                part: dict[int, float] = {}
+                for term in alt.terms:
+                    index.accumulate(term, alt.factor * wc.weight / mass, part)
+                for d, s in part.items():
+                    if s > best.get(d, 0.0):
+                        best[d] = s
+            for d, s in best.items():
+                acc[d] = acc.get(d, 0.0) + s
+        if not acc and deferred:
+            deferred.sort(key=lambda tm: index.df(tm[0]))
+            term, mult = deferred.pop(0)
+            index.accumulate(term, mult, acc)
+        top = heapq.nlargest(CANDIDATES, acc.items(), key=lambda kv: kv[1])
+        scores = dict(top)
+        for term, mult in deferred:
+            for d in scores:
+                scores[d] += index.term_score(term, mult, d)
+        return scores
+
+    # -- coverage -------------------------------------------------------------------
+    @staticmethod
+    def coverage(clauses: list[WeightedClause], present: set[str], idf) -> tuple[float, list[str]]:
+        """Weighted share of clauses found in ``present`` terms, and what matched."""
+        total = sum(wc.weight for wc in clauses)
+        if total <= 0:
+            return 0.0, []
+        got = 0.0
+        matched: list[str] = []
+        for wc in clauses:
+            best, best_alt = 0.0, None
+            for alt, mass in zip(wc.clause.alternatives, wc.masses, strict=True):
+                if mass <= 0:
+                    continue
+                frac = alt.factor * sum(idf(t) for t in alt.terms if t in present) / mass
+                if frac > best:
+                    best, best_alt = frac, alt.text
+            got += wc.weight * best
+            if best_alt is not None and best >= 0.5:
+                matched.append(best_alt if best_alt == wc.clause.label else f"{wc.clause.label}→{best_alt}")
+        return got / total, matched
+
+    def best_window(self, clauses: list[WeightedClause], context: set[str], text: str) -> tuple[float, str]:
+        """The ≤SNIPPET_CHARS run of sentences covering most of the question."""
+        idf = self.index.idf
+        if len(text) <= SNIPPET_CHARS:
+            cov, _ = self.coverage(clauses, context | set(doc_terms(text)), idf)
+            return cov, text
+        sentences = [s for s in _SENTENCES.findall(text) if s.strip()]
+        sent_terms = [set(doc_terms(s)) for s in sentences]
+        best, best_span = -1.0, (0, 1)
+        for i in range(len(sentences)):
+            present = set(context)
+            length = 0
+            for j in range(i, len(sentences)):
+                length += len(sentences[j])
+                if length > SNIPPET_CHARS and j > i:
+                    break
+                present |= sent_terms[j]
+                cov, _ = self.coverage(clauses, present, idf)
+                if cov > best + 1e-9:
+                    best, best_span = cov, (i, j + 1)
+        snippet = "".join(sentences[best_span[0] : best_span[1]]).strip()
+        if len(snippet) > SNIPPET_CHARS:
+            snippet = snippet[:SNIPPET_CHARS] + "…"
+        return best, snippet
+
+    # -- full ranking ---------------------------------------------------------------
+    def rank(self, query: Query, limit: int = 10) -> tuple[list[Candidate], list[WeightedClause]]:
+        """Candidates ordered best first, with confidences."""
+        clauses = self.weigh(query)
+        if not clauses or self.index.n == 0:
+            return [], clauses
+        scores = self.bm25(clauses)
+        fuzzy = self._fuzzy_faq(query.core)
+        for pos in fuzzy:
+            scores.setdefault(pos, 0.0)
+        if not scores:
+            return [], clauses
+        top_bm25 = max(scores.values()) or 1.0
+        idf = self.index.idf
+        cands: list[Candidate] = []
+        for pos, s in scores.items():
+            item = self.index.items[pos]
+            context = set(doc_terms(item.context))
+            cov, matched = self.coverage(clauses, context | set(doc_terms(item.text)), idf)
+            c = Candidate(pos, item, bm25=s, coverage=cov, matched=matched, fuzzy=fuzzy.get(pos, 0.0))
+            c.rank = cov + BM25_RANK_WEIGHT * s / top_bm25
+            cands.append(c)
+        cands.sort(key=lambda c: c.rank, reverse=True)
+        for i, c in enumerate(cands):
+            if c.item.kind == "faq":
+                c.confidence = max(c.coverage, c.fuzzy)
+                c.snippet = c.item.text
+            elif i < WINDOWED:
+                context = set(doc_terms(c.item.context))
+                win, c.snippet = self.best_window(clauses, context, c.item.text)
+                # Evidence must be close together: mostly the window, partly the passage.
+                c.confidence = 0.7 * win + 0.3 * c.coverage
+            else:
+                c.confidence = 0.7 * c.coverage  # not examined closely: never outranks
+                c.snippet = c.item.text[:SNIPPET_CHARS]
+            c.rank = c.confidence + BM25_RANK_WEIGHT * c.bm25 / top_bm25
+        cands.sort(key=lambda c: c.rank, reverse=True)
+        return cands[:limit], clauses
+
+    def _fuzzy_faq(self, core: str) -> dict[int, float]:
+        """Whole-question similarity to each FAQ form (best per entry)."""
+        if not core or not self._faq_keys:
+            return {}
+        out: dict[int, float] = {}
+        for pos, form in self._faq_keys:
+            sim = fuzz.ratio(core, form) / 100.0
+            if sim >= 0.5 and sim > out.get(pos, 0.0):
+                out[pos] = sim
+        return out
+
+
+def faq_forms(question: str, alternates: Iterable[str], canonical_core) -> list[str]:
+    """Canonical cores of an FAQ entry's question and alternative phrasings."""
+    return [c for c in (canonical_core(q) for q in (question, *alternates)) if c]
