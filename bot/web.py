@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+BOT_KEY: web.AppKey[OrgBot] = web.AppKey("bot")
+
 
 @web.middleware
 async def _request_context(request: web.Request, handler: web.Handler) -> web.StreamResponse:
@@ -36,7 +38,7 @@ async def _request_context(request: web.Request, handler: web.Handler) -> web.St
 
 def build_web_app(bot: OrgBot) -> web.Application:
     app = web.Application(client_max_size=bot.config.server.max_body_bytes, middlewares=[_request_context])
-    app["bot"] = bot
+    app[BOT_KEY] = bot
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

@@ -18,8 +18,13 @@ MAX_TEXT = 4000
 MAX_ID = 128
 
 
+def _json(data: Any, status: int = 200) -> web.Response:
+    """JSON with Chinese left readable, for people trying the API with curl."""
+    return web.json_response(data, status=status, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+
+
 def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+    return _json({"error": message}, status=status)
 
 
 def _authorized(request: web.Request, token: str) -> bool:
@@ -85,7 +90,7 @@ class HttpApiChannel:
             mentioned_bot=True,
         )
         replies = await self.bot.handle(message) or []
-        return web.json_response({"replies": [_reply_json(r) for r in replies]})
+        return _json({"replies": [_reply_json(r) for r in replies]})
 
     async def inbox(self, request: web.Request) -> web.Response:
         if not _authorized(request, self.bot.api_token):
@@ -94,6 +99,4 @@ class HttpApiChannel:
         if not user_id or len(user_id) > MAX_ID:
             return _error(400, "请提供 user_id 参数")
         rows = await fetch_inbox(self.bot, user_id)
-        return web.json_response(
-            {"messages": [{"text": r.text, "format": r.format, "at": r.created_at.isoformat()} for r in rows]}
-        )
+        return _json({"messages": [{"text": r.text, "format": r.format, "at": r.created_at.isoformat()} for r in rows]})

@@ -1,0 +1,75 @@
+"""``orgbot demo``: try the bot on this machine in one command, with fake demo data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from bot.app import OrgBot
+from bot.cli.runtime import fail, started_bot
+from bot.config import ConfigError, load_config
+from bot.demo import seed, write_demo_config
+from bot.logs import setup_logging
+from bot.server import serve
+
+
+def _banner(bot: OrgBot, url: str, config_path: Path) -> None:
+    token = bot.api_token
+    print(
+        f"""
+================ 组工助手 演示已启动 ================
+网页聊天：  {url}#token={token}&user=demo_admin
+API 令牌：  {token}
+终端聊天：  orgbot chat --config {config_path} --user demo_admin
+HTTP 接口：
+  curl -s {url}api/v1/chat -H 'Authorization: Bearer {token}' \\
+       -H 'Content-Type: application/json' \\
+       -d '{{"user_id": "demo_staff", "text": "/帮助"}}'
+演示身份：demo_admin（管理员）、demo_organizer（组织员）、demo_staff（工作人员），
+          其他任何 ID 都是访客。所有人员和干部数据均为虚构。
+按 Ctrl+C 停止。
+=====================================================""",
+        flush=True,
+    )
+
+
+def _demo(args: argparse.Namespace) -> int:
+    folder = Path(args.dir)
+    config_path = write_demo_config(folder, args.port)
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        return fail(str(exc))
+    if args.port:
+        config.server.port = args.port
+    if args.host:
+        config.server.host = args.host
+    setup_logging("WARNING")
+
+    async def prepare() -> list[str]:
+        async with started_bot(config) as bot:
+            return await seed(bot)
+
+    try:
+        for line in asyncio.run(prepare()):
+            print(f"已载入：{line}", flush=True)
+        if args.no_serve:
+            print(f"演示数据已就绪。终端聊天：orgbot chat --config {config_path} --user demo_admin")
+            return 0
+        setup_logging(config.log.level)
+        asyncio.run(serve(config, on_ready=lambda bot, url: _banner(bot, url, config_path)))
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        return fail(f"无法启动：{exc}（端口 {config.server.port} 被占用？试试 --port 8081）", 1)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="一条命令试用：用演示数据启动机器人（SQLite，无需企业 IM）")
+    p.add_argument("--dir", default="data/demo", help="演示数据目录（默认 data/demo）")
+    p.add_argument("--port", type=int, default=8080, help="HTTP 端口（默认 8080）")
+    p.add_argument("--host", help="监听地址（默认 127.0.0.1）")
+    p.add_argument("--no-serve", action="store_true", help="只准备演示数据，不启动服务")
+    p.set_defaults(func=_demo)

@@ -1,0 +1,47 @@
+"""The demo: a self-contained bot with fake people, the bundled knowledge base and a schedule.
+
+Everything is clearly fake (names start with 演示) so nobody mistakes the demo for real records.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from bot.app import OrgBot
+from bot.roles import Role
+from bot.staff import StaffInput, upsert_staff
+
+DEMO_STAFF = (
+    StaffInput("demo_admin", "演示管理员", Role.ADMIN, unit="U01"),
+    StaffInput("demo_organizer", "演示组织员", Role.ORGANIZER, unit_scope="U0101", unit="U0101"),
+    StaffInput("demo_staff", "演示干部", Role.STAFF, unit="U0101"),
+)
+
+
+def write_demo_config(folder: Path, port: int) -> Path:
+    """Write the demo's own config once; later runs reuse it, so the token stays the same."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "orgbot.toml"
+    if not path.exists():
+        db = (folder / "orgbot.db").resolve().as_posix()
+        index = (folder / "index").resolve().as_posix()
+        path.write_text(
+            "# Written by `orgbot demo`; edit freely, or delete it to start over.\n"
+            f'[database]\nurl = "sqlite+aiosqlite:///{db}"\n\n'
+            f"[server]\nport = {port}\n\n"
+            f'[api]\ntoken = "{secrets.token_urlsafe(12)}"\n\n'
+            f'[knowledge]\nindex_dir = "{index}"\nload_bundled_corpus = true\n',
+            encoding="utf-8",
+        )
+    return path
+
+
+async def seed(bot: OrgBot) -> list[str]:
+    """Load the demo data; safe to run again (every step upserts). Returns what was done."""
+    done: list[str] = []
+    async with bot.db() as session, session.begin():
+        for person in DEMO_STAFF:
+            await upsert_staff(session, person)
+    done.append(f"演示人员 {len(DEMO_STAFF)} 名")
+    return done
