@@ -8,6 +8,7 @@ instead of 两优一先 costs nothing, and the clause list is also what explain(
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .glossary import Glossary
@@ -18,6 +19,8 @@ SYNONYM_FACTOR = 0.9
 RELATED_FACTOR = 0.5
 # A bigram that straddles two segmented words ("象公" in 发展对象|公示) is weak evidence.
 CROSS_WORD_WEIGHT = 0.35
+# Questions asking for a number, a duration, a frequency or a date.
+QUANTITY_QUESTION = re.compile(r"几|多少|多久|多长|多大|多少次|什么时候|啥时候|何时|哪天|哪一天|期限|比例")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Query:
     core: str  # canonicalized, filler removed: what fuzzy FAQ matching compares
     clauses: list[Clause] = field(default_factory=list)
     fixes: list[tuple[str, str]] = field(default_factory=list)
+    wants_quantity: bool = False  # asks 几天/多久/多少…: an answer must state a number
 
     @property
     def is_empty(self) -> bool:
@@ -122,7 +126,8 @@ def analyse(question: str, glossary: Glossary, segmenter: Segmenter | None = Non
             clauses.append(Clause(term, [Alternative(term, (term,))], weight))
     core = strip_stop_phrases(glossary.canonicalize(norm))
     core = "".join(ch for ch in core if ch.isalnum())
-    return Query(question, norm, core, clauses, fixes)
+    wants = bool(QUANTITY_QUESTION.search(fixed))
+    return Query(question, norm, core, clauses, fixes, wants)
 
 
 def _pieces(chunk: str, segmenter: Segmenter | None) -> list[tuple[str, float]]:

@@ -26,6 +26,12 @@ SNIPPET_CHARS = 300
 CANDIDATES = 60  # passages kept after the BM25 pass
 WINDOWED = 20  # of which this many get the (costlier) best-window search
 BM25_RANK_WEIGHT = 0.25  # how much relative BM25 adds to confidence when ordering
+# A stated number, duration, frequency or date, for questions that ask 几天/多久/多少.
+QUANTITY_ANSWER = re.compile(
+    r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时|次|名|人|岁|%|分之|倍|元|期|届)"
+    r"|每(?:年|月|季度|周|半年|天)|以上|以下|不少于|不超过|之日|过半数|半数"
+)
+QUANTITY_PENALTY = 0.7
 _SENTENCES = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
 
 
@@ -196,6 +202,8 @@ class Ranker:
                 win, c.snippet = self.best_window(clauses, context, c.item.text)
                 # Evidence must be close together: mostly the window, partly the passage.
                 c.confidence = 0.7 * win + 0.3 * c.coverage
+                if query.wants_quantity and not QUANTITY_ANSWER.search(c.snippet):
+                    c.confidence *= QUANTITY_PENALTY  # says nothing about "how many/long"
             else:
                 c.confidence = 0.7 * c.coverage  # not examined closely: never outranks
                 c.snippet = c.item.text[:SNIPPET_CHARS]
