@@ -21,10 +21,10 @@ Status = Literal["answered", "clarify", "unknown"]
 class Thresholds:
     """Decision thresholds (tuned on bench/kb_eval; see decide() for their use)."""
 
-    answer: float = 0.6  # passage confidence needed to answer
+    answer: float = 0.65  # passage confidence needed to answer
     faq_answer: float = 0.72  # FAQ confidence needed to answer from a curated entry
-    margin: float = 0.04  # lead over the runner-up needed to answer directly
-    clarify: float = 0.42  # below this nothing is offered at all
+    margin: float = 0.05  # lead over the runner-up needed to answer directly
+    clarify: float = 0.5  # below this nothing is offered at all
     menu_span: float = 0.12  # menu holds candidates within this of the best
     menu_size: int = 4
     near_miss: float = 0.25  # unknown: near-misses shown from this confidence

@@ -98,9 +98,9 @@ def analyse(question: str, glossary: Glossary, segmenter: Segmenter | None = Non
     fixed, fixes = glossary.correct_typos(norm)
     clauses: list[Clause] = []
     seen_terms: set[str] = set()
-    rest = list(fixed)
+    inside: set[int] = set()  # positions covered by glossary matches
     for m in glossary.find(fixed):
-        rest[m.start : m.end] = [" "] * (m.end - m.start)
+        inside.update(range(m.start, m.end))
         entry = m.entry
         alts: list[Alternative] = []
         for form in (m.surface, *entry.forms):
@@ -114,12 +114,14 @@ def analyse(question: str, glossary: Glossary, segmenter: Segmenter | None = Non
         alts = [a for a in alts if a.terms]
         if alts and entry.canonical not in {c.concept for c in clauses}:
             clauses.append(Clause(m.surface, alts, 1.0, entry.canonical))
-            seen_terms.update(t for a in alts for t in a.terms)
+            seen_terms.update(alts[0].terms)  # what was typed; not the expansions
 
-    plain = strip_stop_phrases("".join(rest))
+    # Text outside glossary matches; matched spans stay visible as "\0" so that bigrams
+    # straddling a match edge ("员预" in 预备党员|预备期) are known to be weak.
+    plain = "".join("\0" if i in inside else ch for i, ch in enumerate(fixed))
+    plain = strip_stop_phrases(plain)
     for chunk in plain.split():
-        for piece in _pieces(chunk, segmenter):
-            term, weight = piece
+        for term, weight in _pieces(chunk.replace("\0", " "), segmenter):
             if term in seen_terms:
                 continue
             seen_terms.add(term)

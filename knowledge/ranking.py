@@ -32,6 +32,7 @@ QUANTITY_ANSWER = re.compile(
     r"|每(?:年|月|季度|周|半年|天)|以上|以下|不少于|不超过|之日|过半数|半数"
 )
 QUANTITY_PENALTY = 0.7
+WINDOW_WEIGHT = 0.8
 _SENTENCES = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
 
 
@@ -200,8 +201,10 @@ class Ranker:
             elif i < WINDOWED:
                 context = set(doc_terms(c.item.context))
                 win, c.snippet = self.best_window(clauses, context, c.item.text)
-                # Evidence must be close together: mostly the window, partly the passage.
-                c.confidence = 0.7 * win + 0.3 * c.coverage
+                # Evidence must be close together (the window), and the passage should be
+                # about it (BM25 relative to the best one breaks ties between passages
+                # that all mention the question's words).
+                c.confidence = WINDOW_WEIGHT * win + (1 - WINDOW_WEIGHT) * c.bm25 / top_bm25
                 if query.wants_quantity and not QUANTITY_ANSWER.search(c.snippet):
                     c.confidence *= QUANTITY_PENALTY  # says nothing about "how many/long"
             else:

@@ -1,0 +1,186 @@
+"""End-to-end behaviour of KnowledgeBase on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from knowledge import KnowledgeBase, KnowledgeImportError, bundled_corpus, store
+from knowledge.index import PassageIndex
+
+XIZE = "fazhan_dangyuan_gongzuo_xize_2026"
+TIAOLI = "dangyuan_jiaoyu_guanli_gongzuo_tiaoli_2019"
+SPEECH = "zuzhi_renshi_gongzuo_huiyi_fayan_2003"
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_key", "locator"),
+    [
+        ("入党积极分子多久考察一次", XIZE, "第十一条"),
+        ("发展对像公示几天", XIZE, "第十三条"),  # typo 对像
+        ("入党介绍人要几名", XIZE, "第十四条"),
+        ("党员多长时间不交党费算自行脱党", TIAOLI, "第三十一条"),
+        ("临时党支部能接收预备党员吗", XIZE, "第二十二条"),
+        ("毕业生党员组织关系能在学校留多久", TIAOLI, "第三十四条"),
+        ("后被干部队伍建设怎么加强", SPEECH, "4.加强后备干部"),  # typo 后被
+    ],
+)
+async def test_answers_with_citation(kb: KnowledgeBase, question: str, doc_key: str, locator: str) -> None:
+    ans = await kb.ask(question)
+    assert ans.status == "answered", ans.reason
+    top = ans.sources[0]
+    assert top.doc_key == doc_key
+    assert locator in top.locator
+    assert ans.answer and top.citation in ans.answer
+    assert len(top.snippet) <= 301
+
+
+@pytest.mark.parametrize("question", ["今天天气怎么样", "食堂几点开饭", "wifi密码是多少", "你好"])
+async def test_declines_off_topic_and_logs_it(kb: KnowledgeBase, question: str) -> None:
+    ans = await kb.ask(question, user_id="u1")
+    assert ans.status == "unknown"
+    assert ans.answer is None
+    logged = await kb.unanswered_questions()
+    assert logged and logged[0]["question"] == question
+
+
+async def test_result_shape_is_stable(kb: KnowledgeBase) -> None:
+    data = json.loads((await kb.ask("入党积极分子多久考察一次")).to_json())
+    assert set(data) >= {"question", "status", "answer", "sources"}
+    assert data["status"] in ("answered", "clarify", "unknown")
+    src = data["sources"][0]
+    assert set(src) >= {"doc", "doc_key", "locator", "text", "score"}
+    assert src["doc"] == "中国共产党发展党员工作细则"
+    assert 0.0 <= src["score"] <= 1.0
+
+
+async def test_clarify_offers_numbered_menu(kb: KnowledgeBase) -> None:
+    ans = await kb.ask("入党积极分子")
+    assert ans.status == "clarify", ans.reason
+    assert 2 <= len(ans.sources) <= 4
+    assert ans.answer and "1." in ans.answer and "2." in ans.answer
+
+
+async def test_explain_shows_terms_synonyms_and_decision(kb: KnowledgeBase) -> None:
+    info = await kb.explain("后被干部队伍建设怎么加强")
+    assert {"typed": "后被", "fixed": "后备"} in info["typo_fixes"]
+    concept = next(c for c in info["clauses"] if c["concept"] == "后备干部")
+    assert "后备" in concept["alternatives"]
+    assert info["candidates"][0]["matched"]
+    assert info["decision"]["status"] == info["result"]["status"]
+    scores = [c["score"] for c in info["candidates"]]
+    assert scores[0] == max(scores)
+
+
+async def test_feedback_recorded_against_last_answer(kb: KnowledgeBase, engine) -> None:
+    assert not await kb.record_feedback("不对", user_id="nobody")
+    await kb.ask("入党积极分子多久考察一次", user_id="u7")
+    assert await kb.record_feedback("不对", user_id="u7")
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(store.feedback))).one()
+    assert row.verdict == "不对" and row.locator.endswith("第十一条") and row.doc_key == XIZE
+
+
+async def test_faq_wins_and_tolerates_typos(engine, tmp_path: Path) -> None:
+    kb = await KnowledgeBase.open(engine, tmp_path / "idx")
+    await kb.import_paths([bundled_corpus()])  # texts + demo FAQ
+    ans = await kb.ask("党员每年集中培训要多少学时")
+    assert ans.status == "answered" and ans.sources[0].kind == "faq"
+    assert "32学时" in (ans.answer or "")
+    typo = await kb.ask("3会1课多久开一次")
+    assert typo.status == "answered" and typo.sources[0].kind == "faq"
+    faq_id = await kb.add_faq("机关党委办公室电话是多少", "电话 12345（演示数据）", alternates=["党办电话"])
+    assert faq_id > 0
+    assert (await kb.ask("党办电话多少")).sources[0].text.startswith("电话 12345")
+
+
+async def test_persisted_index_is_loaded_not_rebuilt(engine, tmp_path: Path, monkeypatch) -> None:
+    kb = await KnowledgeBase.open(engine, tmp_path / "idx")
+    await kb.import_paths([bundled_corpus() / f"{XIZE}.txt"])
+    assert len(list((tmp_path / "idx").glob("kb-*.idx"))) == 1
+
+    def no_build(*a, **k):
+        raise AssertionError("index was rebuilt although a saved one matches")
+
+    monkeypatch.setattr(PassageIndex, "build", no_build)
+    again = await KnowledgeBase.open(engine, tmp_path / "idx")
+    assert (await again.ask("入党积极分子多久考察一次")).status == "answered"
+
+
+async def test_folder_with_one_bad_file_imports_nothing(engine, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(bundled_corpus() / f"{XIZE}.txt", folder)
+    (folder / "empty.txt").write_text("  \n\n", encoding="utf-8")
+    (folder / "broken.docx").write_bytes(b"not a zip")
+    kb = await KnowledgeBase.open(engine, tmp_path / "idx")
+    with pytest.raises(KnowledgeImportError) as err:
+        await kb.import_paths([folder])
+    names = {e.path.name for e in err.value.errors}
+    assert names == {"empty.txt", "broken.docx"}
+    assert "empty.txt" in str(err.value)
+    assert await kb.list_documents() == []
+    assert (await kb.ask("入党积极分子多久考察一次")).status == "unknown"
+
+
+async def test_reimport_of_changed_file_replaces_passages(engine, tmp_path: Path) -> None:
+    path = tmp_path / "notice.txt"
+    path.write_text("值班通知\n一、值班安排\n国庆期间机关值班由办公室统一安排。\n", encoding="utf-8")
+    kb = await KnowledgeBase.open(engine, tmp_path / "idx")
+    first = await kb.import_paths([path])
+    assert first.added == ["notice"]
+    assert (await kb.import_paths([path])).unchanged == ["notice"]
+    path.write_text("值班通知\n一、值班安排\n元旦期间机关值班由组织科统一安排。\n", encoding="utf-8")
+    second = await kb.import_paths([path])
+    assert second.updated == ["notice"]
+    async with engine.connect() as conn:
+        texts = (await conn.execute(sa.select(store.passages.c.text))).scalars().all()
+    assert texts == ["元旦期间机关值班由组织科统一安排。"]
+
+
+async def test_newer_version_supersedes_old_one(engine, tmp_path: Path) -> None:
+    old = tmp_path / "old" / "xize_2014.txt"
+    new = tmp_path / "new" / "xize_2026.txt"
+    old.parent.mkdir()
+    new.parent.mkdir()
+    old.write_text(
+        "中国共产党发展党员工作细则\n（2014年5月28日中共中央办公厅发布）\n第一章　总则\n"
+        "第十条　入党积极分子培养联系人为三名正式党员。\n",
+        encoding="utf-8",
+    )
+    new.write_text(
+        "中国共产党发展党员工作细则\n（2026年5月11日中共中央办公厅发布）\n第一章　总则\n"
+        "第九条　入党积极分子培养联系人为一至两名正式党员。\n",
+        encoding="utf-8",
+    )
+    kb = await KnowledgeBase.open(engine, tmp_path / "idx")
+    # Import the newer one first: dates, not import order, decide what is current.
+    await kb.import_paths([new])
+    await kb.import_paths([old])
+    docs = {d.doc_key: d for d in await kb.list_documents()}
+    assert docs["xize_2026"].is_current and not docs["xize_2014"].is_current
+    assert docs["xize_2014"].superseded_on is not None
+    for q in ("培养联系人几名", "入党积极分子培养联系人要几个正式党员"):
+        ans = await kb.ask(q)
+        cited = [s.doc_key for s in ans.sources]
+        assert "xize_2014" not in cited
+    ans = await kb.ask("入党积极分子培养联系人要几名正式党员")
+    assert ans.status == "answered" and ans.sources[0].doc_key == "xize_2026"
+    assert "2026-05-11" in (ans.answer or "")
+    # Removing the new version makes the old one current again.
+    assert await kb.remove("xize_2026")
+    assert (await kb.ask("入党积极分子培养联系人要几名正式党员")).sources[0].doc_key == "xize_2014"
+
+
+async def test_progress_callback_and_stats(engine, tmp_path: Path) -> None:
+    seen: list[tuple[str, int, int, str]] = []
+    kb = await KnowledgeBase.open(engine, tmp_path / "idx")
+    await kb.import_paths([bundled_corpus()], progress=lambda *a: seen.append(a))
+    stages = {s[0] for s in seen}
+    assert {"parse", "write", "index"} <= stages
+    stats = await kb.stats()
+    assert stats["current_documents"] == 3 and stats["faq_entries"] >= 5 and stats["passages"] > 100

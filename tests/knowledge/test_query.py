@@ -1,0 +1,58 @@
+"""Question analysis: glossary expansion, typo correction, filler removal."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.glossary import Glossary
+from knowledge.query import Segmenter, analyse
+from knowledge.tokenize import doc_terms, normalize
+
+
+@pytest.fixture(scope="module")
+def glossary() -> Glossary:
+    return Glossary.load()
+
+
+def test_normalize_folds_width_and_case() -> None:
+    assert normalize("３会１课ＡＢ") == "3会1课ab"
+    assert doc_terms("党费,2019年") == ["党费", "2019", "年"] or doc_terms("党费,2019年") == ["党费", "2019"]
+
+
+def test_slogan_expands_to_canonical_and_synonyms(glossary: Glossary) -> None:
+    q = analyse("七一表彰什么时候报", glossary)
+    concept = next(c for c in q.clauses if c.concept == "两优一先")
+    texts = [a.text for a in concept.alternatives]
+    assert texts[0] == "七一表彰"
+    assert "两优一先" in texts
+    assert q.wants_quantity  # 什么时候 asks for a date
+
+
+def test_abbreviation_expands(glossary: Glossary) -> None:
+    q = analyse("后备怎么选", glossary)
+    concept = next(c for c in q.clauses if c.concept == "后备干部")
+    assert "后备干部" in [a.text for a in concept.alternatives]
+
+
+@pytest.mark.parametrize(
+    ("typed", "fixed"),
+    [("后被干部", "后备"), ("3会1课", "三会一课"), ("发展对像", "发展对象"), ("挡籍", "党籍"), ("任前示", "任前公示")],
+)
+def test_typos_are_corrected(glossary: Glossary, typed: str, fixed: str) -> None:
+    q = analyse(f"{typed}有什么要求", glossary)
+    assert (typed, fixed) in q.fixes or any(f == fixed for _, f in q.fixes)
+
+
+def test_filler_is_removed_and_segmentation_downweights_cross_word_bigrams(glossary: Glossary) -> None:
+    seg = Segmenter(glossary)
+    q = analyse("请问一下入党积极分子多久考察一次呀", glossary, seg)
+    labels = [c.label for c in q.clauses]
+    assert "入党积极分子" in labels and "考察" in labels
+    assert not any(w in "".join(labels) for w in ("请问", "多久", "呀"))
+    if seg.enabled:
+        cross = [c for c in q.clauses if c.label == "察一"]
+        assert cross and cross[0].weight < 1.0
+
+
+def test_greeting_has_no_clauses(glossary: Glossary) -> None:
+    assert analyse("你好呀", glossary).is_empty
