@@ -21,10 +21,12 @@ Status = Literal["answered", "clarify", "unknown"]
 class Thresholds:
     """Decision thresholds (tuned on bench/kb_eval; see decide() for their use)."""
 
-    answer: float = 0.65  # passage confidence needed to answer
+    answer: float = 0.7  # passage confidence needed to answer
     faq_answer: float = 0.72  # FAQ confidence needed to answer from a curated entry
-    margin: float = 0.05  # lead over the runner-up needed to answer directly
-    clarify: float = 0.5  # below this nothing is offered at all
+    margin: float = 0.08  # lead over the runner-up needed to answer directly
+    clarify: float = 0.5  # confidence below which nothing is offered at all
+    clarify_window: float = 0.8  # a menu needs (nearly) all question words close together
+    menu_window: float = 0.7  # the same, for the other menu entries
     menu_span: float = 0.12  # menu holds candidates within this of the best
     menu_size: int = 4
     near_miss: float = 0.25  # unknown: near-misses shown from this confidence
@@ -126,9 +128,9 @@ def decide(cands: list[Candidate], th: Thresholds, query_empty: bool = False) ->
             [best],
             f"最佳段落匹配度 {best.confidence:.2f}，领先第二名 {best.confidence - second:.2f}",
         )
-    if best.confidence >= th.clarify:
+    if best.confidence >= th.clarify and best.window >= th.clarify_window:
         floor = max(th.clarify, best.confidence - th.menu_span)
-        menu = [c for c in cands if c.confidence >= floor][: th.menu_size]
+        menu = [c for c in cands if c.confidence >= floor and c.window >= th.menu_window][: th.menu_size]
         if len(menu) == 1 and best.confidence >= th.answer:
             return Decision("answered", menu, f"唯一候选匹配度 {best.confidence:.2f}")
         return Decision(
@@ -137,4 +139,8 @@ def decide(cands: list[Candidate], th: Thresholds, query_empty: bool = False) ->
             f"最佳匹配度 {best.confidence:.2f}，有 {len(menu)} 个相近候选，需要确认",
         )
     near = [c for c in cands if c.confidence >= th.near_miss][:3]
-    return Decision("unknown", near, f"最佳匹配度 {best.confidence:.2f} 低于 {th.clarify:.2f}")
+    return Decision(
+        "unknown",
+        near,
+        f"最佳匹配度 {best.confidence:.2f}，问题关键词集中出现的比例 {best.window:.2f}，证据不足",
+    )

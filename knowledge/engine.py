@@ -442,6 +442,7 @@ class KnowledgeBase:
                     **self._source(snap, c).to_dict(),
                     "bm25": round(c.bm25, 3),
                     "coverage": round(c.coverage, 3),
+                    "window_coverage": round(c.window, 3),
                     "fuzzy": round(c.fuzzy, 3),
                     "matched": c.matched,
                 }

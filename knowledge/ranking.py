@@ -44,6 +44,7 @@ class Candidate:
     item: IndexedPassage
     bm25: float = 0.0
     coverage: float = 0.0  # over the whole passage (with its headings)
+    window: float = 0.0  # coverage of the best ≤300-char window (absolute evidence)
     confidence: float = 0.0  # calibrated, 0..1: what decisions use
     fuzzy: float = 0.0  # FAQ whole-question similarity, 0..1
     snippet: str = ""
@@ -196,11 +197,12 @@ class Ranker:
         cands.sort(key=lambda c: c.rank, reverse=True)
         for i, c in enumerate(cands):
             if c.item.kind == "faq":
-                c.confidence = max(c.coverage, c.fuzzy)
+                c.confidence = c.window = max(c.coverage, c.fuzzy)
                 c.snippet = c.item.text
             elif i < WINDOWED:
                 context = set(doc_terms(c.item.context))
                 win, c.snippet = self.best_window(clauses, context, c.item.text)
+                c.window = win
                 # Evidence must be close together (the window), and the passage should be
                 # about it (BM25 relative to the best one breaks ties between passages
                 # that all mention the question's words).
