@@ -1,10 +1,83 @@
-"""Free-text questions: answered from the knowledge base (filled in by the knowledge feature)."""
+"""Policy Q&A: free text is answered from the knowledge base, with the clause it came from.
+
+When several clauses are close the bot asks back with a numbered menu and the next
+message ("2") picks; when nothing is good enough it says so and logs the question.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from typing import Any
+
 from bot.handler import Context, handler
+from bot.kb_service import knowledge
+from bot.roles import Role
+
+PICK = re.compile(r"^\s*(?:第\s*)?([0-9一二三四五六七八九])\s*(?:条|个|项|\.|、|。)?\s*$")
+CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
-@handler(fallback=True, help="直接提问政策问题", category="政策问答", usage="直接输入问题")
+def _asker(ctx: Context) -> str:
+    return f"{ctx.message.channel}:{ctx.user.user_id}"
+
+
+def _pick_number(text: str) -> int | None:
+    m = PICK.match(unicodedata.normalize("NFKC", text))
+    if not m:
+        return None
+    token = m.group(1)
+    return CN_DIGITS.get(token) or int(token)
+
+
+@handler(fallback=True, help="直接提问政策问题，我会给出依据的条款", category="政策问答", usage="直接输入问题")
 async def answer_question(ctx: Context) -> str:
-    return "政策问答功能还在建设中，暂时无法回答。发送 /帮助 查看现在能做什么。"
+    if ctx.pending is not None:
+        picked = _pick_number(ctx.text)
+        options: list[dict[str, Any]] = ctx.pending.get("options", [])
+        if picked is not None:
+            if 1 <= picked <= len(options):
+                chosen = options[picked - 1]
+                return f"{chosen['snippet']}\n（出处：{chosen['citation']}）"
+            await ctx.expect(ctx.pending)
+            return f"请回复 1 到 {len(options)} 之间的序号，或直接换个问法。"
+    kb = await knowledge(ctx.bot).get()
+    answer = await kb.ask(ctx.text, user_id=_asker(ctx))
+    if answer.status == "clarify":
+        await ctx.expect(
+            {"question": ctx.text, "options": [{"snippet": s.snippet, "citation": s.citation} for s in answer.sources]}
+        )
+        return answer.reply_text()
+    if answer.status == "answered":
+        return answer.reply_text() + "\n如果答非所问，请回复“不对”。"
+    return f"{answer.reply_text()}\n如需进一步了解，{ctx.config.knowledge.fallback_contact}。"
+
+
+@handler(
+    patterns=[r"^\s*(不对|没用|答非所问|不是这个|错了|答错了|有用|有帮助)[!！。.～~]*\s*$"],
+    help="回复“不对”或“没用”反馈上一条回答",
+    category="政策问答",
+    usage="不对 / 没用",
+)
+async def feedback(ctx: Context) -> str:
+    verdict = ctx.match.group(1) if ctx.match else ctx.text.strip()
+    kb = await knowledge(ctx.bot).get()
+    if not await kb.record_feedback(verdict, user_id=_asker(ctx)):
+        return "我还没有回答过您的问题，没有可以反馈的内容。"
+    if verdict in ("有用", "有帮助"):
+        return "谢谢反馈！"
+    return "收到，已记录这条反馈，管理员会据此改进知识库。您也可以换个说法再问一次。"
+
+
+@handler(
+    commands=["未解答", "unanswered"], role=Role.ADMIN, help="查看最近没能回答的问题", category="管理", usage="/未解答"
+)
+async def unanswered(ctx: Context) -> str:
+    kb = await knowledge(ctx.bot).get()
+    rows = await kb.unanswered_questions(limit=15)
+    if not rows:
+        return "最近没有未能回答的问题。"
+    lines = ["最近未能回答的问题（可整理成常见问题后用 orgbot kb import 导入）："]
+    for i, row in enumerate(rows, 1):
+        lines.append(f"{i}. {row.get('question')}（{str(row.get('created_at', ''))[:16]}）")
+    return "\n".join(lines)

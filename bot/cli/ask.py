@@ -1,0 +1,36 @@
+"""``orgbot ask``: answer questions from the configured database without starting the server.
+
+The ``--json`` output is a stable interface that external checks rely on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.cli.runtime import run_command, started_bot
+from bot.config import Config
+from bot.kb_service import knowledge
+
+
+async def _ask(args: argparse.Namespace, config: Config) -> int:
+    questions = (line.rstrip("\n") for line in sys.stdin) if args.question == "-" else iter([args.question])
+    async with started_bot(config) as bot:
+        kb = await knowledge(bot).get()
+        for question in questions:
+            if args.question == "-" and not question.strip():
+                continue
+            answer = await kb.ask(question, record=False)
+            if args.json:
+                print(answer.to_json(), flush=True)
+            else:
+                print(answer.reply_text(), flush=True)
+                print(flush=True)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ask", help="直接提问（不启动服务）；--json 输出机器可读结果，- 表示逐行读标准输入")
+    p.add_argument("question", help="问题；用 - 从标准输入逐行读取")
+    p.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
+    p.set_defaults(func=run_command(_ask))
