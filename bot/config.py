@@ -59,6 +59,7 @@ class BotConfig:
     group_mention_only: bool = True
     dedupe_hours: int = 72
     handler_timeout: float = 30.0
+    replay_window_seconds: int = 3600
 
 
 @dataclass
@@ -72,6 +73,14 @@ class KnowledgeConfig:
 class CadresConfig:
     lookups_per_minute: int = 20
     lookups_per_day: int = 300
+    # 干部教育培训工作条例 (2023): 县处级及以上 5 年累计 ≥550 学时; 乡科级及以下每年 ≥90 学时.
+    division_five_year_hours: int = 550
+    division_yearly_hours: int = 110
+    section_yearly_hours: int = 90
+    hours_per_day: float = 8.0
+    division_rank_keywords: list[str] = field(
+        default_factory=lambda: ["部", "厅", "局", "处", "县", "巡视员", "调研员"]
+    )
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Cadre records: units, cadres, training and reserve records; lookups, permissions, import and export."""

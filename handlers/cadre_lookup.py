@@ -1,0 +1,210 @@
+"""/培训, /后备, /干部, /我的培训: cadre lookups, checked, masked and audited one by one.
+
+Every lookup (allowed or refused) leaves an audit row; refusals read the same whether the
+cadre exists or not, so nobody can learn which IDs exist; in a group the answer goes to the
+asker privately.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from bot.cadres import lookups, replies
+from bot.cadres.ids import find_id_in_text, normalize_text, parse_query
+from bot.cadres.models import Cadre
+from bot.cadres.permissions import Viewer, viewer_for
+from bot.cadres.rate_limit import RATE_LIMITED, limit_message
+from bot.cadres.requirements import progress
+from bot.cadres.units import unit_names
+from bot.handler import Context, handler
+from bot.messages import Reply
+from bot.roles import Role
+
+TRAINING, RESERVE, PROFILE = "training", "reserve", "profile"
+ACTIONS = {TRAINING: "cadre.training", RESERVE: "cadre.reserve", PROFILE: "cadre.profile"}
+WHAT = {TRAINING: "培训学时", RESERVE: "后备干部情况", PROFILE: "基本信息"}
+COMMAND = {TRAINING: "培训", RESERVE: "后备", PROFILE: "干部"}
+
+GUEST_REPLY = "抱歉，干部信息查询只对已登记的工作人员开放。如需开通，请联系组织部管理员。"
+NO_LINK_REPLY = "您的账号还没有关联干部编号，暂时查不到本人的记录。请联系管理员在人员表中为您填写“干部编号”。"
+SENT_PRIVATELY = "涉及个人信息，已私信回复您，请在与我的私聊中查看。"
+
+_SELF_RE = re.compile(r"^\s*(我|本人|自己)|我(自己)?(今年|本年度?|的)")
+
+
+def _no_access(key: str) -> str:
+    return (
+        f"没有找到您有权查看的干部记录（{key}）。"
+        "工作人员只能查看本人记录，组织员只能查看所管单位的干部；如有疑问请联系管理员。"
+    )
+
+
+def _today(ctx: Context) -> date:
+    return ctx.bot.clock.now().astimezone(ZoneInfo(ctx.config.bot.timezone)).date()
+
+
+def _answer(ctx: Context, text: str) -> list[Reply]:
+    """Personal data never goes to a group: answer privately and say so where they asked."""
+    if ctx.message.is_group:
+        return [Reply(text, private=True), Reply(SENT_PRIVATELY)]
+    return [Reply(text)]
+
+
+async def _show(ctx: Context, kind: str, viewer: Viewer, cadre: Cadre) -> str:
+    async with ctx.session() as session:
+        names = await unit_names(session, {cadre.unit_code})
+    unit_name = names.get(cadre.unit_code, "")
+    if kind == TRAINING:
+        year = _today(ctx).year
+        return replies.training_reply(cadre, unit_name, progress(cadre.rank, cadre.training, year, ctx.config.cadres))
+    if kind == RESERVE:
+        return replies.reserve_reply(cadre, unit_name, _today(ctx))
+    return replies.profile_reply(cadre, unit_name, unmasked=viewer.sees_unmasked)
+
+
+async def lookup(ctx: Context, kind: str, *, asked: str, self_lookup: bool = False) -> list[Reply] | str:
+    action = ACTIONS[kind]
+    async with ctx.session() as session:
+        limited = await limit_message(session, ctx.user.user_id, ctx.bot.clock.now(), ctx.config.cadres)
+    if limited:
+        await ctx.audit(action, RATE_LIMITED, query=ctx.text)
+        return limited
+    if ctx.user.role is Role.GUEST:
+        await ctx.audit(action, "denied", query=ctx.text, detail="guest")
+        return _answer(ctx, GUEST_REPLY)
+
+    if self_lookup:
+        if not ctx.user.cadre_id:
+            await ctx.audit(action, "no_link", query=ctx.text)
+            return NO_LINK_REPLY
+        query_id, query_name = ctx.user.cadre_id, None
+    else:
+        query = parse_query(asked)
+        if query.error:
+            await ctx.audit(action, "invalid", query=ctx.text, detail=query.error)
+            return f"{query.error}\n用法：/{COMMAND[kind]} 干部编号或姓名"
+        query_id, query_name = query.cadre_id, query.name
+
+    async with ctx.session() as session:
+        viewer = await viewer_for(session, ctx.user)
+        if query_id is not None:
+            cadre = await lookups.visible_cadre(session, viewer, query_id)
+            if cadre is None:
+                exists = await lookups.load_cadre(session, query_id) is not None
+                await ctx.audit(action, "denied" if exists else "not_found", query=ctx.text, subject=query_id)
+                return _answer(ctx, _no_access(query_id))
+            matches = [cadre]
+        else:
+            assert query_name is not None
+            matches = await lookups.search_by_name(session, viewer, query_name)
+            if not matches:
+                await ctx.audit(action, "not_found", query=ctx.text, detail=f"name={query_name}")
+                return _answer(ctx, _no_access(query_name))
+            if len(matches) > 1:
+                shown = matches[: lookups.MAX_CHOICES]
+                names = await unit_names(session, {c.unit_code for c in shown})
+                await ctx.audit(
+                    action, "choices", query=ctx.text, detail="candidates=" + ",".join(c.cadre_id for c in shown)
+                )
+                await ctx.expect({"kind": kind, "ids": [c.cadre_id for c in shown]})
+                text = replies.choices_reply(shown, names, WHAT[kind])
+                if len(matches) > len(shown):
+                    text += f"\n（另有 {len(matches) - len(shown)} 位未列出，请用干部编号或更完整的姓名查询。）"
+                return _answer(ctx, text)
+            cadre = await lookups.load_cadre(session, matches[0].cadre_id)
+            assert cadre is not None
+    await ctx.audit(action, "allowed", query=ctx.text, subject=cadre.cadre_id)
+    return _answer(ctx, await _show(ctx, kind, viewer, cadre))
+
+
+async def pick(ctx: Context, kind: str) -> list[Reply] | str | None:
+    """The reply to a numbered list: a number picks; anything else is read as a new question."""
+    assert ctx.pending is not None
+    ids: list[str] = list(ctx.pending.get("ids", []))
+    kind = ctx.pending.get("kind", kind)
+    text = normalize_text(ctx.args).strip().rstrip("。.号")
+    if not text.isdigit():
+        found = find_id_in_text(text)
+        if found or parse_query(text).name:
+            return await lookup(ctx, kind, asked=found or text)
+        return "已退出选择。要查询请发送命令，例如 /培训 A1024。"
+    number = int(text)
+    if not 1 <= number <= len(ids):
+        await ctx.expect(ctx.pending)
+        return f"请回复 1 到 {len(ids)} 之间的序号。"
+    return await lookup(ctx, kind, asked=ids[number - 1])
+
+
+def _from_text(ctx: Context) -> tuple[str, bool]:
+    """(ID or name asked about, whether the person asks about themself) from a command or a sentence."""
+    if ctx.command is not None:
+        return ctx.args, False
+    found = find_id_in_text(ctx.args)
+    if found:
+        return found, False
+    return "", bool(_SELF_RE.search(ctx.args))
+
+
+async def _entry(ctx: Context, kind: str) -> list[Reply] | str | None:
+    if ctx.pending is not None:
+        return await pick(ctx, kind)
+    asked, self_lookup = _from_text(ctx)
+    if ctx.command is None and not asked and not self_lookup:
+        return f"请告诉我要查询的干部编号，例如“/{COMMAND[kind]} A1024”；查本人请说“我今年还差多少学时”或发 /我的培训。"
+    return await lookup(ctx, kind, asked=asked, self_lookup=self_lookup)
+
+
+ID = r"[A-Za-zＡ-Ｚａ-ｚ][A-Za-z0-9Ａ-Ｚａ-ｚ０-９-]*[0-9０-９]"
+
+
+@handler(
+    commands=["培训", "学时", "training"],
+    patterns=[
+        rf"{ID}.{{0,12}}(学时|培训)",
+        rf"(学时|培训(情况|记录)).{{0,8}}{ID}",
+        r"我(今年|本年度?|的|自己)?.{0,8}(学时|培训(情况|记录|进度|完成))",
+    ],
+    help="查询干部培训学时",
+    usage="/培训 干部编号或姓名",
+    category="干部查询",
+    priority=20,
+)
+async def training(ctx: Context) -> list[Reply] | str | None:
+    return await _entry(ctx, TRAINING)
+
+
+@handler(
+    commands=["我的培训", "我的学时"],
+    help="查看本人今年的培训学时",
+    usage="/我的培训",
+    category="干部查询",
+    priority=20,
+)
+async def my_training(ctx: Context) -> list[Reply] | str | None:
+    return await lookup(ctx, TRAINING, asked="", self_lookup=True)
+
+
+@handler(
+    commands=["后备", "后备干部"],
+    patterns=[rf"{ID}.{{0,12}}后备", rf"后备.{{0,8}}{ID}", r"我.{0,6}(是不是|是否|算不算|在不在).{0,6}后备"],
+    help="查询后备干部情况",
+    usage="/后备 干部编号或姓名",
+    category="干部查询",
+    priority=20,
+)
+async def reserve(ctx: Context) -> list[Reply] | str | None:
+    return await _entry(ctx, RESERVE)
+
+
+@handler(
+    commands=["干部", "干部信息"],
+    patterns=[rf"{ID}.{{0,6}}(基本情况|基本信息|档案|简历)"],
+    help="查询干部基本信息",
+    usage="/干部 干部编号或姓名",
+    category="干部查询",
+    priority=20,
+)
+async def profile(ctx: Context) -> list[Reply] | str | None:
+    return await _entry(ctx, PROFILE)
