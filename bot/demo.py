@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from bot.app import OrgBot
+from bot.kb_service import knowledge
 from bot.roles import Role
 from bot.staff import StaffInput, upsert_staff
 
@@ -44,4 +45,12 @@ async def seed(bot: OrgBot) -> list[str]:
         for person in DEMO_STAFF:
             await upsert_staff(session, person)
     done.append(f"演示人员 {len(DEMO_STAFF)} 名")
+    kb = await knowledge(bot).get()
+    docs = await kb.list_documents()
+    if not docs:
+        from knowledge import bundled_corpus
+
+        await kb.import_paths([bundled_corpus()])
+        docs = await kb.list_documents()
+    done.append(f"知识库文档 {len(docs)} 篇（{'、'.join(d.title for d in docs)}）")
     return done
