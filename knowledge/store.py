@@ -15,7 +15,15 @@ from itertools import pairwise
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-metadata = sa.MetaData()
+# Explicit constraint names, so the Alembic migration (0002_knowledge) can mirror them.
+metadata = sa.MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+    }
+)
 
 documents = sa.Table(
     "kb_documents",
