@@ -1,0 +1,91 @@
+"""Policy Q&A through the bot, read like chat transcripts; and the CLI around it."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from bot.kb_service import knowledge
+from knowledge import bundled_corpus
+from tests.conftest import add_staff, say
+from tests.test_cli import orgbot
+
+
+@pytest.fixture
+async def kb_bot(make_bot):
+    bot = await make_bot()
+    await (await knowledge(bot).get()).import_paths([bundled_corpus()])
+    return bot
+
+
+async def test_clear_question_is_answered_with_its_clause(kb_bot):
+    reply = await say(kb_bot, "zhangsan", "入党介绍人要几个")
+    assert "《中国共产党发展党员工作细则》" in reply and "第十四条" in reply
+    assert "不对" in reply
+
+
+async def test_vague_question_gets_a_menu_and_a_number_picks(kb_bot):
+    menu = await say(kb_bot, "zhangsan", "发展党员")
+    assert "请回复序号" in menu
+    options = re.findall(r"^(\d)\. (《[^》]+》[^：]*)：", menu, flags=re.M)
+    assert len(options) >= 2
+    picked = await say(kb_bot, "zhangsan", "2")
+    assert options[1][1] in picked and "出处" in picked
+    # The menu is used up: a later "2" is a new (unanswerable) question, not a pick.
+    assert options[1][1] not in await say(kb_bot, "zhangsan", "2")
+
+
+async def test_out_of_range_pick_asks_again(kb_bot):
+    await say(kb_bot, "zhangsan", "发展党员")
+    assert "请回复 1 到" in await say(kb_bot, "zhangsan", "9")
+
+
+async def test_unknown_question_is_declined_logged_and_listed_for_admins(kb_bot):
+    reply = await say(kb_bot, "zhangsan", "今天天气怎么样")
+    assert "没有找到" in reply and "组织部" in reply
+    await add_staff(kb_bot, "boss", "管理员甲", "admin")
+    assert "今天天气怎么样" in await say(kb_bot, "boss", "/未解答")
+    assert "需要管理员权限" in await say(kb_bot, "zhangsan", "/未解答")
+
+
+async def test_feedback_is_recorded_against_the_last_answer(kb_bot):
+    assert "没有可以反馈" in await say(kb_bot, "lisi", "不对")
+    await say(kb_bot, "lisi", "入党介绍人要几个")
+    assert "已记录" in await say(kb_bot, "lisi", "不对")
+    stats = await (await knowledge(kb_bot).get()).stats()
+    assert stats["feedback"] == 1
+
+
+def test_ask_json_is_one_stable_object_per_line(db_url, tmp_path):
+    env = {"ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "idx")}
+    r = orgbot("kb", "import", str(bundled_corpus()), db_url=db_url, env=env)
+    assert r.returncode == 0, r.stderr
+    r = orgbot("ask", "--json", "-", db_url=db_url, env=env, stdin="入党介绍人要几个\n\n今天天气怎么样\n")
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [d["status"] for d in lines] == ["answered", "unknown"]
+    first = lines[0]
+    assert {"question", "status", "answer", "sources"} <= first.keys()
+    assert {"doc", "locator", "text", "score"} <= first["sources"][0].keys()
+    assert "第十四条" in first["sources"][0]["locator"]
+    single = json.loads(orgbot("ask", "--json", "发展党员", db_url=db_url, env=env).stdout)
+    assert single["status"] == "clarify" and len(single["sources"]) >= 2
+
+
+def test_kb_cli_refuses_bad_files_whole_and_explains_hits(db_url, tmp_path):
+    env = {"ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "idx")}
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("关于值班的通知\n一、值班安排\n节假日值班安排由办公室负责，值班人员须保持通讯畅通。\n", encoding="utf-8")
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+    r = orgbot("kb", "import", str(folder), db_url=db_url, env=env)
+    assert r.returncode == 1 and "empty.txt" in r.stdout and "没有任何改动" in r.stdout
+    assert "知识库是空的" in orgbot("kb", "list", db_url=db_url, env=env).stdout
+    (folder / "empty.txt").unlink()
+    assert orgbot("kb", "import", str(folder), db_url=db_url, env=env).returncode == 0
+    assert "good" in orgbot("kb", "list", db_url=db_url, env=env).stdout
+    report = orgbot("kb", "test", "节假日值班谁负责", db_url=db_url, env=env).stdout
+    assert "候选" in report and "决定" in report
+    assert orgbot("kb", "remove", "good", db_url=db_url, env=env).returncode == 0
+    assert orgbot("kb", "remove", "good", db_url=db_url, env=env).returncode == 1
