@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.storage.base import Base, UTCDateTime, utcnow
@@ -70,6 +70,8 @@ class AuditEntry(Base):
     """One line of the audit trail; the migration adds triggers that refuse UPDATE and DELETE."""
 
     __tablename__ = "audit_log"
+    # Added by 0003_cadres: the per-person lookup rate limit counts recent rows.
+    __table_args__ = (Index("ix_audit_log_actor_at", "actor", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
