@@ -2,7 +2,7 @@
 
 Why this shape: 100k passages of Chinese produce ~15M (term, passage) postings. Python
 dicts of dicts cost ~50 bytes per posting (the ~800 MiB bigram baseline); here postings
-live in three flat arrays (passage ids as uint32, term frequencies as uint8, per-term
+live in three flat arrays (passage ids as uint32, BM25 impacts as uint8, per-term
 offsets), i.e. ~5 bytes per posting, and the whole index is saved with ``marshal`` so a
 restart loads it in well under a second instead of re-tokenizing every passage.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .tokenize import doc_terms
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 K1 = 1.2
 B = 0.75
 
@@ -52,19 +52,20 @@ class PassageIndex:
         vocab: dict[str, int],
         offsets: array,
         post_docs: array,
-        post_tfs: array,
+        post_imp: array,
         doc_len: array,
     ) -> None:
         self.items = items
         self.vocab = vocab
         self.offsets = offsets
         self.post_docs = post_docs
-        self.post_tfs = post_tfs
+        # BM25 tf-saturation of each posting, tf*(K1+1)/(tf+K1*(1-B+B*dl/avgdl)), quantized
+        # to one byte at build time: the query loop is then one multiply-add per posting.
+        self.post_imp = post_imp
         self.doc_len = doc_len
         self.n = len(items)
         self.avgdl = (sum(doc_len) / self.n) if self.n else 1.0
-        # Per-passage BM25 length normalization, precomputed once: K1 * (1 - B + B*dl/avgdl).
-        self._norm = [K1 * (1 - B + B * dl / self.avgdl) for dl in doc_len]
+        self._idf: dict[str, float] = {}
 
     # ----- building -------------------------------------------------------------------
     @classmethod
@@ -92,15 +93,20 @@ class PassageIndex:
                 per_tfs[tid].append(min(tf, 255))
             if progress and (i % 5000 == 0 or i + 1 == total):
                 progress(i + 1, total)
+        avgdl = (sum(doc_len) / total) if total else 1.0
         offsets = _u32([0])
         post_docs = _u32()
-        post_tfs = array("B")
+        post_imp = array("B")
         for tid in range(len(per_docs)):
-            post_docs.extend(per_docs[tid])
-            post_tfs.extend(per_tfs[tid])
+            docs = per_docs[tid]
+            post_docs.extend(docs)
+            post_imp.extend(
+                _quantize(tf * (K1 + 1) / (tf + K1 * (1 - B + B * doc_len[d] / avgdl)))
+                for d, tf in zip(docs, per_tfs[tid], strict=True)
+            )
             offsets.append(len(post_docs))
             per_docs[tid] = per_tfs[tid] = None  # type: ignore[call-overload]  # free early
-        return cls(items, vocab, offsets, post_docs, post_tfs, doc_len)
+        return cls(items, vocab, offsets, post_docs, post_imp, doc_len)
 
     # ----- persistence ----------------------------------------------------------------
     def save(self, path: Path, key: str) -> None:
@@ -114,7 +120,7 @@ class PassageIndex:
             "terms": "\x00".join(terms),
             "offsets": self.offsets.tobytes(),
             "docs": self.post_docs.tobytes(),
-            "tfs": self.post_tfs.tobytes(),
+            "imp": self.post_imp.tobytes(),
             "dl": self.doc_len.tobytes(),
             "items": [(it.ref, it.kind, it.doc_id, it.locator, it.context, it.text) for it in self.items],
         }
@@ -142,13 +148,13 @@ class PassageIndex:
             return None
         terms = payload["terms"].split("\x00") if payload["terms"] else []
         vocab = {t: i for i, t in enumerate(terms)}
-        offsets, docs, tfs, dl = _u32(), _u32(), array("B"), _u32()
+        offsets, docs, imp, dl = _u32(), _u32(), array("B"), _u32()
         offsets.frombytes(payload["offsets"])
         docs.frombytes(payload["docs"])
-        tfs.frombytes(payload["tfs"])
+        imp.frombytes(payload["imp"])
         dl.frombytes(payload["dl"])
         items = [IndexedPassage(*row) for row in payload["items"]]
-        return cls(items, vocab, offsets, docs, tfs, dl)
+        return cls(items, vocab, offsets, docs, imp, dl)
 
     # ----- statistics -----------------------------------------------------------------
     def df(self, term: str) -> int:
@@ -158,8 +164,13 @@ class PassageIndex:
 
     def idf(self, term: str) -> float:
         """BM25 idf; an unknown term gets the maximum (it is evidence *against* a match)."""
-        df = self.df(term)
-        return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+        value = self._idf.get(term)
+        if value is None:
+            df = self.df(term)
+            value = math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+            if len(self._idf) < 200_000:
+                self._idf[term] = value
+        return value
 
     # ----- scoring --------------------------------------------------------------------
     def accumulate(self, term: str, weight: float, acc: dict[int, float]) -> None:
@@ -168,15 +179,10 @@ class PassageIndex:
         if tid is None:
             return
         lo, hi = self.offsets[tid], self.offsets[tid + 1]
-        w = weight * self.idf(term) * (K1 + 1)
-        norm = self._norm
+        w = weight * self.idf(term) / _SCALE
         get = acc.get
-        docs = self.post_docs
-        tfs = self.post_tfs
-        for j in range(lo, hi):
-            d = docs[j]
-            tf = tfs[j]
-            acc[d] = get(d, 0.0) + w * tf / (tf + norm[d])
+        for d, q in zip(self.post_docs[lo:hi], self.post_imp[lo:hi], strict=True):
+            acc[d] = get(d, 0.0) + w * q
 
     def term_score(self, term: str, weight: float, doc: int) -> float:
         """BM25 contribution of one term to one item, found by binary search."""
@@ -187,5 +193,11 @@ class PassageIndex:
         j = bisect_left(self.post_docs, doc, lo, hi)
         if j >= hi or self.post_docs[j] != doc:
             return 0.0
-        tf = self.post_tfs[j]
-        return weight * self.idf(term) * (K1 + 1) * tf / (tf + self._norm[doc])
+        return weight * self.idf(term) * self.post_imp[j] / _SCALE
+
+
+_SCALE = 255 / (K1 + 1)  # saturation is in (0, K1+1)
+
+
+def _quantize(sat: float) -> int:
+    return max(1, min(255, round(sat * _SCALE)))

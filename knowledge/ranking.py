@@ -20,11 +20,11 @@ from rapidfuzz import fuzz
 
 from .index import IndexedPassage, PassageIndex
 from .query import Clause, Query
-from .tokenize import doc_terms
+from .tokenize import term_set
 
 SNIPPET_CHARS = 300
-CANDIDATES = 60  # passages kept after the BM25 pass
-WINDOWED = 20  # of which this many get the (costlier) best-window search
+CANDIDATES = 30  # passages kept after the BM25 pass
+WINDOWED = 10  # of which this many get the (costlier) best-window search
 BM25_RANK_WEIGHT = 0.25  # how much relative BM25 adds to confidence when ordering
 # A stated number, duration, frequency or date, for questions that ask 几天/多久/多少.
 QUANTITY_ANSWER = re.compile(
@@ -59,6 +59,7 @@ class WeightedClause:
     clause: Clause
     weight: float
     masses: list[float]  # idf mass of each alternative
+    alt_idf: list[list[tuple[str, float]]] = field(default_factory=list)  # (term, idf) per alternative
 
 
 class Ranker:
@@ -82,14 +83,17 @@ class Ranker:
             basis = typed if (not known or typed in known) else known[0]
             mean = sum(idf(t) for t in basis.terms) / len(basis.terms)
             weight = mean * min(len(basis.terms), 3) * clause.weight
-            out.append(WeightedClause(clause, weight, masses))
+            alt_idf = [[(t, idf(t)) for t in alt.terms] for alt in clause.alternatives]
+            out.append(WeightedClause(clause, weight, masses, alt_idf))
         return out
 
     # -- BM25 candidate pass --------------------------------------------------------
     def bm25(self, clauses: list[WeightedClause]) -> dict[int, float]:
         """Candidate positions with clause-normalized BM25 scores."""
         index = self.index
-        cap = max(1000, index.n // 20)
+        # Terms in more than `cap` passages are too common to find candidates with; they
+        # are only added to the candidates' scores afterwards (max-score style pruning).
+        cap = max(200, index.n // 50)
         acc: dict[int, float] = {}
         deferred: list[tuple[str, float]] = []
         for wc in clauses:
@@ -108,7 +112,8 @@ class Ranker:
                     continue
                 part: dict[int, float] = {}
                 for term in alt.terms:
-                    index.accumulate(term, alt.factor * wc.weight / mass, part)
+                    if index.df(term) <= cap or len(alts) <= 2:
+                        index.accumulate(term, alt.factor * wc.weight / mass, part)
                 for d, s in part.items():
                     if s > best.get(d, 0.0):
                         best[d] = s
@@ -127,7 +132,7 @@ class Ranker:
 
     # -- coverage -------------------------------------------------------------------
     @staticmethod
-    def coverage(clauses: list[WeightedClause], present: set[str], idf) -> tuple[float, list[str]]:
+    def coverage(clauses: list[WeightedClause], present: set[str]) -> tuple[float, list[str]]:
         """Weighted share of clauses found in ``present`` terms, and what matched."""
         total = sum(wc.weight for wc in clauses)
         if total <= 0:
@@ -136,10 +141,10 @@ class Ranker:
         matched: list[str] = []
         for wc in clauses:
             best, best_alt = 0.0, None
-            for alt, mass in zip(wc.clause.alternatives, wc.masses, strict=True):
+            for alt, mass, pairs in zip(wc.clause.alternatives, wc.masses, wc.alt_idf, strict=True):
                 if mass <= 0:
                     continue
-                frac = alt.factor * sum(idf(t) for t in alt.terms if t in present) / mass
+                frac = alt.factor * sum(v for t, v in pairs if t in present) / mass
                 if frac > best:
                     best, best_alt = frac, alt.text
             got += wc.weight * best
@@ -147,26 +152,32 @@ class Ranker:
                 matched.append(best_alt if best_alt == wc.clause.label else f"{wc.clause.label}→{best_alt}")
         return got / total, matched
 
-    def best_window(self, clauses: list[WeightedClause], context: set[str], text: str) -> tuple[float, str]:
-        """The ≤SNIPPET_CHARS run of sentences covering most of the question."""
-        idf = self.index.idf
+    def best_window(
+        self, clauses: list[WeightedClause], context: set[str], text: str, whole: set[str] | None = None
+    ) -> tuple[float, str]:
+        """The ≤SNIPPET_CHARS run of sentences covering most of the question.
+
+        Coverage only grows as a window extends, so only the longest window from each
+        starting sentence needs scoring: linear in the number of sentences."""
         if len(text) <= SNIPPET_CHARS:
-            cov, _ = self.coverage(clauses, context | set(doc_terms(text)), idf)
+            cov, _ = self.coverage(clauses, whole if whole is not None else context | term_set(text))
             return cov, text
         sentences = [s for s in _SENTENCES.findall(text) if s.strip()]
-        sent_terms = [set(doc_terms(s)) for s in sentences]
+        sent_terms = [term_set(s) for s in sentences]
         best, best_span = -1.0, (0, 1)
+        j = 0
         for i in range(len(sentences)):
-            present = set(context)
-            length = 0
-            for j in range(i, len(sentences)):
+            j = max(j, i + 1)
+            length = sum(len(s) for s in sentences[i:j])
+            while j < len(sentences) and length + len(sentences[j]) <= SNIPPET_CHARS:
                 length += len(sentences[j])
-                if length > SNIPPET_CHARS and j > i:
-                    break
-                present |= sent_terms[j]
-                cov, _ = self.coverage(clauses, present, idf)
-                if cov > best + 1e-9:
-                    best, best_span = cov, (i, j + 1)
+                j += 1
+            present = context.union(*sent_terms[i:j])
+            cov, _ = self.coverage(clauses, present)
+            if cov > best + 1e-9:
+                best, best_span = cov, (i, j)
+            if j == len(sentences):
+                break
         snippet = "".join(sentences[best_span[0] : best_span[1]]).strip()
         if len(snippet) > SNIPPET_CHARS:
             snippet = snippet[:SNIPPET_CHARS] + "…"
@@ -185,12 +196,16 @@ class Ranker:
         if not scores:
             return [], clauses
         top_bm25 = max(scores.values()) or 1.0
-        idf = self.index.idf
         cands: list[Candidate] = []
+        contexts: dict[str, set[str]] = {}  # many passages share a heading path
+        wholes: dict[int, set[str]] = {}
         for pos, s in scores.items():
             item = self.index.items[pos]
-            context = set(doc_terms(item.context))
-            cov, matched = self.coverage(clauses, context | set(doc_terms(item.text)), idf)
+            context = contexts.get(item.context)
+            if context is None:
+                context = contexts[item.context] = term_set(item.context)
+            whole = wholes[pos] = context | term_set(item.text)
+            cov, matched = self.coverage(clauses, whole)
             c = Candidate(pos, item, bm25=s, coverage=cov, matched=matched, fuzzy=fuzzy.get(pos, 0.0))
             c.rank = cov + BM25_RANK_WEIGHT * s / top_bm25
             cands.append(c)
@@ -200,8 +215,7 @@ class Ranker:
                 c.confidence = c.window = max(c.coverage, c.fuzzy)
                 c.snippet = c.item.text
             elif i < WINDOWED:
-                context = set(doc_terms(c.item.context))
-                win, c.snippet = self.best_window(clauses, context, c.item.text)
+                win, c.snippet = self.best_window(clauses, contexts[c.item.context], c.item.text, wholes[c.pos])
                 c.window = win
                 # Evidence must be close together (the window), and the passage should be
                 # about it (BM25 relative to the best one breaks ties between passages

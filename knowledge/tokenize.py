@@ -135,6 +135,17 @@ def doc_terms(text: str) -> list[str]:
     return terms(normalize(text))
 
 
+def term_set(text: str) -> set[str]:
+    """Distinct index terms of raw text (cheaper than doc_terms when order is not needed)."""
+    out: set[str] = set()
+    for run in _RUN_RE.findall(normalize(text)):
+        if run[0].isascii():
+            out.add(run)
+        else:
+            out.update(map(str.__add__, run, run[1:]))
+    return out
+
+
 def cjk_runs(text: str) -> list[str]:
     """Maximal CJK runs of normalized text (used for query segmentation)."""
     return _CJK_RUN_RE.findall(text)
