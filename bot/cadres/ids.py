@@ -38,7 +38,9 @@ def parse_query(raw: str) -> Query:
     if not text:
         return Query(error="请在命令后写上干部编号或姓名，例如 /培训 A1024。")
     if len(text) > 64:
-        return Query(error=f"输入太长了（{len(text)} 个字符）。干部编号最多 {MAX_ID_LENGTH} 位，姓名最多 {MAX_NAME_LENGTH} 个字。")
+        return Query(
+            error=f"输入太长了（{len(text)} 个字符）。干部编号最多 {MAX_ID_LENGTH} 位，姓名最多 {MAX_NAME_LENGTH} 个字。"
+        )
     if re.search(r"[\u3400-\u9fff]", text):
         if len(text) > MAX_NAME_LENGTH or not NAME_RE.match(text):
             return Query(error="姓名只能包含汉字、字母和间隔号“·”，最多 20 个字。")

@@ -36,7 +36,6 @@ async def limit_message(session: AsyncSession, actor: str, now: datetime, config
         return f"查询过于频繁：每分钟最多查询 {config.lookups_per_minute} 次，请稍后再试。"
     if await count_since(now - timedelta(days=1)) >= config.lookups_per_day:
         return (
-            f"您在 24 小时内的查询已达上限（{config.lookups_per_day} 次），请明天再试；"
-            "如确有工作需要，请联系管理员。"
+            f"您在 24 小时内的查询已达上限（{config.lookups_per_day} 次），请明天再试；如确有工作需要，请联系管理员。"
         )
     return None

@@ -69,7 +69,7 @@ async def _set_role(args: argparse.Namespace, config: Config) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("staff", help="人员与角色管理（add / list / set-role）")
+    p = sub.add_parser("staff", help="人员与角色管理（add / list / set-role / import）")
     p.set_defaults(subparser=p)
     s = p.add_subparsers(metavar="ACTION")
     add = s.add_parser("add", help="添加或更新一名人员")
@@ -90,3 +90,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sr.add_argument("role", help="staff / organizer / admin")
     sr.add_argument("--scope", help="组织员管理的单位编码（含下级单位）")
     sr.set_defaults(func=run_command(_set_role))
+    from bot.cli.data import add_import_arguments, run_import
+
+    imp = s.add_parser("import", help="从人员表（.xlsx/.csv，见 orgbot data template）导入或更新人员")
+    add_import_arguments(imp)
+    imp.set_defaults(func=run_command(run_import))

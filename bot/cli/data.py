@@ -1,0 +1,122 @@
+"""``orgbot data``: blank templates, validated all-or-nothing imports, and exports of the cadre register."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.cadres.cli_audit import audit_cli
+from bot.cadres.exporter import FORMATS, export_all, write_templates
+from bot.cadres.importer import import_files, render_report
+from bot.cadres.templates import BY_NAME, KINDS
+from bot.cli.runtime import fail, run_command, started_bot
+from bot.config import Config
+
+
+class ProgressBar:
+    """A one-line bar on stderr, only when someone is watching a terminal and the file is large."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total < 500:
+            return
+        width = 30
+        filled = int(width * done / total)
+        sys.stderr.write(f"\r{stage} [{'#' * filled}{'-' * (width - filled)}] {done * 100 // total:3d}% {done}/{total}")
+        sys.stderr.flush()
+        self.shown = True
+        if done == total:
+            sys.stderr.write("\n")
+
+
+async def run_import(args: argparse.Namespace, config: Config) -> int:
+    paths = [Path(p) for p in args.files]
+    bar = ProgressBar(sys.stderr.isatty() and not args.no_progress)
+    async with started_bot(config) as bot:
+        report = await import_files(
+            bot.db, paths, hours_per_day=config.cadres.hours_per_day, dry_run=args.dry_run, progress=bar
+        )
+        outcome = "rejected" if report.issues else ("dry_run" if args.dry_run else "applied")
+        summary = "; ".join(
+            f"{name}: +{len(ch.created)} ~{len(ch.updated)} ={ch.unchanged}" for name, ch in report.changes.items()
+        )
+        await audit_cli(
+            bot,
+            "data.import",
+            outcome,
+            query=" ".join(p.name for p in paths),
+            detail=summary or f"{len(report.issues)} issues",
+        )
+    print(render_report(report, dry_run=args.dry_run))
+    return 1 if report.issues else 0
+
+
+async def _template(args: argparse.Namespace, config: Config) -> int:
+    folder = Path(args.dir)
+    kinds = [BY_NAME[k] for k in args.kind] if args.kind else list(KINDS)
+    try:
+        written = write_templates(folder, args.format, kinds)
+    except OSError as exc:
+        return fail(f"无法写入 {folder}：{exc}", 1)
+    print(f"已在 {folder} 生成 {len(written)} 个模板（带 * 的列必填；以“示例”开头的行导入时会跳过）：")
+    for path in written:
+        print(f"  {path}")
+    print("填好后用 `orgbot data import 文件…` 导入；多个表可以一次导入，任何一行有错都不会导入。")
+    return 0
+
+
+async def _export(args: argparse.Namespace, config: Config) -> int:
+    folder = Path(args.dir)
+    kinds = [BY_NAME[k] for k in args.kind] if args.kind else list(KINDS)
+    async with started_bot(config) as bot:
+        async with bot.db() as session:
+            written = await export_all(session, folder, args.format, kinds, full=args.full)
+        await audit_cli(
+            bot,
+            "data.export",
+            "full" if args.full else "masked",
+            query=str(folder),
+            detail=", ".join(f"{p.name}:{n}" for p, n in written),
+        )
+    print(f"已导出到 {folder}：")
+    for path, count in written:
+        print(f"  {path}（{count} 行）")
+    if not args.full:
+        print("身份证号只保留后 4 位；再次导入时脱敏的值不会覆盖原号码。需要完整号码请加 --full。")
+    print("导出文件含个人信息，请妥善保管，用后删除。")
+    return 0
+
+
+def add_import_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE", help=".xlsx 或 .csv 文件，可一次给多个")
+    p.add_argument("--dry-run", action="store_true", help="只检查并报告将要发生的变化，不写入数据库")
+    p.add_argument("--no-progress", action="store_true", help="不显示进度条")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("data", help="干部数据导入导出（template / import / export）")
+    p.set_defaults(subparser=p)
+    s = p.add_subparsers(metavar="ACTION")
+    kinds = [k.name for k in KINDS]
+    kind_help = "只处理这些表：" + "、".join(f"{k.name}={k.title}" for k in KINDS) + "；可多次"
+
+    t = s.add_parser("template", help="生成空白模板（人员、单位、干部、培训记录、后备干部各一个）")
+    t.add_argument("dir", help="模板写到哪个目录")
+    t.add_argument("--format", choices=FORMATS, default="xlsx", help="文件格式（默认 xlsx）")
+    t.add_argument("--kind", action="append", choices=kinds, help=kind_help)
+    t.set_defaults(func=run_command(_template))
+
+    i = s.add_parser("import", help="导入表格：先逐行检查，全部无误才导入；按干部编号更新已有记录")
+    add_import_arguments(i)
+    i.set_defaults(func=run_command(run_import))
+
+    e = s.add_parser("export", help="按模板格式导出全部数据")
+    e.add_argument("dir", help="导出到哪个目录")
+    e.add_argument("--format", choices=FORMATS, default="xlsx", help="文件格式（默认 xlsx）")
+    e.add_argument("--kind", action="append", choices=kinds, help=kind_help)
+    e.add_argument("--full", action="store_true", help="导出完整身份证号（默认只保留后 4 位）")
+    e.set_defaults(func=run_command(_export))
