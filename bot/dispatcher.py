@@ -98,7 +98,7 @@ async def _route_and_run(bot: OrgBot, message: Incoming, user: User) -> list[Rep
         command=route.command,
         args=route.args,
         match=route.match,
-        pending=pending[1] if is_pending else None,
+        pending=pending[1] if pending is not None and is_pending else None,
     )
     if is_pending:
         await clear_state(bot, message, user.user_id)

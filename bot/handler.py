@@ -18,7 +18,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.messages import Incoming, Reply
 from bot.roles import Role
-from bot.storage.base import utcnow
 from bot.storage.models import AuditEntry, ConversationState
 
 if TYPE_CHECKING:
@@ -166,7 +165,7 @@ async def save_state(
         "expires_at": bot.clock.now() + ttl,
     }
     async with bot.db() as session, session.begin():
-        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        dialect = postgresql if bot.engine.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(ConversationState).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["channel", "chat_id", "user_id"],
@@ -186,7 +185,3 @@ async def load_state(bot: OrgBot, message: Incoming, user_id: str) -> tuple[str,
 async def clear_state(bot: OrgBot, message: Incoming, user_id: str) -> None:
     async with bot.db() as session, session.begin():
         await session.execute(delete(ConversationState).filter_by(**_state_key(message, user_id)))
-
-
-def purge_expired_states_stmt() -> Any:
-    return delete(ConversationState).where(ConversationState.expires_at <= utcnow())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,9 @@ BOT_KEY: web.AppKey[OrgBot] = web.AppKey("bot")
 
 
 @web.middleware
-async def _request_context(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def _request_context(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     token = request_id.set(request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12])
     try:
         return await handler(request)

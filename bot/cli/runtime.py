@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,7 +25,7 @@ def fail(message: str, code: int = 2) -> int:
 
 
 def run_command(
-    coro_func: Callable[[argparse.Namespace, Config], Awaitable[int | None]],
+    coro_func: Callable[[argparse.Namespace, Config], Coroutine[Any, Any, int | None]],
 ) -> Callable[[argparse.Namespace], int]:
     """Wrap an async subcommand: load config, set up logging, turn known errors into one clear line."""
 
