@@ -32,7 +32,12 @@ def text(value: Any) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return str(value).strip()
+
+
+def folded(value: Any) -> str:
+    """Text with full-width letters, digits and punctuation folded to ASCII, for codes and numbers."""
+    return unicodedata.normalize("NFKC", text(value)).strip()
 
 
 def plain(max_len: int) -> Parser:
@@ -46,7 +51,7 @@ def plain(max_len: int) -> Parser:
 
 
 def cadre_id(value: Any) -> str:
-    s = normalize_cadre_id(text(value))
+    s = normalize_cadre_id(folded(value))
     if not s:
         return ""
     if len(s) > MAX_ID_LENGTH:
@@ -57,7 +62,7 @@ def cadre_id(value: Any) -> str:
 
 
 def unit_code(value: Any) -> str:
-    s = re.sub(r"\s+", "", text(value)).upper()
+    s = re.sub(r"\s+", "", folded(value)).upper()
     if len(s) > 64:
         raise CellError("单位编码最多 64 位")
     if s and not re.fullmatch(r"[A-Z0-9][A-Z0-9_.-]*", s):
@@ -80,7 +85,7 @@ def month_or_day(value: Any) -> date | None:
 
 
 def hours(value: Any) -> float | None:
-    s = text(value).removesuffix("学时").removesuffix("小时").strip()
+    s = folded(value).removesuffix("学时").removesuffix("小时").strip()
     if not s:
         return None
     try:
@@ -93,7 +98,7 @@ def hours(value: Any) -> float | None:
 
 
 def days(value: Any) -> float | None:
-    s = text(value).removesuffix("天").strip()
+    s = folded(value).removesuffix("天").strip()
     if not s:
         return None
     try:
@@ -108,7 +113,7 @@ def days(value: Any) -> float | None:
 def id_card(value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise CellError("身份证号被存成了数字（会丢失末位），请把这一列设为“文本”格式后重新填写")
-    s = re.sub(r"\s+", "", text(value)).upper()
+    s = re.sub(r"\s+", "", folded(value)).upper()
     if not s or "*" in s:
         return s
     if not re.fullmatch(r"\d{17}[\dX]|\d{15}", s):
@@ -117,7 +122,7 @@ def id_card(value: Any) -> str:
 
 
 def phone(value: Any) -> str:
-    s = re.sub(r"\s+", "", text(value))
+    s = re.sub(r"\s+", "", folded(value))
     if not s or "*" in s:
         return s
     if not re.fullmatch(r"\+?[\d-]{5,20}(转\d{1,6})?", s):
@@ -129,7 +134,7 @@ def choice(options: dict[str, str], what: str) -> Parser:
     """One of a fixed set of words; ``options`` maps every accepted spelling to the stored word."""
 
     def parse(value: Any) -> str:
-        s = text(value)
+        s = folded(value)
         if not s:
             return ""
         key = s.lower()

@@ -36,7 +36,7 @@ def parse_query(raw: str) -> Query:
     """Read the argument of /培训, /后备, /干部: an ID or a name, with a clear complaint otherwise."""
     text = re.sub(r"\s+", "", normalize_text(raw))
     if not text:
-        return Query(error="请在命令后写上干部编号或姓名，例如 /培训 A1024。")
+        return Query(error="请在命令后写上干部编号或姓名。")
     if len(text) > 64:
         return Query(
             error=f"输入太长了（{len(text)} 个字符）。干部编号最多 {MAX_ID_LENGTH} 位，姓名最多 {MAX_NAME_LENGTH} 个字。"

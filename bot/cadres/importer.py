@@ -102,25 +102,27 @@ async def import_files(
     report.rows = len(rows)
     if not rows and not report.issues:
         report.issues.append(Issue("、".join(p.name for p in paths), None, "", "没有可导入的数据行"))
-    if report.issues:
-        return report
     async with db() as session:
-        await _check_references(session, rows, report)
-        if report.issues:
-            return report
         try:
             async with session.begin():
+                await _check_references(session, rows, report)
+                if report.issues:
+                    raise _Rejected
                 await _apply(session, rows, report, progress)
                 if dry_run:
                     raise _DryRun
             report.applied = True
-        except (_Abort, _DryRun):
+        except (_Rejected, _Abort, _DryRun):
             report.applied = False
     return report
 
 
 class _Abort(Exception):
     """A row failed while writing; the transaction rolls back and the report names the row."""
+
+
+class _Rejected(Exception):
+    """Some row is wrong: nothing is written."""
 
 
 class _DryRun(Exception):
@@ -659,7 +661,8 @@ def render_report(report: ImportReport, *, dry_run: bool = False) -> str:
     lines: list[str] = []
     if report.issues:
         lines.append(f"导入失败：发现 {len(report.issues)} 处问题，没有导入任何数据。请修改后重新导入。")
-        for issue in report.issues[:MAX_DETAIL_LINES]:
+        ordered = sorted(report.issues, key=lambda i: (i.where, i.row or 0))
+        for issue in ordered[:MAX_DETAIL_LINES]:
             lines.append(f"  ✗ {issue}")
         if len(report.issues) > MAX_DETAIL_LINES:
             lines.append(f"  …另有 {len(report.issues) - MAX_DETAIL_LINES} 处问题未列出")
