@@ -1,0 +1,304 @@
+"""钉钉 enterprise-internal app robot: HTTP callback (or Stream mode), replies and pushes.
+
+Receiving: the robot's HTTP callback carries ``timestamp`` (ms) and ``sign`` headers
+(HMAC-SHA256 keyed with the AppSecret); Stream mode (``stream = true``) takes the same
+messages over an outbound WebSocket instead (bot/channels/dingtalk_stream.py).
+Replying: the message's ``sessionWebhook`` while it is valid, else the robot OpenAPI
+(``groupMessages/send``, ``oToMessages/batchSend``). Scheduled group notices can also
+go through a signed custom-robot webhook (target chat ``webhook``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.base import DeliveryError
+from bot.channels.callback import answer_later, refuse, within_window
+from bot.channels.dingtalk_sign import signature_matches, signed_webhook_url
+from bot.channels.outbound import ApiResponse, call_json
+from bot.channels.ratelimit import RateLimiter
+from bot.channels.render import split_utf8, title_of, to_dingtalk_markdown
+from bot.channels.tokens import AccessToken
+from bot.config import Config, ConfigError, DingtalkConfig
+from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat
+
+if TYPE_CHECKING:
+    from bot.app import OrgBot
+
+log = logging.getLogger(__name__)
+
+NAME = "dingtalk"
+WEBHOOK_CHAT = "webhook"
+WEBHOOK_LIMIT = 6000  # bytes per text/markdown message; the platform's figure is undocumented
+OPENAPI_LIMIT = 12000  # msgParam must stay under 15 000 bytes including the JSON around the text
+WEBHOOK_RATE_ERRORS = {130101, 90030, 410100}
+WEBHOOK_PENALTY = 600.0  # exceeding 20/min throttles the robot for 10 minutes
+SESSION_WEBHOOK_MARGIN_MS = 10_000
+
+
+def incoming_from_robot_message(data: dict[str, Any], bot_name: str) -> Incoming | None:
+    """The robot message as both the HTTP callback and Stream mode deliver it."""
+    msg_id = str(data.get("msgId") or "")
+    sender = str(data.get("senderStaffId") or data.get("senderId") or "")
+    chat = str(data.get("conversationId") or "")
+    if not msg_id or not sender:
+        return None
+    kind = data.get("msgtype")
+    if kind == "text":
+        text = str((data.get("text") or {}).get("content") or "")
+    elif kind == "richText":
+        items = ((data.get("content") or {}).get("richText")) or []
+        text = "".join(str(i.get("text") or "") for i in items if isinstance(i, dict))
+    elif kind == "audio":
+        text = str((data.get("content") or {}).get("recognition") or "")
+    else:
+        text = ""
+    group = str(data.get("conversationType")) == "2"
+    if group:
+        text = text.replace(f"@{bot_name}", " ")
+    try:
+        expires = int(data.get("sessionWebhookExpiredTime") or 0)
+    except (TypeError, ValueError):
+        expires = 0
+    return Incoming(
+        channel=NAME,
+        chat_id=chat or sender,
+        chat_type=ChatType.GROUP if group else ChatType.PRIVATE,
+        sender_id=sender,
+        text=text.strip(),
+        message_id=msg_id,
+        # The robot receives group messages only when @-mentioned; isInAtList says so explicitly.
+        mentioned_bot=bool(data.get("isInAtList", True)) if group else True,
+        sender_name=str(data.get("senderNick") or ""),
+        raw={"session_webhook": str(data.get("sessionWebhook") or ""), "session_webhook_expires_ms": expires},
+    )
+
+
+class DingTalkChannel:
+    name = NAME
+
+    def __init__(self, cfg: DingtalkConfig) -> None:
+        self.cfg = cfg
+        self.api_base = cfg.api_base.rstrip("/")
+        self.token = AccessToken(self._fetch_token, refresh_margin=300)
+        self.webhook_limit = RateLimiter(20, 60)
+        self.session: aiohttp.ClientSession | None = None
+        self.bot: OrgBot | None = None
+        self._stream_task: asyncio.Task[None] | None = None
+        self.stream_client: Any = None
+
+    def routes(self) -> list[web.RouteDef]:
+        if self.cfg.app_secret and not self.cfg.stream:
+            return [web.post("/callback/dingtalk", self.callback)]
+        return []
+
+    async def start(self, bot: OrgBot) -> None:
+        self.bot = bot
+        self.session = aiohttp.ClientSession()
+        if self.cfg.stream:
+            from bot.channels.dingtalk_stream import StreamClient
+
+            self.stream_client = StreamClient(
+                self.api_base, self.cfg.app_key, self.cfg.app_secret, self.on_robot_message, self.session
+            )
+            self._stream_task = asyncio.create_task(self.stream_client.run(), name="dingtalk-stream")
+
+    async def stop(self) -> None:
+        if self._stream_task is not None:
+            self._stream_task.cancel()
+            await asyncio.gather(self._stream_task, return_exceptions=True)
+            self._stream_task = None
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    # --- receiving -------------------------------------------------------------------------
+
+    async def on_robot_message(self, data: dict[str, Any]) -> None:
+        assert self.bot is not None
+        incoming = incoming_from_robot_message(data, self.bot.config.bot.name)
+        if incoming is not None:
+            answer_later(self.bot, incoming, self.send)
+
+    async def callback(self, request: web.Request) -> web.Response:
+        assert self.bot is not None
+        timestamp = request.headers.get("timestamp", "")
+        sign = request.headers.get("sign", "")
+        if not timestamp or not sign:
+            return refuse(NAME, 401, "缺少 timestamp/sign 请求头")
+        if not signature_matches(sign, timestamp, self.cfg.app_secret):
+            return refuse(NAME, 401, "sign 校验失败")
+        now = self.bot.clock.now().timestamp()
+        if not within_window(timestamp, now, self.bot.config.bot.replay_window_seconds, milliseconds=True):
+            return refuse(NAME, 403, "timestamp 超出允许的时间窗口")
+        try:
+            data = json.loads(await request.read())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return refuse(NAME, 400, "请求体不是有效的 JSON")
+        if not isinstance(data, dict):
+            return refuse(NAME, 400, "请求体应为 JSON 对象")
+        await self.on_robot_message(data)
+        return web.json_response({})
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self.session is None:
+            raise DeliveryError("钉钉通道尚未启动")
+        return self.session
+
+    def _session_webhook(self, origin: Incoming | None) -> str:
+        if origin is None or origin.channel != NAME or self.bot is None:
+            return ""
+        raw = origin.raw or {}
+        url = raw.get("session_webhook", "")
+        now_ms = self.bot.clock.now().timestamp() * 1000
+        if url and raw.get("session_webhook_expires_ms", 0) > now_ms + SESSION_WEBHOOK_MARGIN_MS:
+            return url
+        return ""
+
+    async def send(self, message: Outgoing) -> None:
+        origin, reply, target = message.in_reply_to, message.reply, message.target
+        session_webhook = self._session_webhook(origin)
+        if origin is not None and session_webhook and (not reply.private or not origin.is_group):
+            mention = origin.sender_id if origin.is_group and reply.mention_sender else ""
+            await self._post_webhook(session_webhook, reply, mention, limit_key=f"session:{origin.chat_id}")
+            return
+        if target.is_user:
+            await self._send_openapi_user(target.user_id, reply)
+            if origin is not None and origin.is_group and reply.private and session_webhook:
+                note = Reply("涉及个人信息的内容已单独发给您，请查看与我的单聊。")
+                await self._post_webhook(session_webhook, note, origin.sender_id, limit_key=f"session:{origin.chat_id}")
+        elif target.chat_id == WEBHOOK_CHAT:
+            if not self.cfg.webhook_url:
+                raise DeliveryError("未配置钉钉自定义机器人 webhook_url", permanent=True)
+            await self._post_webhook(self.cfg.webhook_url, reply, "", limit_key="webhook", sign=True)
+        elif target.chat_id:
+            await self._send_openapi_group(target.chat_id, reply)
+        else:
+            raise DeliveryError("没有指定接收人或群", permanent=True)
+
+    @staticmethod
+    def _webhook_bodies(reply: Reply, mention: str) -> list[dict[str, Any]]:
+        at = {"atUserIds": [mention]} if mention else {}
+        prefix = f"@{mention} " if mention else ""
+        bodies: list[dict[str, Any]] = []
+        if reply.format is ReplyFormat.MARKDOWN:
+            text = to_dingtalk_markdown(reply.text)
+            title = title_of(text)
+            for part in split_utf8(text, WEBHOOK_LIMIT):
+                bodies.append({"msgtype": "markdown", "markdown": {"title": title, "text": prefix + part}, "at": at})
+        else:
+            for part in split_utf8(reply.text, WEBHOOK_LIMIT):
+                bodies.append({"msgtype": "text", "text": {"content": prefix + part}, "at": at})
+        return bodies
+
+    async def _post_webhook(self, url: str, reply: Reply, mention: str, *, limit_key: str, sign: bool = False) -> None:
+        for body in self._webhook_bodies(reply, mention):
+            await self.webhook_limit.acquire(limit_key, max_wait=10)
+            target = signed_webhook_url(url, self.cfg.webhook_secret) if sign else url
+            resp = await call_json(self._session(), "POST", target, what="钉钉机器人 webhook", json_body=body)
+            code = resp.body.get("errcode", 0)
+            if code == 0:
+                continue
+            if code in WEBHOOK_RATE_ERRORS:
+                self.webhook_limit.penalize(limit_key, WEBHOOK_PENALTY)
+                raise DeliveryError(f"钉钉机器人发送过于频繁（errcode {code}）", retry_after=WEBHOOK_PENALTY)
+            if code == -1:
+                raise DeliveryError("钉钉系统繁忙", retry_after=2)
+            if code == 310000:
+                raise DeliveryError("钉钉机器人安全设置不通过（加签/关键词/IP）", permanent=True)
+            raise DeliveryError(f"钉钉机器人 webhook 失败（errcode {code}）", permanent=True)
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        resp = await call_json(
+            self._session(),
+            "POST",
+            f"{self.api_base}/v1.0/oauth2/accessToken",
+            what="钉钉 accessToken",
+            json_body={"appKey": self.cfg.app_key, "appSecret": self.cfg.app_secret},
+        )
+        token = resp.body.get("accessToken")
+        if resp.status != 200 or not token:
+            raise DeliveryError(
+                f"钉钉 accessToken 获取失败（HTTP {resp.status} {resp.body.get('code', '')}）：请检查 app_key/app_secret",
+                permanent=True,
+            )
+        return str(token), float(resp.body.get("expireIn") or 7200)
+
+    async def _openapi(self, path: str, payload: dict[str, Any], what: str) -> ApiResponse:
+        if not (self.cfg.app_key and self.cfg.app_secret and self.cfg.robot_code):
+            raise DeliveryError("未配置钉钉 app_key/app_secret/robot_code，无法主动发消息", permanent=True)
+        for attempt in range(2):
+            token = await self.token.get()
+            resp = await call_json(
+                self._session(),
+                "POST",
+                f"{self.api_base}{path}",
+                what=what,
+                json_body={"robotCode": self.cfg.robot_code, **payload},
+                headers={"x-acs-dingtalk-access-token": token},
+            )
+            code = str(resp.body.get("code") or "")
+            if (resp.status == 401 or "InvalidAuthentication" in code) and attempt == 0:
+                self.token.invalidate(token)
+                continue
+            if resp.status == 200:
+                return resp
+            if "QpsLimit" in code or "Throttl" in code:
+                raise DeliveryError(f"{what}：调用频率超限（{code}）", retry_after=5)
+            raise DeliveryError(f"{what} 失败（HTTP {resp.status} {code}）", permanent=True)
+        raise DeliveryError(f"{what}：accessToken 反复失效", retry_after=5)
+
+    @staticmethod
+    def _msg_params(reply: Reply) -> list[tuple[str, str]]:
+        if reply.format is ReplyFormat.MARKDOWN:
+            text = to_dingtalk_markdown(reply.text)
+            title = title_of(text)
+            return [
+                ("sampleMarkdown", json.dumps({"title": title, "text": part}, ensure_ascii=False))
+                for part in split_utf8(text, OPENAPI_LIMIT)
+            ]
+        return [
+            ("sampleText", json.dumps({"content": part}, ensure_ascii=False))
+            for part in split_utf8(reply.text, OPENAPI_LIMIT)
+        ]
+
+    async def _send_openapi_user(self, user_id: str, reply: Reply) -> None:
+        for key, param in self._msg_params(reply):
+            resp = await self._openapi(
+                "/v1.0/robot/oToMessages/batchSend",
+                {"userIds": [user_id], "msgKey": key, "msgParam": param},
+                "钉钉单聊消息",
+            )
+            if resp.body.get("invalidStaffIdList"):
+                raise DeliveryError(f"钉钉单聊消息：接收人无效（{user_id}）", permanent=True)
+            if resp.body.get("flowControlledStaffIdList"):
+                raise DeliveryError("钉钉单聊消息：接收人被限流", retry_after=60)
+
+    async def _send_openapi_group(self, conversation_id: str, reply: Reply) -> None:
+        for key, param in self._msg_params(reply):
+            await self._openapi(
+                "/v1.0/robot/groupMessages/send",
+                {"openConversationId": conversation_id, "msgKey": key, "msgParam": param},
+                "钉钉群消息",
+            )
+
+
+def from_config(config: Config) -> DingTalkChannel | None:
+    cfg = config.dingtalk
+    if not (cfg.app_key or cfg.app_secret or cfg.webhook_url):
+        return None
+    if (cfg.app_key or cfg.stream) and not cfg.app_secret:
+        raise ConfigError("[dingtalk] 还需要 app_secret（应用凭证中的 AppSecret）")
+    if cfg.stream and not cfg.app_key:
+        raise ConfigError("[dingtalk] Stream 模式需要 app_key（即 ClientID）")
+    if cfg.webhook_secret and not cfg.webhook_url:
+        raise ConfigError("[dingtalk] 设置了 webhook_secret，还需要 webhook_url")
+    return DingTalkChannel(cfg)

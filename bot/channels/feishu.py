@@ -1,0 +1,361 @@
+"""飞书 / Lark custom app: event subscription v2 over HTTP, replies and pushes through the IM API.
+
+Receiving: ``/callback/feishu``; with an Encrypt Key the body is ``{"encrypt": …}``
+and carries an ``X-Lark-Signature`` over the raw body; without one, only the
+Verification Token in the event header vouches for it. The URL-verification
+challenge is answered inline; message events are acknowledged at once and answered
+afterwards. Group answers are threaded replies to the asker's message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels import feishu_crypto
+from bot.channels.base import DeliveryError
+from bot.channels.callback import answer, refuse, within_window
+from bot.channels.outbound import call_json
+from bot.channels.ratelimit import RateLimiter
+from bot.channels.render import split_utf8, to_feishu_card_markdown
+from bot.channels.tokens import AccessToken
+from bot.config import Config, ConfigError, FeishuConfig
+from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat
+
+if TYPE_CHECKING:
+    from bot.app import OrgBot
+
+log = logging.getLogger(__name__)
+
+NAME = "feishu"
+WEBHOOK_CHAT = "webhook"
+TEXT_LIMIT = 30_000
+CARD_LIMIT = 20_000
+TOKEN_ERRORS = {99991663, 99991661, 99991668, 99991664}
+RATE_ERRORS = {230020, 11232, 99991400, 9499}
+MESSAGE_EVENT = "im.message.receive_v1"
+
+
+def _text_of(message: dict[str, Any]) -> str:
+    try:
+        content = json.loads(message.get("content") or "{}")
+    except (json.JSONDecodeError, TypeError):
+        return ""
+    if not isinstance(content, dict):
+        return ""
+    kind = message.get("message_type")
+    if kind == "text":
+        return str(content.get("text") or "")
+    if kind == "post":
+        post = content if "content" in content else next(iter(content.values()), {})
+        lines = []
+        for para in (post or {}).get("content") or []:
+            lines.append("".join(str(el.get("text") or "") for el in para if isinstance(el, dict)))
+        return "\n".join(lines)
+    return ""
+
+
+def _receive_id_type(user_id: str) -> str:
+    if user_id.startswith("ou_"):
+        return "open_id"
+    if user_id.startswith("on_"):
+        return "union_id"
+    if "@" in user_id:
+        return "email"
+    return "user_id"
+
+
+class FeishuChannel:
+    name = NAME
+
+    def __init__(self, cfg: FeishuConfig) -> None:
+        self.cfg = cfg
+        self.api_base = cfg.api_base.rstrip("/")
+        # The platform hands out a fresh token when less than 30 minutes remain.
+        self.token = AccessToken(self._fetch_token, refresh_margin=1800)
+        self.receiver_limit = RateLimiter(5, 1.0)
+        self.app_limit = RateLimiter(50, 1.0)
+        self.webhook_limit = RateLimiter(5, 1.0)
+        self.bot_open_id = ""
+        self.session: aiohttp.ClientSession | None = None
+        self.bot: OrgBot | None = None
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/callback/feishu", self.callback)] if self.cfg.app_id else []
+
+    async def start(self, bot: OrgBot) -> None:
+        self.bot = bot
+        self.session = aiohttp.ClientSession()
+
+    async def stop(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    # --- receiving -------------------------------------------------------------------------
+
+    async def callback(self, request: web.Request) -> web.Response:
+        assert self.bot is not None
+        body = await request.read()
+        try:
+            outer = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return refuse(NAME, 400, "请求体不是有效的 JSON")
+        if not isinstance(outer, dict):
+            return refuse(NAME, 400, "请求体应为 JSON 对象")
+        encrypted = "encrypt" in outer
+        if encrypted:
+            if not self.cfg.encrypt_key:
+                return refuse(NAME, 400, "收到加密事件，但未配置 [feishu] encrypt_key")
+            try:
+                data = json.loads(feishu_crypto.decrypt(self.cfg.encrypt_key, str(outer["encrypt"])))
+            except (feishu_crypto.FeishuCryptoError, json.JSONDecodeError) as exc:
+                return refuse(
+                    NAME, 400, str(exc) if isinstance(exc, feishu_crypto.FeishuCryptoError) else "解密后不是 JSON"
+                )
+            if not isinstance(data, dict):
+                return refuse(NAME, 400, "解密后不是 JSON 对象")
+        elif self.cfg.encrypt_key:
+            return refuse(NAME, 401, "已配置 Encrypt Key，但请求未加密")
+        else:
+            data = outer
+        if data.get("type") == "url_verification":
+            if not self._token_ok(data.get("token")):
+                return refuse(NAME, 401, "Verification Token 不符")
+            return web.json_response({"challenge": data.get("challenge", "")})
+        if self.cfg.encrypt_key:
+            refused = self._check_signature(request, body)
+            if refused is not None:
+                return refused
+        header = data.get("header") if isinstance(data.get("header"), dict) else {}
+        if not self._token_ok(header.get("token")):
+            return refuse(NAME, 401, "Verification Token 不符")
+        if header.get("event_type") == MESSAGE_EVENT and isinstance(data.get("event"), dict):
+            self.bot.spawn(self._process(data["event"], str(header.get("event_id") or "")), name="feishu-answer")
+        return web.json_response({"msg": "success"})
+
+    def _token_ok(self, token: Any) -> bool:
+        if not self.cfg.verification_token:
+            return True
+        return isinstance(token, str) and hmac.compare_digest(token.encode(), self.cfg.verification_token.encode())
+
+    def _check_signature(self, request: web.Request, body: bytes) -> web.Response | None:
+        assert self.bot is not None
+        ts = request.headers.get("X-Lark-Request-Timestamp", "")
+        nonce = request.headers.get("X-Lark-Request-Nonce", "")
+        sig = request.headers.get("X-Lark-Signature", "")
+        if not (ts and nonce and sig):
+            return refuse(NAME, 401, "缺少 X-Lark-Signature 等签名请求头")
+        if not feishu_crypto.signature_matches(sig, ts, nonce, self.cfg.encrypt_key, body):
+            return refuse(NAME, 401, "X-Lark-Signature 校验失败")
+        if not within_window(ts, self.bot.clock.now().timestamp(), self.bot.config.bot.replay_window_seconds):
+            return refuse(NAME, 403, "X-Lark-Request-Timestamp 超出允许的时间窗口")
+        return None
+
+    async def _process(self, event: dict[str, Any], event_id: str) -> None:
+        assert self.bot is not None
+        incoming = await self._incoming(event, event_id)
+        if incoming is not None:
+            await answer(self.bot, incoming, self.send)
+
+    async def _own_open_id(self) -> str:
+        """The bot's open_id, to tell an @ of the bot from an @ of someone else."""
+        if not self.bot_open_id:
+            try:
+                token = await self.token.get()
+                resp = await call_json(
+                    self._session(),
+                    "GET",
+                    f"{self.api_base}/open-apis/bot/v3/info",
+                    what="飞书机器人信息",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                self.bot_open_id = str((resp.body.get("bot") or {}).get("open_id") or "")
+            except DeliveryError as exc:
+                log.warning("feishu bot info unavailable: %s", exc)
+        return self.bot_open_id
+
+    async def _incoming(self, event: dict[str, Any], event_id: str) -> Incoming | None:
+        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+        sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
+        ids = sender.get("sender_id") if isinstance(sender.get("sender_id"), dict) else {}
+        open_id = str(ids.get("open_id") or "")
+        sender_id = str(ids.get("user_id") or open_id)
+        # message_id names the person's message itself: stable across the platform's retries and re-pushes.
+        message_id = str(message.get("message_id") or event_id)
+        if not sender_id or not message_id or sender.get("sender_type", "user") != "user":
+            return None
+        text = _text_of(message)
+        group = message.get("chat_type") == "group"
+        mentioned = False
+        mentions = [m for m in message.get("mentions") or [] if isinstance(m, dict)]
+        own = await self._own_open_id() if group and mentions else ""
+        others: list[str] = []
+        for m in mentions:
+            m_open_id = str((m.get("id") or {}).get("open_id") or "")
+            is_bot = m_open_id == own if own else True
+            if is_bot:
+                mentioned = True
+                text = text.replace(str(m.get("key") or "\0"), " ")
+            else:
+                others.append(m_open_id)
+                text = text.replace(str(m.get("key") or "\0"), f"@{m.get('name') or ''}")
+        return Incoming(
+            channel=NAME,
+            chat_id=str(message.get("chat_id") or sender_id),
+            chat_type=ChatType.GROUP if group else ChatType.PRIVATE,
+            sender_id=sender_id,
+            text=" ".join(text.split()) if "\n" not in text else text.strip(),
+            message_id=message_id,
+            mentions=tuple(others),
+            mentioned_bot=mentioned or not group,
+            raw={"open_id": open_id, "message_id": str(message.get("message_id") or "")},
+        )
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self.session is None:
+            raise DeliveryError("飞书通道尚未启动")
+        return self.session
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        resp = await call_json(
+            self._session(),
+            "POST",
+            f"{self.api_base}/open-apis/auth/v3/tenant_access_token/internal",
+            what="飞书 tenant_access_token",
+            json_body={"app_id": self.cfg.app_id, "app_secret": self.cfg.app_secret},
+        )
+        token = resp.body.get("tenant_access_token")
+        if resp.body.get("code", 0) != 0 or not token:
+            raise DeliveryError(
+                f"飞书 tenant_access_token 获取失败（code {resp.body.get('code')}）：请检查 app_id/app_secret",
+                permanent=True,
+            )
+        return str(token), float(resp.body.get("expire") or 7200)
+
+    @staticmethod
+    def _contents(reply: Reply, mention_open_id: str) -> list[tuple[str, str]]:
+        if reply.format is ReplyFormat.MARKDOWN:
+            at = f"<at id={mention_open_id}></at> " if mention_open_id else ""
+            return [
+                (
+                    "interactive",
+                    json.dumps(
+                        {"config": {"wide_screen_mode": True}, "elements": [{"tag": "markdown", "content": at + part}]},
+                        ensure_ascii=False,
+                    ),
+                )
+                for part in split_utf8(to_feishu_card_markdown(reply.text), CARD_LIMIT)
+            ]
+        at = f'<at user_id="{mention_open_id}"></at> ' if mention_open_id else ""
+        return [
+            ("text", json.dumps({"text": at + part}, ensure_ascii=False)) for part in split_utf8(reply.text, TEXT_LIMIT)
+        ]
+
+    async def send(self, message: Outgoing) -> None:
+        origin, reply, target = message.in_reply_to, message.reply, message.target
+        raw = (origin.raw or {}) if origin is not None and origin.channel == NAME else {}
+        if target.chat_id == WEBHOOK_CHAT:
+            await self._send_webhook(reply)
+            return
+        if origin is not None and raw.get("message_id") and origin.is_group and target.chat_id == origin.chat_id:
+            mention = raw.get("open_id", "") if reply.mention_sender else ""
+            for i, (kind, content) in enumerate(self._contents(reply, mention)):
+                uuid = hashlib.sha1(f"{origin.message_id}:{i}:{content}".encode()).hexdigest()[:40]
+                await self._api(
+                    f"/open-apis/im/v1/messages/{raw['message_id']}/reply",
+                    {"msg_type": kind, "content": content, "uuid": uuid},
+                    receiver=origin.chat_id,
+                )
+            return
+        if target.is_user:
+            receive_id = target.user_id
+            if origin is not None and raw.get("open_id") and target.user_id == origin.sender_id:
+                receive_id = raw["open_id"]
+            id_type = _receive_id_type(receive_id)
+        elif target.chat_id:
+            receive_id, id_type = target.chat_id, "chat_id"
+        else:
+            raise DeliveryError("没有指定接收人或群", permanent=True)
+        for i, (kind, content) in enumerate(self._contents(reply, "")):
+            payload: dict[str, Any] = {"receive_id": receive_id, "msg_type": kind, "content": content}
+            if origin is not None:
+                payload["uuid"] = hashlib.sha1(f"{origin.message_id}:p{i}:{content}".encode()).hexdigest()[:40]
+            await self._api(f"/open-apis/im/v1/messages?receive_id_type={id_type}", payload, receiver=receive_id)
+
+    async def _api(self, path: str, payload: dict[str, Any], *, receiver: str) -> None:
+        if not (self.cfg.app_id and self.cfg.app_secret):
+            raise DeliveryError("未配置飞书 app_id/app_secret，无法发送消息", permanent=True)
+        await self.receiver_limit.acquire(receiver)
+        await self.app_limit.acquire("app")
+        for attempt in range(2):
+            token = await self.token.get()
+            resp = await call_json(
+                self._session(),
+                "POST",
+                f"{self.api_base}{path}",
+                what="飞书消息",
+                json_body=payload,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            code = resp.body.get("code", 0)
+            if code in TOKEN_ERRORS and attempt == 0:
+                self.token.invalidate(token)
+                continue
+            if code == 0 and resp.status == 200:
+                return
+            if code in RATE_ERRORS:
+                self.receiver_limit.penalize(receiver, 1.0)
+                raise DeliveryError(f"飞书消息：发送过于频繁（code {code}）", retry_after=2)
+            raise DeliveryError(f"飞书消息发送失败（HTTP {resp.status}，code {code}）", permanent=True)
+
+    def _webhook_sign(self, timestamp: str) -> str:
+        key = f"{timestamp}\n{self.cfg.webhook_secret}".encode()
+        return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+
+    async def _send_webhook(self, reply: Reply) -> None:
+        if not self.cfg.webhook_url:
+            raise DeliveryError("未配置飞书自定义机器人 webhook_url", permanent=True)
+        for kind, content in self._contents(reply, ""):
+            body: dict[str, Any] = {"msg_type": kind}
+            if kind == "interactive":
+                body["card"] = json.loads(content)
+            else:
+                body["content"] = json.loads(content)
+            if self.cfg.webhook_secret:
+                ts = str(int(time.time()))
+                body.update(timestamp=ts, sign=self._webhook_sign(ts))
+            await self.webhook_limit.acquire("webhook", max_wait=10)
+            resp = await call_json(
+                self._session(), "POST", self.cfg.webhook_url, what="飞书自定义机器人", json_body=body
+            )
+            code = resp.body.get("code", resp.body.get("StatusCode", 0))
+            if code == 0:
+                continue
+            if code in RATE_ERRORS:
+                self.webhook_limit.penalize("webhook", 60)
+                raise DeliveryError(f"飞书自定义机器人发送过于频繁（code {code}）", retry_after=60)
+            raise DeliveryError(f"飞书自定义机器人发送失败（code {code}）", permanent=True)
+
+
+def from_config(config: Config) -> FeishuChannel | None:
+    cfg = config.feishu
+    if not (cfg.app_id or cfg.app_secret or cfg.webhook_url):
+        return None
+    if bool(cfg.app_id) != bool(cfg.app_secret):
+        raise ConfigError("[feishu] app_id 和 app_secret 需要同时配置（开发者后台“凭证与基础信息”）")
+    if cfg.app_id and not (cfg.verification_token or cfg.encrypt_key):
+        raise ConfigError(
+            "[feishu] 还需要 verification_token 或 encrypt_key（开发者后台“事件与回调 → 加密策略”），否则无法校验回调"
+        )
+    return FeishuChannel(cfg)

@@ -1,0 +1,54 @@
+"""Fixtures for the platform channels: the fake platform APIs and a bot serving callbacks on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import OrgBot
+from tests.channels.fake_platforms import FakePlatforms
+
+# Valid 43-character EncodingAESKeys (any base64 of 32 bytes without the trailing '=').
+APP_AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+BOT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakePlatforms]:
+    platforms = FakePlatforms()
+    server = TestServer(platforms.app(), host="127.0.0.1")
+    await server.start_server()
+    platforms.url = str(server.make_url("")).rstrip("/")  # type: ignore[attr-defined]
+    yield platforms
+    await server.close()
+
+
+async def settle(bot: OrgBot) -> None:
+    """Wait for the answers the bot is working on after acknowledging callbacks."""
+    while bot._tasks:
+        await asyncio.gather(*list(bot._tasks), return_exceptions=True)
+
+
+@pytest.fixture
+async def serve_channel(
+    make_bot: Callable[..., Awaitable[OrgBot]], config_for: Callable[..., Any], db_url: str
+) -> AsyncIterator[Callable[..., Awaitable[tuple[OrgBot, Any, TestClient]]]]:
+    """Start a bot with one platform channel built by its own from_config, behind a loopback HTTP server."""
+    clients: list[TestClient] = []
+
+    async def make(module: Any, **env: str) -> tuple[OrgBot, Any, TestClient]:
+        channel = module.from_config(config_for(db_url, **env))
+        assert channel is not None
+        bot = await make_bot(channels=[channel], **env)
+        client = TestClient(TestServer(bot.web_app(), host="127.0.0.1"))
+        await client.start_server()
+        clients.append(client)
+        return bot, channel, client
+
+    yield make
+    for client in clients:
+        await client.close()
