@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .tokenize import doc_terms
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 K1 = 1.2
 B = 0.75
 
@@ -75,9 +75,13 @@ class PassageIndex:
         progress: Callable[[int, int], None] | None = None,
     ) -> PassageIndex:
         """Tokenize every item and pack the postings."""
+        # Two passes over flat arrays instead of one growing array per term: per-term
+        # array objects alone would cost ~80 bytes x 2 x vocabulary on top of the data.
         vocab: dict[str, int] = {}
-        per_docs: list[array] = []
-        per_tfs: list[array] = []
+        flat_tids = _u32()  # pass 1: (term id, tf) of every posting, passage by passage
+        flat_tfs = array("B")
+        starts = _u32([0])
+        df: list[int] = []
         doc_len = _u32()
         total = len(items)
         for i, item in enumerate(items):
@@ -86,26 +90,32 @@ class PassageIndex:
             for term, tf in Counter(toks).items():
                 tid = vocab.get(term)
                 if tid is None:
-                    tid = vocab[term] = len(per_docs)
-                    per_docs.append(_u32())
-                    per_tfs.append(array("B"))
-                per_docs[tid].append(i)
-                per_tfs[tid].append(min(tf, 255))
+                    tid = vocab[term] = len(df)
+                    df.append(0)
+                df[tid] += 1
+                flat_tids.append(tid)
+                flat_tfs.append(min(tf, 255))
+            starts.append(len(flat_tids))
             if progress and (i % 5000 == 0 or i + 1 == total):
                 progress(i + 1, total)
-        avgdl = (sum(doc_len) / total) if total else 1.0
         offsets = _u32([0])
+        for n in df:
+            offsets.append(offsets[-1] + n)
+        cursor = list(offsets[:-1])
+        size = len(flat_tids)
         post_docs = _u32()
-        post_imp = array("B")
-        for tid in range(len(per_docs)):
-            docs = per_docs[tid]
-            post_docs.extend(docs)
-            post_imp.extend(
-                _quantize(tf * (K1 + 1) / (tf + K1 * (1 - B + B * doc_len[d] / avgdl)))
-                for d, tf in zip(docs, per_tfs[tid], strict=True)
-            )
-            offsets.append(len(post_docs))
-            per_docs[tid] = per_tfs[tid] = None  # type: ignore[call-overload]  # free early
+        post_docs.frombytes(bytes(4 * size))
+        post_imp = array("B", bytes(size))
+        avgdl = (sum(doc_len) / total) if total else 1.0
+        for d in range(total):  # pass 2: place postings; passages come in order, so
+            norm = K1 * (1 - B + B * doc_len[d] / avgdl)  # each term's list is sorted
+            for k in range(starts[d], starts[d + 1]):
+                tid = flat_tids[k]
+                tf = flat_tfs[k]
+                pos = cursor[tid]
+                post_docs[pos] = d
+                post_imp[pos] = _quantize(tf * (K1 + 1) / (tf + norm))
+                cursor[tid] = pos + 1
         return cls(items, vocab, offsets, post_docs, post_imp, doc_len)
 
     # ----- persistence ----------------------------------------------------------------
@@ -114,21 +124,21 @@ class PassageIndex:
         terms = [""] * len(self.vocab)
         for term, tid in self.vocab.items():
             terms[tid] = term
-        payload = {
+        header = {
             "format": FORMAT_VERSION,
             "key": key,
             "terms": "\x00".join(terms),
-            "offsets": self.offsets.tobytes(),
-            "docs": self.post_docs.tobytes(),
-            "imp": self.post_imp.tobytes(),
-            "dl": self.doc_len.tobytes(),
+            "sizes": [len(self.offsets), len(self.post_docs), len(self.doc_len)],
             "items": [(it.ref, it.kind, it.doc_id, it.locator, it.context, it.text) for it in self.items],
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kbidx-")
         try:
             with os.fdopen(fd, "wb") as fh:
-                marshal.dump(payload, fh)
+                marshal.dump(header, fh)
+                # Raw arrays after the header: no intermediate copies of the postings.
+                for arr in (self.offsets, self.post_docs, self.post_imp, self.doc_len):
+                    arr.tofile(fh)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -139,21 +149,22 @@ class PassageIndex:
         """The saved index, or None when missing, stale (other key) or unreadable."""
         try:
             with open(path, "rb") as fh:
-                payload = marshal.load(fh)
-        except (OSError, EOFError, ValueError, TypeError):
+                header = marshal.load(fh)
+                if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+                    return None
+                if header.get("key") != key:
+                    return None
+                n_off, n_post, n_docs = header["sizes"]
+                offsets, docs, imp, dl = _u32(), _u32(), array("B"), _u32()
+                offsets.fromfile(fh, n_off)
+                docs.fromfile(fh, n_post)
+                imp.fromfile(fh, n_post)
+                dl.fromfile(fh, n_docs)
+        except (OSError, EOFError, ValueError, TypeError, KeyError):
             return None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
-            return None
-        if payload.get("key") != key:
-            return None
-        terms = payload["terms"].split("\x00") if payload["terms"] else []
+        terms = header["terms"].split("\x00") if header["terms"] else []
         vocab = {t: i for i, t in enumerate(terms)}
-        offsets, docs, imp, dl = _u32(), _u32(), array("B"), _u32()
-        offsets.frombytes(payload["offsets"])
-        docs.frombytes(payload["docs"])
-        imp.frombytes(payload["imp"])
-        dl.frombytes(payload["dl"])
-        items = [IndexedPassage(*row) for row in payload["items"]]
+        items = [IndexedPassage(*row) for row in header["items"]]
         return cls(items, vocab, offsets, docs, imp, dl)
 
     # ----- statistics -----------------------------------------------------------------

@@ -112,7 +112,7 @@ class Ranker:
                     continue
                 part: dict[int, float] = {}
                 for term in alt.terms:
-                    if index.df(term) <= cap or len(alts) <= 2:
+                    if index.df(term) <= cap:
                         index.accumulate(term, alt.factor * wc.weight / mass, part)
                 for d, s in part.items():
                     if s > best.get(d, 0.0):
