@@ -23,8 +23,8 @@ from .query import Clause, Query
 from .tokenize import term_set
 
 SNIPPET_CHARS = 300
-CANDIDATES = 30  # passages kept after the BM25 pass
-WINDOWED = 10  # of which this many get the (costlier) best-window search
+CANDIDATES = 24  # passages kept after the BM25 pass
+WINDOWED = 8  # of which this many get the (costlier) best-window search
 BM25_RANK_WEIGHT = 0.25  # how much relative BM25 adds to confidence when ordering
 # A stated number, duration, frequency or date, for questions that ask 几天/多久/多少.
 QUANTITY_ANSWER = re.compile(
