@@ -178,8 +178,12 @@ def _parse_tables(tables: list[Table], report: ImportReport, hours_per_day: floa
 
 def _unknown_kind(headers: list[str]) -> str:
     shown = "、".join(h for h in headers if h) or "（空）"
-    best = max(KINDS, key=lambda k: sum(c.header in headers for c in k.columns))
-    missing = [c.header for c in best.columns if c.required and c.header not in headers]
+
+    def missing_of(k: Kind) -> list[str]:
+        return [c.header for c in k.columns if c.required and c.header not in headers]
+
+    best = max(KINDS, key=lambda k: (sum(c.header in headers for c in k.columns), -len(missing_of(k))))
+    missing = missing_of(best)
     return (
         f"无法识别是哪种表（表头为：{shown}）。"
         f"如果是{best.title}表，缺少必填列：{'、'.join(missing)}。可用 `orgbot data template 目录` 生成标准模板"
