@@ -24,6 +24,8 @@ class Thresholds:
     answer: float = 0.7  # passage confidence needed to answer
     faq_answer: float = 0.72  # FAQ confidence needed to answer from a curated entry
     margin: float = 0.08  # lead over the runner-up needed to answer directly
+    answer_clear: float = 0.65  # ...or this confidence with a clear lead:
+    clear_margin: float = 0.15
     clarify: float = 0.5  # confidence below which nothing is offered at all
     clarify_window: float = 0.8  # a menu needs (nearly) all question words close together
     menu_window: float = 0.7  # the same, for the other menu entries
@@ -122,7 +124,10 @@ def decide(cands: list[Candidate], th: Thresholds, query_empty: bool = False) ->
         # Curated entries win over raw passages when they match well.
         if top_faq.confidence >= th.faq_answer and top_faq.confidence - runner >= th.margin:
             return Decision("answered", [top_faq], f"常见问题匹配度 {top_faq.confidence:.2f}")
-    if best.confidence >= th.answer and best.confidence - second >= th.margin:
+    lead = best.confidence - second
+    if (best.confidence >= th.answer and lead >= th.margin) or (
+        best.confidence >= th.answer_clear and lead >= th.clear_margin
+    ):
         return Decision(
             "answered",
             [best],
