@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .tokenize import normalize
 
+FUZZY_MIN_LEN = 5  # 4-character forms differ from real words by one character too often
+
 
 @dataclass(frozen=True)
 class GlossaryEntry:
@@ -58,6 +60,13 @@ class Glossary:
                 self._typos[typo] = fix
         self._form_re = _alternation(self._by_form)
         self._typo_re = _alternation(self._typos)
+        # For one-character typos of long forms (入党介绍仁 -> 入党介绍人): candidates are
+        # found by an exact 2-character prefix or suffix, then checked character by character.
+        self._by_edge: dict[tuple[int, str], list[str]] = {}
+        for form in self._by_form:
+            if len(form) >= FUZZY_MIN_LEN:
+                self._by_edge.setdefault((len(form), "^" + form[:2]), []).append(form)
+                self._by_edge.setdefault((len(form), "$" + form[-2:]), []).append(form)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Glossary:
@@ -79,6 +88,36 @@ class Glossary:
             return self._typos[m.group()]
 
         return self._typo_re.sub(fix, text), fixes
+
+    def fix_near_misses(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """Correct a single wrong character inside a long glossary form (homophone typos
+        such as 培养连系人); forms shorter than FUZZY_MIN_LEN are too ambiguous for this."""
+        if not self._by_edge:
+            return text, []
+        fixes: list[tuple[str, str]] = []
+        lengths = sorted({n for n, _ in self._by_edge}, reverse=True)
+        i = 0
+        out = text
+        while i < len(out):
+            fixed = False
+            for n in lengths:
+                window = out[i : i + n]
+                if len(window) < n or window in self._by_form:
+                    continue
+                cands = self._by_edge.get((n, "^" + window[:2]), []) + self._by_edge.get((n, "$" + window[-2:]), [])
+                for form in cands:
+                    diff = [k for k in range(n) if form[k] != window[k]]
+                    if len(diff) == 1 and not window[diff[0]].isascii():
+                        fixes.append((window, form))
+                        out = out[:i] + form + out[i + n :]
+                        i += n
+                        fixed = True
+                        break
+                if fixed:
+                    break
+            if not fixed:
+                i += 1
+        return out, fixes
 
     def find(self, text: str) -> list[GlossaryMatch]:
         """Non-overlapping glossary forms in ``text``, longest match first at each spot."""

@@ -96,6 +96,8 @@ def analyse(question: str, glossary: Glossary, segmenter: Segmenter | None = Non
     """Analyse a question into clauses (see module docstring)."""
     norm = normalize(question)
     fixed, fixes = glossary.correct_typos(norm)
+    fixed, near = glossary.fix_near_misses(fixed)
+    fixes += near
     clauses: list[Clause] = []
     seen_terms: set[str] = set()
     inside: set[int] = set()  # positions covered by glossary matches

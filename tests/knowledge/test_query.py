@@ -56,3 +56,10 @@ def test_filler_is_removed_and_segmentation_downweights_cross_word_bigrams(gloss
 
 def test_greeting_has_no_clauses(glossary: Glossary) -> None:
     assert analyse("你好呀", glossary).is_empty
+
+
+def test_one_character_typo_in_long_form_is_fixed(glossary: Glossary) -> None:
+    q = analyse("培养连系人要几个", glossary)
+    assert ("培养连系人", "培养联系人") in q.fixes
+    # Short forms are left alone: 干部培养 is a real phrase, not a typo of 干部培训.
+    assert analyse("干部培养有什么要求", glossary).fixes == []
