@@ -27,7 +27,7 @@ K1 = 1.2
 B = 0.75
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexedPassage:
     """What the index keeps about one retrievable unit (a passage or an FAQ entry)."""
 

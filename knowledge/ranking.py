@@ -140,8 +140,14 @@ class Ranker:
         got = 0.0
         matched: list[str] = []
         for wc in clauses:
+            alts = wc.clause.alternatives
+            if len(alts) == 1 and len(alts[0].terms) == 1:  # plain bigram: the common case
+                if alts[0].terms[0] in present:
+                    got += wc.weight * alts[0].factor
+                    matched.append(wc.clause.label)
+                continue
             best, best_alt = 0.0, None
-            for alt, mass, pairs in zip(wc.clause.alternatives, wc.masses, wc.alt_idf, strict=True):
+            for alt, mass, pairs in zip(alts, wc.masses, wc.alt_idf, strict=True):
                 if mass <= 0:
                     continue
                 frac = alt.factor * sum(v for t, v in pairs if t in present) / mass
