@@ -87,6 +87,15 @@ class Answer:
         """Stable JSON (UTF-8 characters kept readable)."""
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
+    def choose(self, number: int) -> Answer | None:
+        """The answer for menu entry ``number`` (1-based) of a clarify result, else None.
+        Lets a chat handler turn the user's reply "2" into a cited answer."""
+        if self.status != "clarify" or not 1 <= number <= len(self.sources):
+            return None
+        s = self.sources[number - 1]
+        text = s.snippet if s.kind == "faq" else f"{s.snippet}\n（出处：{s.citation}）"
+        return Answer(self.question, "answered", text, [s], f"用户选择了第 {number} 项")
+
     def reply_text(self) -> str:
         """What a chat handler can send as is (Simplified Chinese)."""
         if self.status == "answered" and self.answer:

@@ -63,6 +63,10 @@ async def test_clarify_offers_numbered_menu(kb: KnowledgeBase) -> None:
     assert ans.status == "clarify", ans.reason
     assert 2 <= len(ans.sources) <= 4
     assert ans.answer and "1." in ans.answer and "2." in ans.answer
+    picked = ans.choose(2)
+    assert picked is not None and picked.status == "answered"
+    assert picked.sources == [ans.sources[1]] and ans.sources[1].citation in (picked.answer or "")
+    assert ans.choose(9) is None
 
 
 async def test_explain_shows_terms_synonyms_and_decision(kb: KnowledgeBase) -> None:
