@@ -44,6 +44,7 @@ class FakePlatforms:
     stream_frames: list[dict[str, Any]] = field(default_factory=list)
     stream_acks: list[dict[str, Any]] = field(default_factory=list)
     stream_connections: int = 0
+    _sockets: set[web.WebSocketResponse] = field(default_factory=set)
     _changed: asyncio.Condition | None = None
 
     # --- test helpers ----------------------------------------------------------------------
@@ -98,6 +99,7 @@ class FakePlatforms:
     def app(self) -> web.Application:
         self._changed = asyncio.Condition()
         app = web.Application()
+        app.on_shutdown.append(self._close_sockets)
         app.router.add_get("/cgi-bin/gettoken", self.wecom_token)
         app.router.add_post("/cgi-bin/{api:.*}", self.wecom_api)
         app.router.add_post("/v1.0/oauth2/accessToken", self.dingtalk_token)
@@ -111,6 +113,10 @@ class FakePlatforms:
         app.router.add_post("/open-apis/im/v1/{api:.*}", self.feishu_api)
         app.router.add_post("/open-apis/bot/v2/hook/{hook}", self.feishu_webhook)
         return app
+
+    async def _close_sockets(self, _: web.Application) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
 
     # WeCom
     async def wecom_token(self, request: web.Request) -> web.Response:
@@ -185,6 +191,7 @@ class FakePlatforms:
             return web.Response(status=401)
         ws = web.WebSocketResponse()
         await ws.prepare(request)
+        self._sockets.add(ws)
         self.stream_connections += 1
         await self._notify()
         frames, self.stream_frames = self.stream_frames, []
@@ -193,6 +200,7 @@ class FakePlatforms:
         async for msg in ws:
             self.stream_acks.append(json.loads(msg.data))
             await self._notify()
+        self._sockets.discard(ws)
         return ws
 
     # Feishu
