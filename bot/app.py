@@ -63,6 +63,7 @@ class OrgBot:
         self._background: list[asyncio.Task[Any]] = []
         self.api_token = config.api.token or secrets.token_urlsafe(18)
         self.started = False
+        self.background = False
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -84,6 +85,7 @@ class OrgBot:
         if self.started:
             return
         await self.prepare_database()
+        self.background = background
         for hook in self._setup_hooks:
             await hook(self)
         if with_channels:

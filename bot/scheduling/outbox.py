@@ -1,0 +1,292 @@
+"""The persistent outbox: one row per (schedule, fire time, recipient), claimed, sent, marked.
+
+Exactly-once where it can be had, and the trade-off stated where it cannot:
+
+- Local channel (terminal/web inbox): the inbox row and the "sent" mark are written in
+  one transaction, guarded by the claim, so a crash at any point leaves either both or
+  neither — the recipient sees exactly one copy.
+- IM channels: the platform call cannot join our transaction. A row is claimed
+  (committed) before the call and marked after it; a crash in between leaves it
+  "sending", and the next leader sends it again. We choose a rare duplicate over a
+  lost meeting notice; the window is one HTTP call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import DeliveryError
+from bot.channels.local import LocalChannel
+from bot.messages import Outgoing, Reply, ReplyFormat, Target
+from bot.scheduling.models import OutboxRow
+from bot.scheduling.rules import Policy
+from bot.storage.models import LocalInboxMessage
+
+if TYPE_CHECKING:
+    from bot.app import OrgBot
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+REMOTE_PER_SECOND = 10.0
+LOCAL_CHUNK = 50
+STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败", "cancelled": "已取消"}
+
+
+class ClaimLost(Exception):
+    """Another leader took the rows while we were sending; our write must not land."""
+
+
+@dataclass(frozen=True)
+class PushItem:
+    """A push to be queued; ``key`` is what makes a second copy impossible."""
+
+    key: str
+    target: Target
+    text: str
+    fire_at: datetime
+    recipient: str = ""
+    schedule_id: int | None = None
+    urgent: bool = False
+    format: str = "text"
+
+
+def push_key(schedule_id: int | str, fire_at: datetime, recipient_key: str) -> str:
+    return f"s{schedule_id}:{fire_at:%Y%m%dT%H%M%S}:{recipient_key}"[:191]
+
+
+async def enqueue(session: AsyncSession, items: Sequence[PushItem], now: datetime) -> int:
+    """Queue pushes; an item whose key is already queued is skipped. Returns how many were new."""
+    if not items:
+        return 0
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    added = 0
+    for start in range(0, len(items), 500):
+        values = [
+            {
+                "idempotency_key": item.key[:191],
+                "schedule_id": item.schedule_id,
+                "fire_at": item.fire_at,
+                "recipient": item.recipient,
+                "channel": item.target.channel,
+                "chat_id": item.target.chat_id,
+                "user_id": item.target.user_id,
+                "text": item.text,
+                "format": item.format,
+                "urgent": item.urgent,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "claimed_by": "",
+                "last_error": "",
+                "created_at": now,
+            }
+            for item in items[start : start + 500]
+        ]
+        stmt = dialect.insert(OutboxRow).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        result = await session.execute(stmt)
+        added += max(result.rowcount or 0, 0)
+    return added
+
+
+class RateLimiter:
+    """A token bucket in real time: platforms count messages per second, not per simulated second."""
+
+    def __init__(self, per_second: float) -> None:
+        self.rate = max(per_second, 0.001)
+        self.tokens = min(self.rate, 50.0)
+        self.updated = time.monotonic()
+
+    async def take(self, n: int = 1) -> None:
+        while True:
+            now = time.monotonic()
+            self.tokens = min(max(self.rate, 1.0), self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            if self.tokens >= 1:
+                self.tokens -= min(n, self.tokens)
+                return
+            await asyncio.sleep((1 - self.tokens) / self.rate)
+
+
+class OutboxSender:
+    """Works the outbox: claim due rows, send them at each channel's pace, retry with backoff."""
+
+    def __init__(self, bot: OrgBot, policy: Policy, node: str) -> None:
+        self.bot = bot
+        self.policy = policy
+        self.node = node
+        self.limiters: dict[str, RateLimiter] = {}
+
+    def limiter(self, channel: str) -> RateLimiter:
+        if channel not in self.limiters:
+            rate = self.bot.config.outbox.local_per_second if channel == "local" else REMOTE_PER_SECOND
+            self.limiters[channel] = RateLimiter(rate)
+        return self.limiters[channel]
+
+    async def recover_orphans(self) -> int:
+        """Rows another (now dead) leader claimed go back to the queue; only a new leader calls this."""
+        async with self.bot.db() as session, session.begin():
+            result = await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.status == "sending", OutboxRow.claimed_by != self.node)
+                .values(status="pending", claimed_by="", claimed_until=None)
+            )
+        if result.rowcount:
+            log.warning("requeued %d push(es) left mid-send by a previous leader", result.rowcount)
+        return result.rowcount or 0
+
+    async def claim(self, limit: int | None = None) -> list[OutboxRow]:
+        now = self.bot.clock.now()
+        limit = limit or self.bot.config.outbox.batch_size
+        due = or_(
+            and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
+            and_(OutboxRow.status == "sending", OutboxRow.claimed_until < now),
+        )
+        conditions = [due]
+        if self.policy.in_quiet_hours(now.astimezone(self.policy.tz)):
+            conditions.append(OutboxRow.urgent.is_(True))
+        async with self.bot.db() as session, session.begin():
+            pick = (
+                select(OutboxRow.id).where(*conditions).order_by(OutboxRow.next_attempt_at, OutboxRow.id).limit(limit)
+            )
+            if session.bind.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            ids = list(await session.scalars(pick))
+            if not ids:
+                return []
+            rows = await session.scalars(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids), *conditions)
+                .values(
+                    status="sending",
+                    claimed_by=self.node,
+                    claimed_until=now + LEASE,
+                    attempts=OutboxRow.attempts + 1,
+                )
+                .returning(OutboxRow)
+            )
+            return sorted(rows, key=lambda r: r.id)
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Send everything due now; returns how many rows were sent."""
+        sent = 0
+        for _ in range(max_rounds):
+            rows = await self.claim()
+            if not rows:
+                break
+            sent += await self.send_rows(rows)
+        return sent
+
+    async def send_rows(self, rows: Sequence[OutboxRow]) -> int:
+        local = self.bot.channels.get("local")
+        sent = 0
+        batch: list[OutboxRow] = []
+        for row in rows:
+            if row.channel == "local" and isinstance(local, LocalChannel):
+                batch.append(row)
+                if len(batch) >= LOCAL_CHUNK:
+                    sent += await self._send_local(batch)
+                    batch = []
+                continue
+            sent += await self._send_remote(row)
+        if batch:
+            sent += await self._send_local(batch)
+        return sent
+
+    async def _send_local(self, rows: list[OutboxRow]) -> int:
+        await self.limiter("local").take(len(rows))
+        now = self.bot.clock.now()
+        try:
+            async with self.bot.db() as session, session.begin():
+                result = await session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_([r.id for r in rows]), OutboxRow.claimed_by == self.node)
+                    .where(OutboxRow.status == "sending")
+                    .values(status="sent", sent_at=now, claimed_until=None, last_error="")
+                )
+                if result.rowcount != len(rows):
+                    raise ClaimLost
+                session.add_all(
+                    LocalInboxMessage(
+                        user_id=r.user_id or r.chat_id,
+                        chat_id=r.chat_id,
+                        text=r.text,
+                        format=r.format,
+                        created_at=now,
+                    )
+                    for r in rows
+                )
+        except ClaimLost:
+            log.warning("lost the claim on %d local push(es); another leader took them", len(rows))
+            return 0
+        return len(rows)
+
+    async def _send_remote(self, row: OutboxRow) -> int:
+        await self.limiter(row.channel).take()
+        message = Outgoing(
+            target=Target(row.channel, chat_id=row.chat_id, user_id=row.user_id),
+            reply=Reply(row.text, format=ReplyFormat(row.format)),
+        )
+        try:
+            await self.bot.deliver(message)
+        except DeliveryError as exc:
+            await self._failed(row, str(exc), exc.permanent, exc.retry_after)
+            return 0
+        except Exception as exc:
+            log.exception("push %s failed unexpectedly", row.id)
+            await self._failed(row, f"{type(exc).__name__}: {exc}", False, None)
+            return 0
+        async with self.bot.db() as session, session.begin():
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == row.id)
+                .values(status="sent", sent_at=self.bot.clock.now(), claimed_until=None, last_error="")
+            )
+        return 1
+
+    async def _failed(self, row: OutboxRow, error: str, permanent: bool, retry_after: float | None) -> None:
+        cfg = self.bot.config.outbox
+        now = self.bot.clock.now()
+        give_up = permanent or row.attempts >= cfg.max_attempts
+        delay = max(retry_after or 0.0, cfg.backoff_seconds * 2 ** max(row.attempts - 1, 0))
+        values = {
+            "status": "failed" if give_up else "pending",
+            "last_error": error[:2000],
+            "claimed_until": None,
+            "next_attempt_at": now if give_up else now + timedelta(seconds=delay),
+        }
+        log.warning("push %s to %s failed (attempt %d): %s", row.id, row.channel, row.attempts, error)
+        async with self.bot.db() as session, session.begin():
+            await session.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(**values))
+
+
+async def list_rows(session: AsyncSession, statuses: Iterable[str] | None = None, limit: int = 50) -> list[OutboxRow]:
+    query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
+    if statuses:
+        query = query.where(OutboxRow.status.in_(list(statuses)))
+    return list(await session.scalars(query))
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+    return dict(rows.all())
+
+
+async def retry(session: AsyncSession, now: datetime, ids: Iterable[int] = ()) -> int:
+    """Give failed rows (those ``ids``, or all of them) a fresh set of attempts."""
+    query = update(OutboxRow).where(OutboxRow.status == "failed")
+    ids = list(ids)
+    if ids:
+        query = query.where(OutboxRow.id.in_(ids))
+    result = await session.execute(query.values(status="pending", attempts=0, next_attempt_at=now))
+    return result.rowcount or 0

@@ -1,0 +1,366 @@
+"""When a schedule fires: one-off, cron, calendar rules ("每月最后一个工作日"), deadline ladders.
+
+A rule yields *occurrences* (the meeting, the deadline, the monthly push); a ladder
+turns each occurrence into reminders some days before it. Every fire then moves off
+holidays (to the previous workday by default) and out of quiet hours unless urgent,
+so the preview an admin sees is exactly what will be sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.scheduling.workdays import WorkCalendar
+
+WEEKDAYS = "一二三四五六日"
+MAX_OCCURRENCES = 5000
+
+
+class RuleError(ValueError):
+    """A rule that cannot fire as written, phrased for the admin."""
+
+
+def parse_hhmm(text: str) -> time:
+    hh, _, mm = text.partition(":")
+    if not (hh.isdigit() and mm.isdigit()) or int(hh) > 23 or int(mm) > 59:
+        raise RuleError(f"时间 {text!r} 应写成 HH:MM，如 09:00")
+    return time(int(hh), int(mm))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``type`` is ``once`` (``at``), ``cron`` (``cron``, five fields) or ``calendar`` (``months`` + ``day``)."""
+
+    type: str
+    at: str = ""
+    cron: str = ""
+    months: tuple[int, ...] = ()
+    day: str = ""
+    time: str = "09:00"
+    ladder: tuple[int, ...] = ()
+    ladder_time: str = "09:00"
+    deadline: bool = False
+    workdays_only: bool = False
+    shift: str = "previous"
+    event_at: str = ""
+    rereminder_minutes: int = 0
+
+    def to_json(self) -> str:
+        data = {k: v for k, v in asdict(self).items() if v not in ("", (), 0, False) or k == "type"}
+        if self.shift != "previous":
+            data["shift"] = self.shift
+        else:
+            data.pop("shift", None)
+        if self.time == "09:00":
+            data.pop("time", None)
+        if self.ladder_time == "09:00":
+            data.pop("ladder_time", None)
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Rule:
+        data: dict[str, Any] = json.loads(text)
+        for key in ("months", "ladder"):
+            if key in data:
+                data[key] = tuple(data[key])
+        return cls(**data)
+
+    def validate(self) -> None:
+        if self.type not in ("once", "cron", "calendar"):
+            raise RuleError(f"未知的规则类型 {self.type!r}")
+        if self.type == "once":
+            _local_iso(self.at)
+        if self.type == "cron":
+            try:
+                cron_trigger(self.cron, UTC)
+            except (ValueError, TypeError) as exc:
+                raise RuleError(f"cron 表达式 {self.cron!r} 有误：{exc}") from exc
+        if self.type == "calendar":
+            if any(not 1 <= m <= 12 for m in self.months):
+                raise RuleError("月份应在 1–12 之间")
+            _day_spec(self.day)
+        parse_hhmm(self.time)
+        parse_hhmm(self.ladder_time)
+        if any(d < 0 or d > 366 for d in self.ladder):
+            raise RuleError("提前天数应在 0–366 之间")
+        if self.shift not in ("previous", "next", "none"):
+            raise RuleError("节假日顺延方式应为 previous / next / none")
+        if self.event_at:
+            _local_iso(self.event_at)
+
+
+def _local_iso(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise RuleError(f"时间 {text!r} 应写成 2026-12-03T15:00 的形式") from exc
+    return value.replace(tzinfo=None)
+
+
+CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def cron_trigger(expr: str, tz: Any) -> CronTrigger:
+    """Standard crontab (day of week 0/7 = Sunday), unlike APScheduler 3's own 0 = Monday."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise RuleError(f"cron 表达式 {expr!r} 应有 5 段：分 时 日 月 周")
+    minute, hour, day, month, dow = fields
+    if dow not in ("*", "?"):
+        dow = re.sub(r"\d+", lambda m: CRON_DAYS[int(m.group())] if int(m.group()) < 8 else m.group(), dow)
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=tz)
+
+
+def _day_spec(day: str) -> tuple[str, int]:
+    if day.isdigit() and 1 <= int(day) <= 31:
+        return "date", int(day)
+    if day in ("last", "last_workday", "first_workday"):
+        return day, 0
+    if day.startswith("workday:") and day[8:].isdigit() and 1 <= int(day[8:]) <= 23:
+        return "workday", int(day[8:])
+    raise RuleError(f"日期规则 {day!r} 无法识别")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the rules need from the configuration: the zone, the calendar, quiet hours."""
+
+    tz: ZoneInfo
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+
+    @classmethod
+    def from_config(cls, config: Any) -> Policy:
+        sched = config.scheduler
+        return cls(
+            tz=ZoneInfo(config.bot.timezone),
+            calendar=WorkCalendar.from_config(sched.extra_holidays, sched.extra_workdays),
+            quiet_start=parse_hhmm(sched.quiet_start),
+            quiet_end=parse_hhmm(sched.quiet_end),
+        )
+
+    def in_quiet_hours(self, local: datetime) -> bool:
+        t = local.time()
+        if self.quiet_start == self.quiet_end:
+            return False
+        if self.quiet_start < self.quiet_end:
+            return self.quiet_start <= t < self.quiet_end
+        return t >= self.quiet_start or t < self.quiet_end
+
+    def after_quiet_hours(self, local: datetime) -> datetime:
+        """The first moment at or after ``local`` outside quiet hours."""
+        if not self.in_quiet_hours(local):
+            return local
+        day = local.date()
+        if self.quiet_start > self.quiet_end and local.time() >= self.quiet_start:
+            day += timedelta(days=1)
+        return datetime.combine(day, self.quiet_end, tzinfo=local.tzinfo)
+
+
+@dataclass(frozen=True)
+class Fire:
+    """One moment a schedule sends, and why it is then."""
+
+    at: datetime
+    stage: str = ""
+    occurrence: datetime | None = None
+    moved_from: date | None = None
+    moved_reason: str = ""
+
+    @property
+    def days_before(self) -> int | None:
+        return int(self.stage[2:]) if self.stage.startswith("D-") else None
+
+
+def _occurrences(rule: Rule, policy: Policy, start: datetime) -> Iterator[datetime]:
+    """Local occurrence times at or after ``start`` (local, aware), in order."""
+    tz = policy.tz
+    if rule.type == "once":
+        at = _local_iso(rule.at).replace(tzinfo=tz)
+        if at >= start:
+            yield at
+        return
+    if rule.type == "cron":
+        trigger = cron_trigger(rule.cron, tz)
+        prev = None
+        now = start
+        for _ in range(MAX_OCCURRENCES):
+            nxt = trigger.get_next_fire_time(prev, now)
+            if nxt is None:
+                return
+            yield nxt
+            prev = nxt
+            now = nxt + timedelta(seconds=1)
+        return
+    kind, n = _day_spec(rule.day)
+    at_time = parse_hhmm(rule.time)
+    months = set(rule.months or range(1, 13))
+    year, month = start.year, start.month
+    for _ in range(MAX_OCCURRENCES):
+        if month in months:
+            day = _calendar_day(policy.calendar, year, month, kind, n)
+            if day is not None:
+                at = datetime.combine(day, at_time, tzinfo=tz)
+                if at >= start:
+                    yield at
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+
+
+def _calendar_day(cal: WorkCalendar, year: int, month: int, kind: str, n: int) -> date | None:
+    if kind == "date":
+        last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+        return date(year, month, min(n, last))
+    if kind == "last":
+        return date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+    days = cal.workdays_of_month(year, month)
+    if not days:
+        return None
+    if kind == "first_workday":
+        return days[0]
+    if kind == "last_workday":
+        return days[-1]
+    return days[n - 1] if n <= len(days) else None
+
+
+def _fires_of(rule: Rule, policy: Policy, occ: datetime, urgent: bool) -> list[Fire]:
+    cal = policy.calendar
+    if rule.workdays_only and not rule.ladder and not cal.is_workday(occ.date()):
+        return []
+    raw: list[Fire] = []
+    if rule.ladder:
+        ladder_at = parse_hhmm(rule.ladder_time)
+        for days in sorted(set(rule.ladder), reverse=True):
+            day = occ.date() - timedelta(days=days)
+            raw.append(Fire(datetime.combine(day, ladder_at, tzinfo=occ.tzinfo), f"D-{days}", occ))
+    else:
+        raw.append(Fire(occ, "notice" if rule.event_at else "", occ))
+    if rule.event_at and rule.rereminder_minutes:
+        event = _local_iso(rule.event_at).replace(tzinfo=occ.tzinfo)
+        raw.append(Fire(event - timedelta(minutes=rule.rereminder_minutes), "rereminder", occ))
+    out: list[Fire] = []
+    for fire in raw:
+        at = fire.at
+        if rule.shift != "none" and not cal.is_workday(at.date()):
+            reason = cal.holiday_name(at.date())
+            new_day = cal.previous_workday(at.date()) if rule.shift == "previous" else cal.next_workday(at.date())
+            fire = replace(fire, moved_from=at.date(), moved_reason=reason)
+            at = datetime.combine(new_day, at.timetz())
+        if not urgent and policy.in_quiet_hours(at):
+            at = policy.after_quiet_hours(at)
+        out.append(replace(fire, at=at))
+    return out
+
+
+def next_fires(rule: Rule, policy: Policy, after: datetime, n: int = 5, *, urgent: bool = False) -> list[Fire]:
+    """The next ``n`` fires strictly after ``after`` (aware), in UTC, at most one per instant."""
+    lookback = timedelta(days=max(rule.ladder, default=0) + 62)
+    start = after.astimezone(policy.tz) - lookback
+    found: dict[datetime, Fire] = {}
+    for occ in _occurrences(rule, policy, start):
+        if len(found) >= n and occ - lookback > max(sorted(found)[:n]):
+            break
+        for fire in _fires_of(rule, policy, occ, urgent):
+            at = fire.at.astimezone(UTC)
+            if at <= after:
+                continue
+            current = found.get(at)
+            if current is None or _closer(fire, current):
+                found[at] = replace(fire, at=at)
+    return [found[k] for k in sorted(found)[:n]]
+
+
+def _closer(fire: Fire, other: Fire) -> bool:
+    """Two reminders collapsed into one instant: keep the one nearer the deadline."""
+    a, b = fire.days_before, other.days_before
+    return a is not None and b is not None and a < b
+
+
+def describe_fire(fire: Fire, policy: Policy) -> str:
+    local = fire.at.astimezone(policy.tz)
+    text = f"{local:%Y-%m-%d} 周{WEEKDAYS[local.weekday()]} {local:%H:%M}"
+    if fire.stage.startswith("D-") and fire.occurrence is not None:
+        days = (fire.occurrence.astimezone(policy.tz).date() - local.date()).days
+        text += "（截止当天）" if days == 0 else f"（截止前 {days} 天）"
+    elif fire.stage == "rereminder":
+        text += "（催未回执者）"
+    if fire.moved_from:
+        text += (
+            f"〔{fire.moved_from:%m-%d} 为{fire.moved_reason}，已提前〕"
+            if local.date() < fire.moved_from
+            else (f"〔{fire.moved_from:%m-%d} 为{fire.moved_reason}，已顺延〕")
+        )
+    return text
+
+
+def describe_rule(rule: Rule, policy: Policy) -> str:
+    """A one-line Chinese description of the rule, for lists and confirmations."""
+    if rule.type == "once":
+        at = _local_iso(rule.at)
+        head = f"{at:%Y-%m-%d %H:%M}" if not rule.deadline else f"{at:%Y-%m-%d}"
+    elif rule.type == "cron":
+        head = f"按 cron “{rule.cron}”"
+    else:
+        kind, n = _day_spec(rule.day)
+        months = rule.months
+        if not months or len(months) == 12:
+            period = "每月"
+        elif months == (1, 4, 7, 10):
+            period = "每季度第一个月"
+        elif months == (3, 6, 9, 12):
+            period = "每季度最后一个月"
+        elif len(months) == 1:
+            period = f"每年 {months[0]} 月"
+        else:
+            period = "每年 " + "、".join(str(m) for m in months) + " 月"
+        day = {
+            "date": f"{n}日",
+            "last": "最后一天",
+            "last_workday": "最后一个工作日",
+            "first_workday": "第一个工作日",
+            "workday": f"第 {n} 个工作日",
+        }[kind]
+        head = f"{period}{day}"
+        if not rule.deadline:
+            head += f" {rule.time}"
+    if rule.deadline:
+        head += " 截止"
+    parts = [head]
+    if rule.workdays_only:
+        parts.append("仅工作日")
+    if rule.ladder:
+        ladder = "、".join("当天" if d == 0 else f"{d} 天" for d in sorted(set(rule.ladder), reverse=True))
+        parts.append(f"提前 {ladder}（{rule.ladder_time}）提醒")
+    if rule.event_at:
+        parts.append(f"会议时间 {_local_iso(rule.event_at):%Y-%m-%d %H:%M}")
+    if rule.rereminder_minutes:
+        parts.append(f"会前 {_minutes_text(rule.rereminder_minutes)}催未回执者")
+    if rule.shift == "none":
+        parts.append("节假日照常发送")
+    elif rule.shift == "next":
+        parts.append("遇节假日顺延")
+    return "，".join(parts)
+
+
+def _minutes_text(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440} 天"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} 小时"
+    return f"{minutes} 分钟"
+
+
+def unknown_years(rule: Rule, policy: Policy, fires: list[Fire]) -> list[int]:
+    """Years among the fires whose statutory holidays are not known yet."""
+    years = sorted({f.at.astimezone(policy.tz).year for f in fires})
+    return [y for y in years if not policy.calendar.knows_year(y)]

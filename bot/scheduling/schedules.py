@@ -1,0 +1,298 @@
+"""Creating, changing and describing schedules; every change leaves a row saying who, when, what."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.scheduling.models import OutboxRow, Schedule, ScheduleChange
+from bot.scheduling.rules import WEEKDAYS, Fire, Policy, Rule, RuleError, describe_fire, describe_rule, next_fires
+from bot.scheduling.rules import unknown_years as rule_unknown_years
+from bot.scheduling.targets import TargetSpec, describe_targets, dump_targets, load_targets
+
+KIND_LABELS = {"reminder": "一次性提醒", "recurring": "定期推送", "deadline": "截止提醒", "notice": "会议通知"}
+STATUS_LABELS = {"active": "运行中", "paused": "已暂停", "done": "已结束", "deleted": "已删除"}
+
+
+class ScheduleError(ValueError):
+    pass
+
+
+@dataclass
+class ScheduleDraft:
+    """Everything needed to create a schedule; built by the chat dialogue, the CLI or a template."""
+
+    name: str
+    text: str
+    rule: Rule
+    targets: list[TargetSpec] = field(default_factory=list)
+    urgent: bool = False
+    receipt: bool = False
+    template: str | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.receipt or self.rule.event_at:
+            return "notice"
+        if self.rule.deadline:
+            return "deadline"
+        return "recurring" if self.rule.type != "once" else "reminder"
+
+    def validate(self) -> None:
+        if not self.name.strip():
+            raise ScheduleError("提醒名称不能为空")
+        if len(self.name) > 128:
+            raise ScheduleError("提醒名称最长 128 个字")
+        if not self.targets:
+            raise ScheduleError("请指定推送对象")
+        try:
+            self.rule.validate()
+        except RuleError as exc:
+            raise ScheduleError(str(exc)) from exc
+
+
+def rule_of(schedule: Schedule) -> Rule:
+    return Rule.from_json(schedule.rule)
+
+
+def preview(draft_rule: Rule, policy: Policy, now: datetime, urgent: bool = False, n: int = 5) -> list[Fire]:
+    return next_fires(draft_rule, policy, now, n, urgent=urgent)
+
+
+def preview_lines(rule: Rule, policy: Policy, now: datetime, urgent: bool = False, n: int = 5) -> list[str]:
+    fires = preview(rule, policy, now, urgent, n)
+    if not fires:
+        return ["（之后不会再发送）"]
+    lines = [f"  {i}. {describe_fire(f, policy)}" for i, f in enumerate(fires, 1)]
+    years = rule_unknown_years(rule, policy, fires)
+    if years:
+        ys = "、".join(str(y) for y in years)
+        lines.append(
+            f"  注意：{ys} 年的法定节假日尚未载入，暂按周末计算；官方安排公布后可在 [scheduler] extra_holidays / extra_workdays 中补充。"
+        )
+    return lines
+
+
+async def record(
+    session: AsyncSession, schedule: Schedule, actor: str, action: str, now: datetime, **detail: Any
+) -> None:
+    session.add(
+        ScheduleChange(
+            schedule_id=schedule.id,
+            at=now,
+            actor=actor,
+            action=action,
+            detail=json.dumps(detail, ensure_ascii=False, default=str),
+        )
+    )
+
+
+def _snapshot(schedule: Schedule) -> dict[str, Any]:
+    return {
+        "name": schedule.name,
+        "text": schedule.text,
+        "rule": json.loads(schedule.rule),
+        "targets": json.loads(schedule.targets),
+        "urgent": schedule.urgent,
+        "receipt": schedule.receipt,
+        "status": schedule.status,
+    }
+
+
+async def create(session: AsyncSession, draft: ScheduleDraft, actor: str, now: datetime, policy: Policy) -> Schedule:
+    draft.validate()
+    fires = next_fires(draft.rule, policy, now, 1, urgent=draft.urgent)
+    if not fires:
+        raise ScheduleError("按这个时间规则，之后不会再发送（时间已过去？）")
+    schedule = Schedule(
+        name=draft.name.strip(),
+        kind=draft.kind,
+        text=draft.text.strip(),
+        rule=draft.rule.to_json(),
+        targets=dump_targets(draft.targets),
+        template=draft.template,
+        status="active",
+        urgent=draft.urgent,
+        receipt=draft.receipt,
+        next_fire_at=fires[0].at,
+        next_stage=fires[0].stage,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(schedule)
+    await session.flush()
+    await record(session, schedule, actor, "create", now, **_snapshot(schedule))
+    return schedule
+
+
+async def get(session: AsyncSession, schedule_id: int) -> Schedule:
+    schedule = await session.get(Schedule, schedule_id)
+    if schedule is None or schedule.status == "deleted":
+        raise ScheduleError(f"没有编号为 {schedule_id} 的提醒。发送 /提醒 列表 查看。")
+    return schedule
+
+
+def parse_id(text: str) -> int:
+    raw = text.strip().lstrip("#＃").strip()
+    if not raw.isdigit():
+        raise ScheduleError(f"“{text}”不是提醒编号；编号是 /提醒 列表 中 # 后面的数字。")
+    return int(raw)
+
+
+async def list_schedules(session: AsyncSession, include_done: bool = False) -> list[Schedule]:
+    statuses = ["active", "paused", *(["done"] if include_done else [])]
+    rows = await session.scalars(select(Schedule).where(Schedule.status.in_(statuses)).order_by(Schedule.id))
+    return list(rows)
+
+
+async def pause(session: AsyncSession, schedule: Schedule, actor: str, now: datetime) -> None:
+    if schedule.status != "active":
+        raise ScheduleError(f"#{schedule.id} 当前{STATUS_LABELS.get(schedule.status, schedule.status)}，不能暂停。")
+    schedule.status = "paused"
+    schedule.updated_at = now
+    await record(session, schedule, actor, "pause", now)
+
+
+async def resume(session: AsyncSession, schedule: Schedule, actor: str, now: datetime, policy: Policy) -> None:
+    """Fires that fell due while paused are skipped on purpose: pausing means "not these"."""
+    if schedule.status != "paused":
+        raise ScheduleError(f"#{schedule.id} 当前{STATUS_LABELS.get(schedule.status, schedule.status)}，无需恢复。")
+    fires = next_fires(rule_of(schedule), policy, now, 1, urgent=schedule.urgent)
+    schedule.status = "active" if fires else "done"
+    schedule.next_fire_at = fires[0].at if fires else None
+    schedule.next_stage = fires[0].stage if fires else ""
+    schedule.updated_at = now
+    await record(session, schedule, actor, "resume", now, next_fire_at=schedule.next_fire_at)
+
+
+async def remove(session: AsyncSession, schedule: Schedule, actor: str, now: datetime) -> int:
+    """Mark deleted (the history stays) and cancel its queued, unsent pushes; returns how many."""
+    schedule.status = "deleted"
+    schedule.next_fire_at = None
+    schedule.updated_at = now
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.schedule_id == schedule.id, OutboxRow.status.in_(["pending", "failed"]))
+        .values(status="cancelled")
+    )
+    await record(session, schedule, actor, "delete", now, cancelled=result.rowcount or 0)
+    return result.rowcount or 0
+
+
+async def edit(
+    session: AsyncSession,
+    schedule: Schedule,
+    actor: str,
+    now: datetime,
+    policy: Policy,
+    *,
+    name: str | None = None,
+    text: str | None = None,
+    rule: Rule | None = None,
+    targets: list[TargetSpec] | None = None,
+    urgent: bool | None = None,
+) -> None:
+    before = _snapshot(schedule)
+    draft = ScheduleDraft(
+        name=name if name is not None else schedule.name,
+        text=text if text is not None else schedule.text,
+        rule=rule or rule_of(schedule),
+        targets=targets if targets is not None else load_targets(schedule.targets),
+        urgent=schedule.urgent if urgent is None else urgent,
+        receipt=schedule.receipt,
+    )
+    draft.validate()
+    schedule.name, schedule.text = draft.name.strip(), draft.text.strip()
+    schedule.rule, schedule.targets, schedule.urgent = draft.rule.to_json(), dump_targets(draft.targets), draft.urgent
+    schedule.kind = draft.kind
+    if schedule.status in ("active", "done"):
+        fires = next_fires(draft.rule, policy, now, 1, urgent=draft.urgent)
+        schedule.status = "active" if fires else "done"
+        schedule.next_fire_at = fires[0].at if fires else None
+        schedule.next_stage = fires[0].stage if fires else ""
+    schedule.updated_at = now
+    after = _snapshot(schedule)
+    await record(session, schedule, actor, "edit", now, **{k: v for k, v in after.items() if before.get(k) != v})
+
+
+async def changes(session: AsyncSession, schedule_id: int, limit: int = 20) -> list[ScheduleChange]:
+    rows = await session.scalars(
+        select(ScheduleChange)
+        .where(ScheduleChange.schedule_id == schedule_id)
+        .order_by(ScheduleChange.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def fire_for(schedule: Schedule, policy: Policy, fire_at: datetime, stage: str) -> Fire:
+    """Recover the occurrence behind a stored fire time (the deadline a ladder reminder is about)."""
+    found = next_fires(rule_of(schedule), policy, fire_at - timedelta(seconds=1), 1, urgent=schedule.urgent)
+    if found and found[0].at == fire_at:
+        return found[0]
+    return Fire(fire_at, stage)
+
+
+def _local_text(dt: datetime, policy: Policy, with_time: bool = True) -> str:
+    local = dt.astimezone(policy.tz)
+    base = f"{local.year}年{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）"
+    return base + (f" {local:%H:%M}" if with_time else "")
+
+
+def compose(schedule: Schedule, fire: Fire, policy: Policy, sent_at: datetime) -> str:
+    """The push text for one fire, with the deadline countdown computed from the day it is sent."""
+    rule = rule_of(schedule)
+    text = schedule.text.strip()
+    if fire.stage == "rereminder":
+        when = ""
+        if rule.event_at:
+            event = datetime.fromisoformat(rule.event_at).replace(tzinfo=policy.tz)
+            when = f"（会议时间：{_local_text(event, policy)}）"
+        return f"【回执提醒】您还没有确认《{schedule.name}》{when}。\n请回复“收到”确认（或“收到 {schedule.id}”）。"
+    if schedule.receipt or rule.event_at:
+        lines = [f"【会议通知】{schedule.name}"]
+        if rule.event_at:
+            event = datetime.fromisoformat(rule.event_at).replace(tzinfo=policy.tz)
+            lines.append(f"会议时间：{_local_text(event, policy)}")
+        if text:
+            lines.append(text)
+        if schedule.receipt:
+            lines.append(f"请回复“收到”确认（如有多条通知，可回复“收到 {schedule.id}”）。")
+        return "\n".join(lines)
+    if rule.deadline and fire.occurrence is not None:
+        days = (fire.occurrence.astimezone(policy.tz).date() - sent_at.astimezone(policy.tz).date()).days
+        left = "今天截止" if days == 0 else (f"还有 {days} 天" if days > 0 else f"已逾期 {-days} 天")
+        lines = [f"【截止提醒】{schedule.name}", f"截止日期：{_local_text(fire.occurrence, policy, False)}，{left}。"]
+        if text:
+            lines.append(text)
+        return "\n".join(lines)
+    return f"【提醒】{schedule.name}" + (f"\n{text}" if text else "")
+
+
+def summary_lines(schedule: Schedule, policy: Policy, now: datetime, names: dict[str, str] | None = None) -> list[str]:
+    rule = rule_of(schedule)
+    lines = [
+        f"#{schedule.id} {schedule.name}（{KIND_LABELS.get(schedule.kind, schedule.kind)}，{STATUS_LABELS.get(schedule.status, schedule.status)}）",
+        f"规则：{describe_rule(rule, policy)}" + ("，紧急（夜间也发送）" if schedule.urgent else ""),
+        f"对象：{describe_targets(load_targets(schedule.targets), names)}",
+    ]
+    if schedule.text:
+        lines.append(f"内容：{schedule.text}")
+    if schedule.receipt:
+        lines.append(f"需要回执：是（查看：/回执 {schedule.id}）")
+    if schedule.status == "active":
+        lines.append("接下来 5 次发送：")
+        lines.extend(preview_lines(rule, policy, now, schedule.urgent))
+    elif schedule.status == "paused":
+        lines.append("已暂停：恢复前不会发送。")
+    return lines
+
+
+def with_shift(rule: Rule, shift: str) -> Rule:
+    return replace(rule, shift=shift)

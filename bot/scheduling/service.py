@@ -1,0 +1,262 @@
+"""The scheduling service: fire due schedules into the outbox, then work the outbox — as leader only.
+
+The tables are the truth (``schedules.next_fire_at``); APScheduler only wakes the
+service — on a short interval, and at the exact next fire time — so a restart, a
+second instance or a paused schedule needs no in-memory state to be right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.scheduling import receipts
+from bot.scheduling.leader import LeaderLock
+from bot.scheduling.models import Receipt, Schedule, ScheduleFire
+from bot.scheduling.outbox import OutboxSender, PushItem, enqueue, push_key
+from bot.scheduling.rules import Fire, Policy, describe_fire, next_fires
+from bot.scheduling.schedules import compose, fire_for, get, record, rule_of
+from bot.scheduling.targets import TargetSpec, expand, load_targets
+from bot.storage.models import Staff
+
+if TYPE_CHECKING:
+    from bot.app import OrgBot
+
+log = logging.getLogger(__name__)
+
+FIRE_BATCH = 20
+
+
+@dataclass(frozen=True)
+class TickResult:
+    leader: bool
+    fired: int = 0
+    missed: int = 0
+    sent: int = 0
+
+
+async def expand_fire(
+    session: AsyncSession,
+    schedule: Schedule,
+    fire: Fire,
+    now: datetime,
+    policy: Policy,
+    channels: list[str],
+) -> int:
+    """Queue one fire of a schedule for each of its recipients (re-reminders: the unconfirmed only)."""
+    if fire.stage == "rereminder":
+        waiting = await session.scalars(
+            select(Receipt.user_id).where(Receipt.schedule_id == schedule.id, Receipt.confirmed_at.is_(None))
+        )
+        specs = [TargetSpec("user", uid) for uid in waiting]
+    else:
+        specs = load_targets(schedule.targets)
+    recipients = await expand(session, specs, channels)
+    if schedule.receipt and fire.stage != "rereminder":
+        await receipts.register(session, schedule.id, recipients, now)
+    text = compose(schedule, fire, policy, now)
+    items = [
+        PushItem(
+            key=push_key(schedule.id, fire.at, r.key),
+            target=r.target,
+            text=text,
+            fire_at=fire.at,
+            recipient=r.person or r.name,
+            schedule_id=schedule.id,
+            urgent=schedule.urgent,
+        )
+        for r in recipients
+    ]
+    await enqueue(session, items, now)
+    return len(items)
+
+
+class SchedulingService:
+    def __init__(self, bot: OrgBot) -> None:
+        self.bot = bot
+        self.policy = Policy.from_config(bot.config)
+        self.node = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.leader = LeaderLock(bot.engine, bot.config.scheduler.leader_lock_id)
+        self.sender = OutboxSender(bot, self.policy, self.node)
+        self.is_leader = False
+        self.scheduler: AsyncIOScheduler | None = None
+        self._tick_lock = asyncio.Lock()
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self.bot.channels)
+
+    async def tick(self) -> TickResult:
+        """One round: take or keep the lead, fire what is due, send what is queued."""
+        async with self._tick_lock:
+            try:
+                leader = await self.leader.acquire()
+            except Exception:
+                log.exception("could not reach the database for the leader lock")
+                leader = False
+            if leader and not self.is_leader:
+                log.info("scheduling leader: %s", self.node)
+                await self.sender.recover_orphans()
+            self.is_leader = leader
+            if not leader:
+                return TickResult(False)
+            fired, missed = await self.fire_due()
+            sent = await self.sender.drain()
+            return TickResult(True, fired, missed, sent)
+
+    async def fire_due(self) -> tuple[int, int]:
+        now = self.bot.clock.now()
+        grace = timedelta(minutes=self.bot.config.scheduler.grace_minutes)
+        fired = 0
+        missed: list[tuple[Schedule, Fire]] = []
+        while True:
+            async with self.bot.db() as session, session.begin():
+                query = (
+                    select(Schedule)
+                    .where(Schedule.status == "active", Schedule.next_fire_at <= now)
+                    .order_by(Schedule.next_fire_at, Schedule.id)
+                    .limit(FIRE_BATCH)
+                )
+                if session.bind.dialect.name == "postgresql":
+                    query = query.with_for_update(skip_locked=True)
+                due = list(await session.scalars(query))
+                if not due:
+                    break
+                for schedule in due:
+                    assert schedule.next_fire_at is not None
+                    fire = fire_for(schedule, self.policy, schedule.next_fire_at, schedule.next_stage)
+                    if now - fire.at > grace:
+                        missed.append((schedule, fire))
+                        outcome, count = "missed", 0
+                    else:
+                        count = await expand_fire(session, schedule, fire, now, self.policy, self.channels)
+                        outcome = "sent"
+                        fired += 1
+                    session.add(
+                        ScheduleFire(
+                            schedule_id=schedule.id,
+                            fire_at=fire.at,
+                            stage=fire.stage,
+                            outcome=outcome,
+                            recipients=count,
+                            handled_at=now,
+                        )
+                    )
+                    schedule.last_fired_at = fire.at
+                    nxt = next_fires(rule_of(schedule), self.policy, fire.at, 1, urgent=schedule.urgent)
+                    schedule.next_fire_at = nxt[0].at if nxt else None
+                    schedule.next_stage = nxt[0].stage if nxt else ""
+                    if not nxt:
+                        schedule.status = "done"
+        if missed:
+            await self._report_missed(missed, now)
+        return fired, len(missed)
+
+    async def _report_missed(self, missed: list[tuple[Schedule, Fire]], now: datetime) -> None:
+        """Fires older than the grace period are not sent late; admins are told instead."""
+        log.warning("%d scheduled push(es) missed beyond the grace period", len(missed))
+        lines = [
+            f"【定时推送未发送】以下 {len(missed)} 次推送错过时间超过 {self.bot.config.scheduler.grace_minutes} 分钟（服务当时未运行），未补发："
+        ]
+        for schedule, fire in missed[:20]:
+            lines.append(f"  #{schedule.id} {schedule.name}：{describe_fire(fire, self.policy)}")
+        if len(missed) > 20:
+            lines.append(f"  ……另有 {len(missed) - 20} 次")
+        lines.append("如需补发，可发送 /提醒 立即发送 编号。")
+        text = "\n".join(lines)
+        first = missed[0]
+        async with self.bot.db() as session, session.begin():
+            admins = await expand(session, [TargetSpec("role", "admin")], self.channels)
+            items = [
+                PushItem(
+                    key=f"missed:{first[0].id}:{first[1].at:%Y%m%dT%H%M}:{len(missed)}:{a.key}",
+                    target=a.target,
+                    text=text,
+                    fire_at=now,
+                    recipient=a.person,
+                    urgent=False,
+                )
+                for a in admins
+            ]
+            await enqueue(session, items, now)
+
+    async def run_now(self, schedule_id: int, actor: str) -> int:
+        """Send a schedule's message now, outside its rule (the next planned fire is unchanged)."""
+        return await run_now(self.bot, self.policy, schedule_id, actor)
+
+    async def next_due(self) -> datetime | None:
+        async with self.bot.db() as session:
+            return await session.scalar(select(func.min(Schedule.next_fire_at)).where(Schedule.status == "active"))
+
+    async def _wake(self) -> None:
+        if self._tick_lock.locked():
+            return
+        try:
+            result = await self.tick()
+            if result.leader and self.scheduler is not None:
+                nxt = await self.next_due()
+                if nxt is not None and nxt > self.bot.clock.now():
+                    self.scheduler.add_job(
+                        self._wake, "date", run_date=nxt, id="next-fire", replace_existing=True, misfire_grace_time=None
+                    )
+        except Exception:
+            log.exception("scheduling round failed")
+
+    async def run(self) -> None:
+        """The background task `orgbot run` starts: APScheduler wakes ``tick`` until cancelled."""
+        while not self.bot.started:
+            await asyncio.sleep(0.05)
+        self.scheduler = AsyncIOScheduler(timezone=self.policy.tz)
+        self.scheduler.add_job(
+            self._wake,
+            "interval",
+            seconds=self.bot.config.scheduler.poll_seconds,
+            id="poll",
+            max_instances=5,
+            coalesce=True,
+            next_run_time=datetime.now(self.policy.tz),
+        )
+        self.scheduler.start()
+        log.info("scheduler started on %s", self.node)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+    async def close(self) -> None:
+        await self.leader.release()
+
+
+async def run_now(bot: OrgBot, policy: Policy, schedule_id: int, actor: str) -> int:
+    now = bot.clock.now()
+    async with bot.db() as session, session.begin():
+        schedule = await get(session, schedule_id)
+        rule = rule_of(schedule)
+        occurrence = None
+        if rule.deadline:
+            upcoming = next_fires(rule, policy, now, 1, urgent=schedule.urgent)
+            occurrence = upcoming[0].occurrence if upcoming else None
+        fire = Fire(now, "manual", occurrence)
+        count = await expand_fire(session, schedule, fire, now, policy, list(bot.channels))
+        session.add(
+            ScheduleFire(
+                schedule_id=schedule.id, fire_at=now, stage="manual", outcome="sent", recipients=count, handled_at=now
+            )
+        )
+        await record(session, schedule, actor, "run-now", now, recipients=count)
+    return count
+
+
+async def staff_names(session: AsyncSession) -> dict[str, str]:
+    return dict((await session.execute(select(Staff.user_id, Staff.name))).all())

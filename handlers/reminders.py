@@ -1,0 +1,484 @@
+"""/提醒 and /会议通知: organizers create, list, pause, resume, delete and run scheduled pushes.
+
+Creation is a short guided dialogue; the last step always shows the next five fire
+times, so a wrong date is seen before anything is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.handler import Context, handler
+from bot.roles import Role
+from bot.scheduling import schedules as sched
+from bot.scheduling.dialogue import NONE_WORDS, clean, is_no, is_yes, parse_duration_minutes, parse_when
+from bot.scheduling.phrases import EXAMPLES, AskBack
+from bot.scheduling.rules import Rule, describe_rule
+from bot.scheduling.service import SchedulingService, run_now, staff_names
+from bot.scheduling.targets import TargetError, TargetSpec, describe_targets, parse_targets, unit_codes
+from bot.scheduling.templates import TEMPLATES, find_template
+from bot.storage.models import Staff
+
+USAGE = (
+    "/提醒 列表 — 查看提醒\n"
+    "/提醒 新建 — 新建提醒（一步步引导）\n"
+    "/提醒 查看 编号 — 详情、接下来 5 次发送时间、修改记录\n"
+    "/提醒 暂停 编号 / 恢复 编号 / 删除 编号 / 立即发送 编号\n"
+    "/提醒 模板 — 内置模板（七一表彰推荐、民主评议党员、组织生活会、三会一课、党费收缴、年度考核）\n"
+    "/提醒 启用 模板名 — 启用一个模板\n"
+    "/会议通知 — 发会议通知并收集回执"
+)
+TARGET_HELP = "发给谁？可写：@用户ID 或姓名、单位:编码（含下级单位）、角色:组织员、群:平台:群ID、全体；多个用空格分开。"
+CONFIRM_HINT = "回复“确认”创建，“取消”放弃。"
+
+
+async def setup(bot: Any) -> None:
+    service = SchedulingService(bot)
+    bot.services["scheduling"] = service
+    if bot.background and bot.config.scheduler.enabled:
+        bot.add_background(service.run(), "scheduler")
+
+
+async def teardown(bot: Any) -> None:
+    service = bot.services.pop("scheduling", None)
+    if service is not None:
+        await service.close()
+
+
+def _service(ctx: Context) -> SchedulingService:
+    return ctx.service("scheduling")
+
+
+def _now_local(ctx: Context) -> datetime:
+    return ctx.bot.clock.now().astimezone(_service(ctx).policy.tz)
+
+
+@handler(
+    commands=["提醒", "定时提醒", "reminders"],
+    role=Role.ORGANIZER,
+    help="定时提醒与截止提醒：新建、列表、暂停、恢复、删除、立即发送、模板",
+    usage="/提醒 列表",
+    category="提醒与通知",
+)
+async def reminders(ctx: Context) -> str:
+    if ctx.pending is not None:
+        return await _dialogue(ctx, ctx.pending)
+    word, _, rest = ctx.args.strip().partition(" ")
+    rest = rest.strip()
+    try:
+        if word in ("", "列表", "list", "ls"):
+            return await _list(ctx)
+        if word in ("新建", "创建", "添加", "new", "add"):
+            return await _start(
+                ctx, {"flow": "new", "step": "name"}, "好的，新建提醒。提醒的标题是什么？（如“支部党员大会材料报送”）"
+            )
+        if word in ("查看", "详情", "show"):
+            return await _show(ctx, rest)
+        if word in ("暂停", "pause"):
+            return await _change(ctx, rest, "pause")
+        if word in ("恢复", "resume"):
+            return await _change(ctx, rest, "resume")
+        if word in ("删除", "remove", "delete"):
+            return await _ask_delete(ctx, rest)
+        if word in ("立即发送", "立即", "马上发送", "run"):
+            return await _run_now(ctx, rest)
+        if word in ("模板", "templates"):
+            return await _templates(ctx)
+        if word in ("启用", "enable"):
+            return await _enable(ctx, rest)
+    except sched.ScheduleError as exc:
+        return str(exc)
+    return f"没有“{word}”这个操作。可用：\n{USAGE}"
+
+
+@handler(
+    commands=["会议通知", "通知"],
+    role=Role.ORGANIZER,
+    help="发会议通知并收集回执（收到的人回复“收到”）",
+    usage="/会议通知",
+    category="提醒与通知",
+)
+async def meeting_notice(ctx: Context) -> str:
+    if ctx.pending is not None:
+        return await _dialogue(ctx, ctx.pending)
+    return await _start(
+        ctx, {"flow": "notice", "step": "name"}, "好的，发会议通知。会议名称是什么？（如“第四季度支部党员大会”）"
+    )
+
+
+async def _start(ctx: Context, state: dict[str, Any], question: str) -> str:
+    await ctx.expect(state)
+    return question + "\n（随时回复“取消”放弃）"
+
+
+async def _visible(ctx: Context, schedule: Any) -> None:
+    if ctx.user.role < Role.ADMIN and schedule.created_by != ctx.user.user_id:
+        raise sched.ScheduleError(f"#{schedule.id} 由他人创建，组织员只能管理自己创建的提醒；如需处理请联系管理员。")
+
+
+async def _list(ctx: Context) -> str:
+    service = _service(ctx)
+    async with ctx.session() as session:
+        rows = await sched.list_schedules(session)
+    if ctx.user.role < Role.ADMIN:
+        rows = [r for r in rows if r.created_by == ctx.user.user_id]
+    if not rows:
+        return "还没有提醒。发送 /提醒 新建 创建，或 /提醒 模板 启用内置模板。"
+    lines = [f"共 {len(rows)} 条提醒："]
+    for r in rows:
+        nxt = r.next_fire_at.astimezone(service.policy.tz).strftime("%m-%d %H:%M") if r.next_fire_at else "—"
+        state = "（已暂停）" if r.status == "paused" else f"下次 {nxt}"
+        lines.append(f"#{r.id} {r.name} · {sched.KIND_LABELS.get(r.kind, r.kind)} · {state}")
+    lines.append("查看详情：/提醒 查看 编号")
+    return "\n".join(lines)
+
+
+async def _show(ctx: Context, rest: str) -> str:
+    service = _service(ctx)
+    schedule_id = sched.parse_id(rest)
+    async with ctx.session() as session:
+        schedule = await sched.get(session, schedule_id)
+        await _visible(ctx, schedule)
+        names = await staff_names(session)
+        history = await sched.changes(session, schedule_id, limit=5)
+    lines = sched.summary_lines(schedule, service.policy, ctx.bot.clock.now(), names)
+    if history:
+        lines.append("最近修改：")
+        for change in history:
+            at = change.at.astimezone(service.policy.tz).strftime("%m-%d %H:%M")
+            lines.append(
+                f"  {at} {names.get(change.actor, change.actor)} {ACTION_LABELS.get(change.action, change.action)}"
+            )
+    return "\n".join(lines)
+
+
+ACTION_LABELS = {
+    "create": "创建",
+    "pause": "暂停",
+    "resume": "恢复",
+    "delete": "删除",
+    "edit": "修改",
+    "run-now": "立即发送",
+}
+
+
+async def _change(ctx: Context, rest: str, action: str) -> str:
+    service = _service(ctx)
+    schedule_id = sched.parse_id(rest)
+    now = ctx.bot.clock.now()
+    async with ctx.session() as session, session.begin():
+        schedule = await sched.get(session, schedule_id)
+        await _visible(ctx, schedule)
+        if action == "pause":
+            await sched.pause(session, schedule, ctx.user.user_id, now)
+        else:
+            await sched.resume(session, schedule, ctx.user.user_id, now, service.policy)
+    await ctx.audit(f"schedule.{action}", "ok", subject=str(schedule_id))
+    if action == "pause":
+        return (
+            f"已暂停 #{schedule_id} {schedule.name}。恢复前不会发送（重启后仍保持暂停）。恢复：/提醒 恢复 {schedule_id}"
+        )
+    lines = [f"已恢复 #{schedule_id} {schedule.name}。暂停期间错过的发送不会补发。接下来 5 次发送："]
+    lines.extend(sched.preview_lines(sched.rule_of(schedule), service.policy, now, schedule.urgent))
+    return "\n".join(lines)
+
+
+async def _ask_delete(ctx: Context, rest: str) -> str:
+    schedule_id = sched.parse_id(rest)
+    async with ctx.session() as session:
+        schedule = await sched.get(session, schedule_id)
+        await _visible(ctx, schedule)
+    await ctx.expect({"flow": "delete", "id": schedule_id})
+    return f"确认删除 #{schedule_id} {schedule.name}？未发出的推送也会取消。回复“确认”删除，其他任意回复放弃。"
+
+
+async def _run_now(ctx: Context, rest: str) -> str:
+    schedule_id = sched.parse_id(rest)
+    async with ctx.session() as session:
+        schedule = await sched.get(session, schedule_id)
+        await _visible(ctx, schedule)
+    count = await run_now(ctx.bot, _service(ctx).policy, schedule_id, ctx.user.user_id)
+    await ctx.audit("schedule.run-now", "ok", subject=str(schedule_id), detail=f"{count} recipients")
+    return f"已把 #{schedule_id} {schedule.name} 加入发送队列，共 {count} 位接收人。原定的发送时间不变。"
+
+
+async def _templates(ctx: Context) -> str:
+    async with ctx.session() as session:
+        rows = await sched.list_schedules(session)
+    enabled = {r.template for r in rows if r.template}
+    lines = ["内置模板（启用：/提醒 启用 模板名）："]
+    for t in TEMPLATES:
+        when = t.default_when or "需指定日期"
+        state = "（已启用）" if t.key in enabled else ""
+        lines.append(f"· {t.name}{state} — {when}；{t.text[:30]}……")
+    return "\n".join(lines)
+
+
+async def _enable(ctx: Context, rest: str) -> str:
+    template = find_template(rest)
+    if template is None:
+        names = "、".join(t.name for t in TEMPLATES)
+        return f"没有模板“{rest}”。可选：{names}"
+    state = {"flow": "template", "step": "when", "template": template.key, "name": template.name, "text": template.text}
+    if template.needs_date:
+        question = f"启用“{template.name}”。截止日期是？（{template.hint}）"
+    else:
+        question = f"启用“{template.name}”。默认时间是“{template.default_when}”，回复“默认”使用，或说一个新的时间（{template.hint or EXAMPLES}）。"
+    return await _start(ctx, state, question)
+
+
+async def _dialogue(ctx: Context, state: dict[str, Any]) -> str:
+    answer = ctx.text.strip()
+    if is_no(answer) and state.get("flow") != "delete":
+        return "已取消，什么也没有创建。"
+    flow = state["flow"]
+    if flow == "delete":
+        return await _finish_delete(ctx, state, answer)
+    step = state["step"]
+    try:
+        handler_step = STEPS[(flow, step)]
+    except KeyError:
+        return "这段对话已过期，请重新开始。"
+    return await handler_step(ctx, state, answer)
+
+
+async def _again(ctx: Context, state: dict[str, Any], message: str) -> str:
+    await ctx.expect(state)
+    return message
+
+
+async def _next(ctx: Context, state: dict[str, Any], step: str, question: str) -> str:
+    state["step"] = step
+    await ctx.expect(state)
+    return question
+
+
+async def _finish_delete(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    if not is_yes(answer):
+        return "好的，没有删除。"
+    now = ctx.bot.clock.now()
+    try:
+        async with ctx.session() as session, session.begin():
+            schedule = await sched.get(session, int(state["id"]))
+            await _visible(ctx, schedule)
+            cancelled = await sched.remove(session, schedule, ctx.user.user_id, now)
+    except sched.ScheduleError as exc:
+        return str(exc)
+    await ctx.audit("schedule.delete", "ok", subject=str(state["id"]))
+    extra = f"，取消了 {cancelled} 条未发出的推送" if cancelled else ""
+    return f"已删除 #{schedule.id} {schedule.name}{extra}。"
+
+
+async def _step_name(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    name = clean(answer)
+    if not name or len(name) > 128:
+        return await _again(ctx, state, "标题不能为空，最长 128 个字。请重新输入：")
+    state["name"] = name
+    if state["flow"] == "notice":
+        return await _next(ctx, state, "event", "会议什么时候开？（如“下周三下午3点”“12月5日 9:00”）")
+    return await _next(
+        ctx,
+        state,
+        "when",
+        "什么时候提醒？" + EXAMPLES + "\n截止类事项可以说“6月20日前”，我会按 7、3、1 天前和当天上午提醒。",
+    )
+
+
+async def _step_when(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    template = find_template(state.get("template", "")) if state.get("template") else None
+    if template is not None and template.default_when and clean(answer) in ("默认", "好", "好的", "是", "确认"):
+        answer = template.default_when
+    result, earlier = parse_when(answer, state.get("earlier", ""), _now_local(ctx))
+    if isinstance(result, AskBack):
+        state["earlier"] = earlier
+        return await _again(ctx, state, result.question)
+    state.pop("earlier", None)
+    rule = result.rule
+    if template is not None and template.ladder and rule.deadline:
+        rule = replace(rule, ladder=template.ladder)
+    state["rule"] = rule.to_json()
+    state["note"] = result.note
+    if state["flow"] == "template":
+        return await _next(ctx, state, "targets", TARGET_HELP)
+    return await _next(ctx, state, "targets", TARGET_HELP)
+
+
+async def _step_targets(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    try:
+        async with ctx.session() as session:
+            specs = await parse_targets(session, answer)
+            await _check_scope(ctx, session, specs)
+    except TargetError as exc:
+        return await _again(ctx, state, f"{exc}\n请重新输入对象：")
+    state["targets"] = [s.to_dict() for s in specs]
+    if state["flow"] == "template":
+        return await _confirm(ctx, state)
+    if state["flow"] == "notice":
+        return await _next(
+            ctx, state, "send", "什么时候发出通知？回复“现在”立即发出，或说一个时间（如“明天上午9点”）。"
+        )
+    return await _next(ctx, state, "text", "提醒正文是什么？（回复“无”则只发标题）")
+
+
+async def _check_scope(ctx: Context, session: Any, specs: list[TargetSpec]) -> None:
+    """Organizers push within their own units; pushes to everyone or to a whole role are for admins."""
+    if ctx.user.role >= Role.ADMIN:
+        return
+    scope = await unit_codes(session, ctx.user.unit_scope) if ctx.user.unit_scope else set()
+    for spec in specs:
+        if spec.kind in ("all", "role"):
+            raise TargetError("组织员不能按“全体”或角色推送，请按单位或人员指定；如需全员推送请联系管理员。")
+        if spec.kind == "unit" and spec.value not in scope:
+            raise TargetError(f"单位 {spec.value} 不在您管理的范围（{ctx.user.unit_scope}）内。")
+        if spec.kind == "user":
+            unit = await session.scalar(select(Staff.unit).where(Staff.user_id == spec.value))
+            if unit not in scope and spec.value != ctx.user.user_id:
+                raise TargetError(f"{spec.value} 不在您管理的单位范围（{ctx.user.unit_scope}）内。")
+
+
+async def _step_text(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    state["text"] = "" if clean(answer) in NONE_WORDS else answer.strip()
+    return await _confirm(ctx, state)
+
+
+async def _step_event(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    result, earlier = parse_when(answer, state.get("earlier", ""), _now_local(ctx))
+    if isinstance(result, AskBack):
+        state["earlier"] = earlier
+        return await _again(ctx, state, result.question)
+    state.pop("earlier", None)
+    if result.rule.type != "once" or result.rule.deadline:
+        return await _again(ctx, state, "会议通知需要一个具体的会议时间，例如“12月5日下午3点”。请重新输入：")
+    state["event_at"] = result.rule.at
+    return await _next(ctx, state, "text", "会议地点和内容？（如“三楼会议室；请带党员证”。回复“无”则不写）")
+
+
+async def _step_notice_text(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    state["text"] = "" if clean(answer) in NONE_WORDS else answer.strip()
+    return await _next(ctx, state, "targets", TARGET_HELP)
+
+
+async def _step_send(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    now = _now_local(ctx)
+    if clean(answer) in ("现在", "立即", "马上", "立刻", "now"):
+        send_at = now.replace(tzinfo=None, microsecond=0).isoformat()
+    else:
+        result, earlier = parse_when(answer, state.get("earlier", ""), now)
+        if isinstance(result, AskBack):
+            state["earlier"] = earlier
+            return await _again(ctx, state, result.question)
+        state.pop("earlier", None)
+        if result.rule.type != "once" or result.rule.deadline:
+            return await _again(ctx, state, "请给一个具体的发送时间，或回复“现在”。")
+        send_at = result.rule.at
+    if datetime.fromisoformat(send_at) >= datetime.fromisoformat(state["event_at"]):
+        return await _again(ctx, state, "通知要在会议开始前发出，请重新输入发送时间（或回复“现在”）：")
+    state["send_at"] = send_at
+    return await _next(ctx, state, "rereminder", "会前多久再提醒还没回执的人？（如“1天”“2小时”，回复“不催”则不再提醒）")
+
+
+async def _step_rereminder(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    minutes = parse_duration_minutes(answer)
+    if minutes is None:
+        return await _again(ctx, state, "没看懂这个时长，请回复如“1天”“2小时”“30分钟”，或“不催”。")
+    event = datetime.fromisoformat(state["event_at"])
+    if minutes and event - timedelta(minutes=minutes) <= datetime.fromisoformat(state["send_at"]):
+        return await _again(ctx, state, "催办时间早于通知发出时间了，请说一个更短的时长，或回复“不催”。")
+    state["rereminder"] = minutes
+    state["rule"] = Rule(
+        "once", at=state["send_at"], event_at=state["event_at"], rereminder_minutes=minutes, shift="none"
+    ).to_json()
+    state["receipt"] = True
+    return await _confirm(ctx, state)
+
+
+def _draft(state: dict[str, Any]) -> sched.ScheduleDraft:
+    return sched.ScheduleDraft(
+        name=state["name"],
+        text=state.get("text", ""),
+        rule=Rule.from_json(state["rule"]),
+        targets=[TargetSpec(**t) for t in state["targets"]],
+        urgent=bool(state.get("urgent")),
+        receipt=bool(state.get("receipt")),
+        template=state.get("template"),
+    )
+
+
+async def _confirm(ctx: Context, state: dict[str, Any]) -> str:
+    service = _service(ctx)
+    draft = _draft(state)
+    now = ctx.bot.clock.now()
+    async with ctx.session() as session:
+        names = await staff_names(session)
+    lines = [
+        f"请确认{sched.KIND_LABELS[draft.kind]}：{draft.name}",
+        f"规则：{describe_rule(draft.rule, service.policy)}" + ("，紧急（夜间也发送）" if draft.urgent else ""),
+        f"对象：{describe_targets(draft.targets, names)}",
+    ]
+    if state.get("note"):
+        lines.append(f"（{state['note']}）")
+    if draft.text:
+        lines.append(f"内容：{draft.text}")
+    if draft.receipt:
+        lines.append("需要回执：收到的人回复“收到”即可。")
+    fires = sched.preview(draft.rule, service.policy, now - timedelta(seconds=1), draft.urgent)
+    if not fires:
+        state["step"] = "when" if state["flow"] != "notice" else "send"
+        return await _again(ctx, state, "按这个时间，之后不会再发送（时间已过去？）。请重新说时间：")
+    lines.append("接下来的发送时间：")
+    lines.extend(sched.preview_lines(draft.rule, service.policy, now - timedelta(seconds=1), draft.urgent))
+    hints = [CONFIRM_HINT]
+    if any(f.moved_from for f in fires) and draft.rule.shift != "none":
+        hints.append("节假日照常发送回复“照常”。")
+    if not draft.urgent:
+        hints.append("夜间也要发送回复“紧急”。")
+    lines.append("".join(hints))
+    state["step"] = "confirm"
+    await ctx.expect(state)
+    return "\n".join(lines)
+
+
+async def _step_confirm(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    word = clean(answer)
+    if word == "照常":
+        state["rule"] = replace(Rule.from_json(state["rule"]), shift="none").to_json()
+        return await _confirm(ctx, state)
+    if word == "紧急":
+        state["urgent"] = True
+        return await _confirm(ctx, state)
+    if not is_yes(answer):
+        return await _again(ctx, state, CONFIRM_HINT)
+    service = _service(ctx)
+    draft = _draft(state)
+    now = ctx.bot.clock.now()
+    try:
+        async with ctx.session() as session, session.begin():
+            schedule = await sched.create(session, draft, ctx.user.user_id, now - timedelta(seconds=1), service.policy)
+    except (sched.ScheduleError, TargetError) as exc:
+        return f"没有创建：{exc}"
+    await ctx.audit("schedule.create", "ok", subject=str(schedule.id), query=draft.name)
+    tail = f"查看回执：/回执 {schedule.id}" if draft.receipt else f"查看：/提醒 查看 {schedule.id}"
+    return f"已创建 #{schedule.id} {schedule.name}。{tail}"
+
+
+STEPS = {
+    ("new", "name"): _step_name,
+    ("new", "when"): _step_when,
+    ("new", "targets"): _step_targets,
+    ("new", "text"): _step_text,
+    ("new", "confirm"): _step_confirm,
+    ("template", "when"): _step_when,
+    ("template", "targets"): _step_targets,
+    ("template", "confirm"): _step_confirm,
+    ("notice", "name"): _step_name,
+    ("notice", "event"): _step_event,
+    ("notice", "text"): _step_notice_text,
+    ("notice", "targets"): _step_targets,
+    ("notice", "send"): _step_send,
+    ("notice", "rereminder"): _step_rereminder,
+    ("notice", "confirm"): _step_confirm,
+}
