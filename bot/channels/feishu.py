@@ -111,16 +111,22 @@ class FeishuChannel:
             return refuse(NAME, 400, "请求体不是有效的 JSON")
         if not isinstance(outer, dict):
             return refuse(NAME, 400, "请求体应为 JSON 对象")
-        encrypted = "encrypt" in outer
-        if encrypted:
+        # Verify before decrypting; only the URL-verification challenge arrives unsigned.
+        signed = False
+        if self.cfg.encrypt_key and request.headers.get("X-Lark-Signature"):
+            refused = self._check_signature(request, body)
+            if refused is not None:
+                return refused
+            signed = True
+        if "encrypt" in outer:
             if not self.cfg.encrypt_key:
                 return refuse(NAME, 400, "收到加密事件，但未配置 [feishu] encrypt_key")
             try:
                 data = json.loads(feishu_crypto.decrypt(self.cfg.encrypt_key, str(outer["encrypt"])))
-            except (feishu_crypto.FeishuCryptoError, json.JSONDecodeError) as exc:
-                return refuse(
-                    NAME, 400, str(exc) if isinstance(exc, feishu_crypto.FeishuCryptoError) else "解密后不是 JSON"
-                )
+            except feishu_crypto.FeishuCryptoError as exc:
+                return refuse(NAME, 400, str(exc))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return refuse(NAME, 400, "解密后不是 JSON")
             if not isinstance(data, dict):
                 return refuse(NAME, 400, "解密后不是 JSON 对象")
         elif self.cfg.encrypt_key:
@@ -131,10 +137,8 @@ class FeishuChannel:
             if not self._token_ok(data.get("token")):
                 return refuse(NAME, 401, "Verification Token 不符")
             return web.json_response({"challenge": data.get("challenge", "")})
-        if self.cfg.encrypt_key:
-            refused = self._check_signature(request, body)
-            if refused is not None:
-                return refused
+        if self.cfg.encrypt_key and not signed:
+            return refuse(NAME, 401, "缺少 X-Lark-Signature 等签名请求头")
         header = data.get("header") if isinstance(data.get("header"), dict) else {}
         if not self._token_ok(header.get("token")):
             return refuse(NAME, 401, "Verification Token 不符")

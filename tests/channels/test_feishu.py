@@ -1,0 +1,183 @@
+"""Feishu: encrypted, signed events (checked by lark-oapi first) in, answers out to a local fake Feishu API."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from lark_oapi.core.utils import AESCipher
+
+from bot.channels import feishu, feishu_crypto
+from bot.channels.base import DeliveryError
+from bot.messages import Outgoing, Reply, ReplyFormat, Target
+from tests.channels.conftest import settle
+from tests.channels.feishu_peer import (
+    BOT_OPEN_ID,
+    ENCRYPT_KEY,
+    VERIFICATION_TOKEN,
+    encrypt,
+    feishu_env,
+    mention,
+    sdk_accepts,
+    signed_request,
+    text_event,
+)
+
+
+@pytest.fixture
+async def feishu_bot(fake, serve_channel):
+    return await serve_channel(feishu, **feishu_env(fake.url))
+
+
+def test_our_cipher_agrees_with_the_sdk():
+    assert feishu_crypto.decrypt(ENCRYPT_KEY, encrypt(ENCRYPT_KEY, "组工助手")) == "组工助手"
+    ours = feishu_crypto.encrypt(ENCRYPT_KEY, "干部培训")
+    assert AESCipher(ENCRYPT_KEY).decrypt_str(ours) == "干部培训"
+    with pytest.raises(feishu_crypto.FeishuCryptoError):
+        feishu_crypto.decrypt("another-key", ours)
+
+
+async def test_url_verification_plain_and_encrypted(fake, serve_channel):
+    _, _, plain_client = await serve_channel(feishu, **feishu_env(fake.url, ORGBOT_FEISHU_ENCRYPT_KEY=""))
+    challenge = {"challenge": "c-123", "token": VERIFICATION_TOKEN, "type": "url_verification"}
+    resp = await plain_client.post("/callback/feishu", json=challenge)
+    assert resp.status == 200 and await resp.json() == {"challenge": "c-123"}
+    resp = await plain_client.post("/callback/feishu", json={**challenge, "token": "wrong"})
+    assert resp.status == 401
+
+    _, _, client = await serve_channel(feishu, **feishu_env(fake.url))
+    resp = await client.post("/callback/feishu", json={"encrypt": encrypt(ENCRYPT_KEY, json.dumps(challenge))})
+    assert resp.status == 200 and await resp.json() == {"challenge": "c-123"}
+
+
+async def test_group_at_bot_is_answered_once_as_a_threaded_reply_with_an_at(feishu_bot, fake):
+    bot, _, client = feishu_bot
+    event = text_event("@_user_1 /帮助", "om_1", mentions=[mention("@_user_1", BOT_OPEN_ID, "组工助手")])
+    headers, body = signed_request(event)
+    assert sdk_accepts(headers, body)
+    resp = await client.post("/callback/feishu", data=body, headers=headers)
+    assert resp.status == 200
+    await fake.wait_for(lambda: fake.sent("feishu", "/reply"))
+    await settle(bot)
+    (call,) = fake.sent("feishu", "/reply")
+    assert call.path == "/open-apis/im/v1/messages/om_1/reply" and call.body["msg_type"] == "text"
+    text = json.loads(call.body["content"])["text"]
+    assert text.startswith('<at user_id="ou_zhangsan"></at> ') and "可以帮您" in text
+
+    # The platform retries with a fresh signature (and possibly a new event id): still one answer.
+    event["header"]["event_id"] = "retry-event"
+    headers, body = signed_request(event)
+    assert (await client.post("/callback/feishu", data=body, headers=headers)).status == 200
+    await settle(bot)
+    assert len(fake.sent("feishu", "/reply")) == 1
+
+
+async def test_group_message_mentioning_someone_else_is_not_answered(feishu_bot, fake):
+    bot, _, client = feishu_bot
+    event = text_event("@_user_1 /帮助", "om_2", mentions=[mention("@_user_1", "ou_lisi", "李四")])
+    headers, body = signed_request(event)
+    await client.post("/callback/feishu", data=body, headers=headers)
+    await settle(bot)
+    assert fake.sent("feishu", "/im/v1/") == []
+
+
+async def test_private_chat_is_answered_to_the_open_id(feishu_bot, fake):
+    bot, _, client = feishu_bot
+    headers, body = signed_request(text_event("/帮助", "om_3", chat_type="p2p"))
+    await client.post("/callback/feishu", data=body, headers=headers)
+    await settle(bot)
+    (call,) = fake.sent("feishu", "/im/v1/messages")
+    assert call.query == {"receive_id_type": "open_id"} and call.body["receive_id"] == "ou_zhangsan"
+    assert "可以帮您" in json.loads(call.body["content"])["text"] and call.body["uuid"]
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda h, b: ({**h, "X-Lark-Signature": "0" * 64}, b),
+        lambda h, b: ({k: v for k, v in h.items() if k != "X-Lark-Signature"}, b),
+        lambda h, b: (h, b.replace(b'"}', b'A"}')),
+        lambda h, b: (h, json.dumps(json.loads(b)).encode().replace(b'{"', b'{ "')),
+    ],
+    ids=["bad-signature", "unsigned", "tampered-body", "reserialised-body"],
+)
+async def test_tampered_events_are_refused(feishu_bot, fake, tamper):
+    bot, _, client = feishu_bot
+    headers, body = tamper(*signed_request(text_event("/帮助", "om_4", chat_type="p2p")))
+    resp = await client.post("/callback/feishu", data=body, headers=headers)
+    assert resp.status == 401
+    await settle(bot)
+    assert fake.sent("feishu", "/im/v1/") == []
+
+
+async def test_stale_wrong_key_plaintext_and_garbage_are_refused(feishu_bot, fake):
+    _, _, client = feishu_bot
+    headers, body = signed_request(text_event("/帮助", "om_5"), timestamp=int(time.time()) - 7200)
+    assert (await client.post("/callback/feishu", data=body, headers=headers)).status == 403
+    headers, body = signed_request(text_event("/帮助", "om_5"), key="not-our-key")
+    assert (await client.post("/callback/feishu", data=body, headers=headers)).status == 401
+    undecryptable = {"encrypt": encrypt("not-our-key", json.dumps({"type": "url_verification"}))}
+    assert (await client.post("/callback/feishu", json=undecryptable)).status == 400
+    assert (await client.post("/callback/feishu", json=text_event("/帮助", "om_5"))).status == 401
+    assert (await client.post("/callback/feishu", data=b"\xff\xfe")).status == 400
+    event = text_event("/帮助", "om_5", chat_type="p2p")
+    event["header"]["token"] = "not-the-token"
+    headers, body = signed_request(event)
+    assert (await client.post("/callback/feishu", data=body, headers=headers)).status == 401
+
+
+async def test_invalid_token_is_refetched_once(feishu_bot, fake):
+    bot, _, _ = feishu_bot
+    await bot.deliver(Outgoing(Target("feishu", chat_id="oc_group1"), Reply("一")))
+    fake.script("/im/v1/messages", (200, {"code": 99991663, "msg": "Invalid access token"}))
+    await bot.deliver(Outgoing(Target("feishu", chat_id="oc_group1"), Reply("二")))
+    assert fake.tokens_issued["feishu"] == 2
+
+
+async def test_per_chat_rate_limit_error_becomes_retry_after(feishu_bot, fake):
+    bot, _, _ = feishu_bot
+    fake.script("/im/v1/messages", (200, {"code": 230020, "msg": "rate limited"}))
+    with pytest.raises(DeliveryError) as err:
+        await bot.deliver(Outgoing(Target("feishu", chat_id="oc_group1"), Reply("通知")))
+    assert not err.value.permanent and err.value.retry_after
+
+
+async def test_gateway_429_honours_the_reset_header(feishu_bot, fake):
+    bot, _, _ = feishu_bot
+    fake.script("/im/v1/messages", (429, {"code": 99991400, "msg": "too many"}))
+    with pytest.raises(DeliveryError) as err:
+        await bot.deliver(Outgoing(Target("feishu", user_id="ou_lisi"), Reply("通知")))
+    assert err.value.retry_after == 60
+
+
+async def test_markdown_goes_as_a_card_and_user_ids_pick_their_type(feishu_bot, fake):
+    bot, _, _ = feishu_bot
+    await bot.deliver(
+        Outgoing(Target("feishu", user_id="lisi"), Reply("## 通知\n**周五**前报送", ReplyFormat.MARKDOWN))
+    )
+    (call,) = fake.sent("feishu", "/im/v1/messages")
+    assert call.query == {"receive_id_type": "user_id"} and call.body["msg_type"] == "interactive"
+    card = json.loads(call.body["content"])
+    assert card["elements"][0] == {"tag": "markdown", "content": "**通知**\n**周五**前报送"}
+
+
+async def test_webhook_push_is_signed(fake, serve_channel):
+    bot, _, _ = await serve_channel(feishu, **feishu_env(fake.url, ORGBOT_FEISHU_WEBHOOK_SECRET="whsec"))
+    await bot.deliver(Outgoing(Target("feishu", chat_id="webhook"), Reply("请各支部周五前报送")))
+    (call,) = fake.sent("feishu", "/bot/v2/hook/")
+    import base64
+    import hashlib
+    import hmac
+
+    key = f"{call.body['timestamp']}\nwhsec".encode()
+    assert call.body["sign"] == base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+    assert call.body["content"] == {"text": "请各支部周五前报送"}
+
+
+def test_unconfigured_is_off_and_unverifiable_is_an_error(config_for, db_url):
+    from bot.config import ConfigError
+
+    assert feishu.from_config(config_for(db_url)) is None
+    with pytest.raises(ConfigError, match="verification_token"):
+        feishu.from_config(config_for(db_url, ORGBOT_FEISHU_APP_ID="a", ORGBOT_FEISHU_APP_SECRET="s"))
