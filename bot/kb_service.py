@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,8 @@ class KnowledgeService:
                 self._checked = time.monotonic()
                 if self.bot.config.knowledge.load_bundled_corpus and not await self._kb.list_documents():
                     await self._kb.import_paths([bundled_corpus()])
+                # The index is long-lived: keep the collector from re-scanning it on every cycle.
+                gc.freeze()
             elif time.monotonic() - self._checked > REFRESH_SECONDS:
                 # Another process (an admin's `orgbot kb import`) may have changed the documents.
                 await self._kb.refresh()

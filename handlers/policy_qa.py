@@ -30,27 +30,41 @@ def _pick_number(text: str) -> int | None:
     return CN_DIGITS.get(token) or int(token)
 
 
+def _options(answer: Any) -> list[dict[str, str]]:
+    return [{"snippet": s.snippet, "citation": s.citation, "kind": s.kind} for s in answer.sources]
+
+
+def _show(option: dict[str, str]) -> str:
+    if option.get("kind") == "faq":
+        return option["snippet"]
+    return f"{option['snippet']}\n（出处：{option['citation']}）"
+
+
 @handler(fallback=True, help="直接提问政策问题，我会给出依据的条款", category="政策问答", usage="直接输入问题")
 async def answer_question(ctx: Context) -> str:
     if ctx.pending is not None:
         picked = _pick_number(ctx.text)
-        options: list[dict[str, Any]] = ctx.pending.get("options", [])
+        options: list[dict[str, str]] = ctx.pending.get("options", [])
         if picked is not None:
             if 1 <= picked <= len(options):
-                chosen = options[picked - 1]
-                return f"{chosen['snippet']}\n（出处：{chosen['citation']}）"
+                return _show(options[picked - 1])
             await ctx.expect(ctx.pending)
             return f"请回复 1 到 {len(options)} 之间的序号，或直接换个问法。"
     kb = await knowledge(ctx.bot).get()
     answer = await kb.ask(ctx.text, user_id=_asker(ctx))
-    if answer.status == "clarify":
-        await ctx.expect(
-            {"question": ctx.text, "options": [{"snippet": s.snippet, "citation": s.citation} for s in answer.sources]}
-        )
-        return answer.reply_text()
     if answer.status == "answered":
         return answer.reply_text() + "\n如果答非所问，请回复“不对”。"
-    return f"{answer.reply_text()}\n如需进一步了解，{ctx.config.knowledge.fallback_contact}。"
+    if answer.status == "clarify":
+        await ctx.expect({"question": ctx.text, "options": _options(answer)})
+        return answer.reply_text()
+    lines = ["抱歉，知识库里没有找到能准确回答这个问题的内容，已记录下来供管理员补充。"]
+    if answer.sources:
+        # Near misses are offered, never asserted: the person decides whether one applies.
+        await ctx.expect({"question": ctx.text, "options": _options(answer)})
+        lines.append("下面的条款可能相关，回复序号可查看原文：")
+        lines += [f"{i}. {s.citation}" for i, s in enumerate(answer.sources, 1)]
+    lines.append(f"如需进一步了解，{ctx.config.knowledge.fallback_contact}。")
+    return "\n".join(lines)
 
 
 @handler(
