@@ -45,6 +45,7 @@ async def _chat(args: argparse.Namespace, config: Config) -> int:
 
                 user = await resolve_user(session, "terminal", args.user)
             print(f"{config.bot.name}：您好，{user.name}（{user.role.label}）。发送 /帮助 查看我能做什么，/退出 结束。")
+            watcher = asyncio.create_task(_watch_inbox(bot, args.user))
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -62,7 +63,17 @@ async def _chat(args: argparse.Namespace, config: Config) -> int:
                 else:
                     print(reply, flush=True)
                     print("", flush=True)
+        if interactive:
+            watcher.cancel()
     return 0
+
+
+async def _watch_inbox(bot: OrgBot, user_id: str) -> None:
+    """Show pushes (reminders, notices) that arrive while the person is idle at the prompt."""
+    while True:
+        await asyncio.sleep(5)
+        for push in await fetch_inbox(bot, user_id):
+            print(f"\n【推送】{push.text}\n你> ", end="", flush=True)
 
 
 def _read_line(interactive: bool) -> str:
