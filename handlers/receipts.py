@@ -7,11 +7,12 @@ Q&A menu also uses digits, and its pending dialogue is routed before this patter
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import func, select
 
-from bot.handler import Context, handler
+from bot.handler import Context, HandlerResult, handler
 from bot.messages import Reply
 from bot.roles import Role
 from bot.scheduling import receipts
@@ -24,13 +25,19 @@ CONFIRM_PATTERN = r"^\s*(?:(?:已|我)?收到(?:了|啦)?|好的[，,]?收到|[1
 
 
 @handler(patterns=[CONFIRM_PATTERN], help="回复“收到”确认会议通知", usage="收到", category="提醒与通知", priority=50)
-async def confirm_receipt(ctx: Context) -> str:
+async def confirm_receipt(ctx: Context) -> HandlerResult:
     match = re.match(CONFIRM_PATTERN, ctx.text)
     schedule_id = int(match.group(1)) if match and match.group(1) else None
     if not ctx.user.is_known:
-        return "目前没有需要您确认的通知。"
+        return await _not_a_receipt(ctx) if ctx.text.strip() in ("1", "１") else "目前没有需要您确认的通知。"
     now = ctx.bot.clock.now()
-    via = f"{ctx.message.channel}:{'1' if ctx.text.strip() in ('1', '１') else '收到'}"
+    bare_digit = ctx.text.strip() in ("1", "１")
+    if bare_digit:
+        async with ctx.session() as session:
+            open_notices = await receipts.unconfirmed_notices(session, ctx.user.user_id)
+        if not open_notices:
+            return await _not_a_receipt(ctx)
+    via = f"{ctx.message.channel}:{'1' if bare_digit else '收到'}"
     async with ctx.session() as session, session.begin():
         result = await receipts.confirm(session, ctx.user.user_id, now, via, schedule_id)
     if result.confirmed is None:
@@ -44,6 +51,14 @@ async def confirm_receipt(ctx: Context) -> str:
         others = "、".join(f"《{s.name}》（回复“收到 {s.id}”）" for s in result.remaining[:5])
         lines.append(f"您还有 {len(result.remaining)} 条通知待确认：{others}")
     return "\n".join(lines)
+
+
+async def _not_a_receipt(ctx: Context) -> HandlerResult:
+    """A bare “1” with no notice open is not ours: hand it to the fallback, as if we had not matched."""
+    fallback = ctx.bot.router.fallback
+    if fallback is None or fallback[1].role > ctx.user.role:
+        return "目前没有需要您确认的通知。"
+    return await fallback[0](replace(ctx, spec=fallback[1], match=None))
 
 
 @handler(

@@ -166,4 +166,4 @@ async def add_staff(
     from bot.staff import StaffInput, upsert_staff
 
     async with bot.db() as session, session.begin():
-        await upsert_staff(session, StaffInput(user_id, name, Role.parse(role), unit, cadre, im))
+        await upsert_staff(session, StaffInput(user_id, name, Role.parse(role), unit, cadre, im, unit=unit))

@@ -70,7 +70,14 @@ async def confirm(
     else:
         chosen = pending[0] if pending else None
     if chosen is None:
-        return Confirmation(None, already=False, remaining=[])
+        last = await session.scalar(
+            select(Schedule)
+            .join(Receipt, Receipt.schedule_id == Schedule.id)
+            .where(Receipt.user_id == user_id, Receipt.confirmed_at.is_not(None), Schedule.status != "deleted")
+            .order_by(Receipt.confirmed_at.desc())
+            .limit(1)
+        )
+        return Confirmation(last, already=last is not None, remaining=[])
     result = await session.execute(
         update(Receipt)
         .where(Receipt.schedule_id == chosen.id, Receipt.user_id == user_id, Receipt.confirmed_at.is_(None))
