@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,9 +31,9 @@ async def inbox(bot: OrgBot, user_id: str) -> list[str]:
 
 @pytest.fixture
 async def clocked(make_bot: Callable[..., Awaitable[OrgBot]]) -> Callable[..., Awaitable[tuple[OrgBot, ManualClock]]]:
-    async def make(start: datetime, **env: str) -> tuple[OrgBot, ManualClock]:
+    async def make(start: datetime, channels: list[Any] | None = None, **env: str) -> tuple[OrgBot, ManualClock]:
         clock = ManualClock(start)
-        bot = await make_bot(clock=clock, **env)
+        bot = await make_bot(clock=clock, channels=channels, **env)
         return bot, clock
 
     return make
