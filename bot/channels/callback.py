@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -58,13 +59,37 @@ def reply_target(message: Incoming, private: bool) -> Target:
     return Target(message.channel, chat_id=message.chat_id)
 
 
+class AnswerGate:
+    """Bounds how many answers one channel works on at once.
+
+    A burst of callbacks must not turn into thousands of concurrent handler runs: they
+    would crowd the event loop and slow down the acknowledgements the platforms time.
+    Waiting here costs nothing; the callback was already acknowledged.
+    """
+
+    def __init__(self, concurrency: int = 8) -> None:
+        self.concurrency = concurrency
+        self._semaphore: asyncio.Semaphore | None = None
+
+    @property
+    def semaphore(self) -> asyncio.Semaphore:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+        return self._semaphore
+
+
 async def answer(
     bot: OrgBot,
     message: Incoming,
     send: Callable[[Outgoing], Awaitable[None]],
     after: Callable[[bool], Awaitable[None]] | None = None,
+    gate: AnswerGate | None = None,
 ) -> None:
     """Run the message through the bot and deliver each reply; ``after(answered)`` closes platform sessions."""
+    if gate is not None:
+        async with gate.semaphore:
+            await answer(bot, message, send, after)
+        return
     answered = False
     try:
         replies = await bot.handle(message)
@@ -82,6 +107,7 @@ def answer_later(
     message: Incoming,
     send: Callable[[Outgoing], Awaitable[None]],
     after: Callable[[bool], Awaitable[None]] | None = None,
+    gate: AnswerGate | None = None,
 ) -> None:
     """Acknowledge now, answer afterwards: a slow answer must never make the platform retry."""
-    bot.spawn(answer(bot, message, send, after), name=f"{message.channel}-answer")
+    bot.spawn(answer(bot, message, send, after, gate), name=f"{message.channel}-answer")

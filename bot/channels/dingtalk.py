@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.base import DeliveryError
-from bot.channels.callback import answer_later, refuse, within_window
+from bot.channels.callback import AnswerGate, answer_later, refuse, within_window
 from bot.channels.dingtalk_sign import signature_matches, signed_webhook_url
 from bot.channels.outbound import ApiResponse, call_json
 from bot.channels.ratelimit import RateLimiter
@@ -89,6 +89,7 @@ class DingTalkChannel:
         self.token = AccessToken(self._fetch_token, refresh_margin=300)
         self.webhook_limit = RateLimiter(20, 60)
         self.session: aiohttp.ClientSession | None = None
+        self.gate = AnswerGate()
         self.bot: OrgBot | None = None
         self._stream_task: asyncio.Task[None] | None = None
         self.stream_client: Any = None
@@ -124,7 +125,7 @@ class DingTalkChannel:
         assert self.bot is not None
         incoming = incoming_from_robot_message(data, self.bot.config.bot.name)
         if incoming is not None:
-            answer_later(self.bot, incoming, self.send)
+            answer_later(self.bot, incoming, self.send, gate=self.gate)
 
     async def callback(self, request: web.Request) -> web.Response:
         assert self.bot is not None

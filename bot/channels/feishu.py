@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.channels import feishu_crypto
 from bot.channels.base import DeliveryError
-from bot.channels.callback import answer, refuse, within_window
+from bot.channels.callback import AnswerGate, answer, refuse, within_window
 from bot.channels.outbound import call_json
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.render import split_utf8, to_feishu_card_markdown
@@ -86,6 +86,7 @@ class FeishuChannel:
         self.webhook_limit = RateLimiter(5, 1.0)
         self.bot_open_id = ""
         self.session: aiohttp.ClientSession | None = None
+        self.gate = AnswerGate()
         self.bot: OrgBot | None = None
 
     def routes(self) -> list[web.RouteDef]:
@@ -168,7 +169,7 @@ class FeishuChannel:
         assert self.bot is not None
         incoming = await self._incoming(event, event_id)
         if incoming is not None:
-            await answer(self.bot, incoming, self.send)
+            await answer(self.bot, incoming, self.send, gate=self.gate)
 
     async def _own_open_id(self) -> str:
         """The bot's open_id, to tell an @ of the bot from an @ of someone else."""

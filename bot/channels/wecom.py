@@ -28,7 +28,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from bot.channels.base import DeliveryError
-from bot.channels.callback import answer_later, raw_query, refuse, within_window
+from bot.channels.callback import AnswerGate, answer_later, raw_query, refuse, within_window
 from bot.channels.outbound import call_json
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.render import split_utf8, to_wecom_markdown, utf8_len
@@ -89,6 +89,7 @@ class WeComChannel:
         self.webhook_limit = RateLimiter(20, 60)
         self.streams: dict[str, _Stream] = {}
         self.session: aiohttp.ClientSession | None = None
+        self.gate = AnswerGate()
         self.bot: OrgBot | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -165,7 +166,7 @@ class WeComChannel:
             return refuse("wecom", 401, str(exc))
         incoming = self._app_incoming(msg)
         if incoming is not None:
-            answer_later(self.bot, incoming, self.send)
+            answer_later(self.bot, incoming, self.send, gate=self.gate)
         # An empty 200 tells WeCom "received, no passive reply"; the answer follows via message/send.
         return web.Response(text="")
 
@@ -232,7 +233,7 @@ class WeComChannel:
                         stream.parts.append("这条消息已经处理过了。")
                     stream.finished = True
 
-            answer_later(self.bot, incoming, self.send, finish)
+            answer_later(self.bot, incoming, self.send, finish, self.gate)
         return self._stream_reply(stream_id)
 
     def _bot_incoming(self, data: dict[str, Any]) -> Incoming | None:
