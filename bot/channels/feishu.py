@@ -28,7 +28,7 @@ from bot.channels.ratelimit import RateLimiter
 from bot.channels.render import split_utf8, to_feishu_card_markdown
 from bot.channels.tokens import AccessToken
 from bot.config import Config, ConfigError, FeishuConfig
-from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat
+from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat, Target
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -297,6 +297,9 @@ class FeishuChannel:
             if origin is not None:
                 payload["uuid"] = hashlib.sha1(f"{origin.message_id}:p{i}:{content}".encode()).hexdigest()[:40]
             await self._api(f"/open-apis/im/v1/messages?receive_id_type={id_type}", payload, receiver=receive_id)
+        if origin is not None and origin.is_group and raw.get("message_id") and target.is_user:
+            note = Reply("涉及个人信息的内容已单独发给您，请查看与我的单聊。")
+            await self.send(Outgoing(Target(NAME, chat_id=origin.chat_id), note, origin))
 
     async def _api(self, path: str, payload: dict[str, Any], *, receiver: str) -> None:
         if not (self.cfg.app_id and self.cfg.app_secret):

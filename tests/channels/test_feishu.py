@@ -181,3 +181,15 @@ def test_unconfigured_is_off_and_unverifiable_is_an_error(config_for, db_url):
     assert feishu.from_config(config_for(db_url)) is None
     with pytest.raises(ConfigError, match="verification_token"):
         feishu.from_config(config_for(db_url, ORGBOT_FEISHU_APP_ID="a", ORGBOT_FEISHU_APP_SECRET="s"))
+
+
+async def test_private_reply_from_a_group_goes_one_to_one_and_the_group_gets_a_note(feishu_bot, fake):
+    _bot, channel, _ = feishu_bot
+    event = text_event("@_user_1 我的学时", "om_9", mentions=[mention("@_user_1", BOT_OPEN_ID, "组工助手")])
+    origin = await channel._incoming(event["event"], "ev9")
+    assert origin.mentioned_bot and origin.text == "我的学时"
+    await channel.send(Outgoing(Target("feishu", user_id="zhangsan"), Reply("您的学时：52", private=True), origin))
+    one, note = fake.sent("feishu", "/im/v1/messages")
+    assert one.query == {"receive_id_type": "open_id"} and one.body["receive_id"] == "ou_zhangsan"
+    assert "52" in one.body["content"]
+    assert note.path.endswith("/om_9/reply") and "52" not in note.body["content"]
