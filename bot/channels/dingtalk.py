@@ -125,6 +125,9 @@ class DingTalkChannel:
         assert self.bot is not None
         incoming = incoming_from_robot_message(data, self.bot.config.bot.name)
         if incoming is not None:
+            if incoming.is_group:
+                # Admins need this id to target the group with scheduled pushes.
+                log.info("group message in conversation %s (%s)", incoming.chat_id, data.get("conversationTitle", ""))
             answer_later(self.bot, incoming, self.send, gate=self.gate)
 
     async def callback(self, request: web.Request) -> web.Response:

@@ -169,6 +169,8 @@ class FeishuChannel:
         assert self.bot is not None
         incoming = await self._incoming(event, event_id)
         if incoming is not None:
+            if incoming.is_group:
+                log.info("group message in chat %s", incoming.chat_id)
             await answer(self.bot, incoming, self.send, gate=self.gate)
 
     async def _own_open_id(self) -> str:
