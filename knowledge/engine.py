@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from . import store
 from .decide import Answer, Decision, Source, Thresholds, decide
 from .glossary import Glossary
+from .homophones import HomophoneFixer
 from .importer import ParsedDocument, expand_paths, parse_file
 from .index import IndexedPassage, PassageIndex
 from .parsing import DocumentError
@@ -76,6 +77,7 @@ class _Snapshot:
     ranker: Ranker
     docs: dict[int, DocumentInfo]
     faq_answers: dict[int, tuple[str, str]]  # faq id -> (answer, source)
+    homophones: HomophoneFixer  # bound to this index: "known word" means known here
 
 
 class KnowledgeBase:
@@ -153,7 +155,8 @@ class KnowledgeBase:
                 question = item.text.split("\n", 1)[0]
                 forms = [self._core(q) for q in (question, *faq_alts.get(item.ref, []))]
                 cores[pos] = [f for f in forms if f]
-        self._snap = _Snapshot(key, index, Ranker(index, cores), docs, faq_answers)
+        fixer = HomophoneFixer(index, self.glossary, self.segmenter)
+        self._snap = _Snapshot(key, index, Ranker(index, cores), docs, faq_answers, fixer)
 
     def _load_saved(self, key: str) -> PassageIndex | None:
         if self.index_dir is None:
@@ -391,11 +394,11 @@ class KnowledgeBase:
             return [dict(r._mapping) for r in rows]
 
     # ----- asking -----------------------------------------------------------------------
-    def _analyse(self, question: str) -> Query:
-        return analyse(question, self.glossary, self.segmenter)
+    def _analyse(self, snap: _Snapshot, question: str) -> Query:
+        return analyse(question, self.glossary, self.segmenter, snap.homophones)
 
     def _decide(self, snap: _Snapshot, question: str) -> tuple[Query, list[Candidate], Decision, Any]:
-        query = self._analyse(question)
+        query = self._analyse(snap, question)
         cands, weighted = snap.ranker.rank(query, limit=12)
         cands = _dedupe(cands)
         return query, cands, decide(cands, self.thresholds, query.is_empty), weighted

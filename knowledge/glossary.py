@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from .homophones import sounds_alike
 from .tokenize import normalize
 
 FUZZY_MIN_LEN = 5  # 4-character forms differ from real words by one character too often
@@ -90,8 +91,8 @@ class Glossary:
         return self._typo_re.sub(fix, text), fixes
 
     def fix_near_misses(self, text: str) -> tuple[str, list[tuple[str, str]]]:
-        """Correct a single wrong character inside a long glossary form (homophone typos
-        such as 培养连系人); forms shorter than FUZZY_MIN_LEN are too ambiguous for this."""
+        """Correct a single wrong homophone character inside a long glossary form
+        (培养连系人); forms shorter than FUZZY_MIN_LEN are too ambiguous for this."""
         if not self._by_edge:
             return text, []
         fixes: list[tuple[str, str]] = []
@@ -107,7 +108,10 @@ class Glossary:
                 cands = self._by_edge.get((n, "^" + window[:2]), []) + self._by_edge.get((n, "$" + window[-2:]), [])
                 for form in cands:
                     diff = [k for k in range(n) if form[k] != window[k]]
-                    if len(diff) == 1 and not window[diff[0]].isascii():
+                    # Only a homophone slip counts: 党员活动证 is a real thing, not a
+                    # typo of 党员活动日, and 列发展对象 is 列 + 发展对象.
+                    k = diff[0] if len(diff) == 1 else -1
+                    if k >= 0 and not window[k].isascii() and sounds_alike(window[k], form[k]):
                         fixes.append((window, form))
                         out = out[:i] + form + out[i + n :]
                         i += n

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from .glossary import Glossary
+from .homophones import HomophoneFixer
 from .tokenize import bigrams, normalize, strip_stop_phrases, terms
 
 # How much an alternative spelling counts relative to what the user typed.
@@ -91,13 +92,33 @@ class Segmenter:
             return [run]
         return [w for w in self._jieba.cut(run, True) if w.strip()]
 
+    def exact_words(self, run: str) -> list[str]:
+        """Dictionary-only segmentation (no HMM guessing of unknown words): characters
+        left single are not part of any known word, which is how typos show up."""
+        if self._jieba is None:
+            return list(run)
+        return list(self._jieba.cut(run, False))
 
-def analyse(question: str, glossary: Glossary, segmenter: Segmenter | None = None) -> Query:
-    """Analyse a question into clauses (see module docstring)."""
+    def has_word(self, word: str) -> bool:
+        """Whether ``word`` is in the segmenter's dictionary (glossary forms included)."""
+        return self._jieba is not None and bool(self._jieba.has_word(word))
+
+
+def analyse(
+    question: str,
+    glossary: Glossary,
+    segmenter: Segmenter | None = None,
+    homophones: HomophoneFixer | None = None,
+) -> Query:
+    """Analyse a question into clauses (see module docstring). ``homophones`` (bound to
+    the index being searched) corrects wrong-character typos the glossary does not list."""
     norm = normalize(question)
     fixed, fixes = glossary.correct_typos(norm)
     fixed, near = glossary.fix_near_misses(fixed)
     fixes += near
+    if homophones is not None:
+        fixed, sounds = homophones.fix(fixed)
+        fixes += sounds
     clauses: list[Clause] = []
     seen_terms: set[str] = set()
     inside: set[int] = set()  # positions covered by glossary matches
@@ -128,7 +149,7 @@ def analyse(question: str, glossary: Glossary, segmenter: Segmenter | None = Non
                 continue
             seen_terms.add(term)
             clauses.append(Clause(term, [Alternative(term, (term,))], weight))
-    core = strip_stop_phrases(glossary.canonicalize(norm))
+    core = strip_stop_phrases(glossary.canonicalize(fixed))
     core = "".join(ch for ch in core if ch.isalnum())
     wants = bool(QUANTITY_QUESTION.search(fixed))
     return Query(question, norm, core, clauses, fixes, wants)

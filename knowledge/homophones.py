@@ -1,0 +1,197 @@
+"""Correct wrong homophones typed through a pinyin input method (党令 → 党龄, 转证 → 转正).
+
+Staff type by pinyin, so the commonest typo is the right syllable with the wrong
+character. The glossary lists the typos someone already noticed; this catches the rest
+by sound: a question bigram that the corpus does not know, whose character is not part
+of any dictionary word, is replaced when changing one character to a homophone (same
+toneless pinyin) gives a dictionary word that the corpus does use.
+
+Why these guards: a "fix" that rewrites a correct word is worse than no fix (an
+off-topic question could be dragged onto a policy passage). So a bigram is only touched
+when (1) it is (nearly) absent from the index, (2) the character to change is left over
+by dictionary segmentation, i.e. forms no word with its neighbours (real words such as
+党纪 or 国庆 are never touched), and (3) the replacement is a real word (segmenter
+dictionary or glossary) that the index contains (or a glossary form).
+
+Cost: the character → pinyin table is read once per process from pypinyin's data file
+(~5 MiB, ~0.1 s; pypinyin's phrase dictionary, ~50 MiB, is deliberately never imported),
+and per index nothing is precomputed: the index vocabulary itself answers "does the
+corpus know this bigram". A query costs a few hundred dictionary look-ups at most.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import threading
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .glossary import Glossary
+    from .index import PassageIndex
+    from .query import Segmenter
+
+# The typed bigram may occur in the corpus, but this many times less often than the fix
+# (a large corpus contains almost any character pair somewhere, e.g. across words).
+RARITY = 50
+# A fix must be a word the corpus really uses, not one that turns up by accident in a
+# large corpus (人理 in ...人理解...): at least one passage in this many.
+COMMON_SHARE = 1000
+_CJK_FIRST, _CJK_LAST = 0x4E00, 0x9FFF  # IME typos are common characters
+_ENTRY = re.compile(r'"(\d+)"\s*:\s*"([^"]*)"')
+
+_lock = threading.Lock()
+_tables: tuple[dict[str, tuple[str, ...]], dict[str, str]] | None = None
+
+
+def _toneless(syllable: str) -> str:
+    """lǜ → lv, dǎng → dang (ü kept apart from u, as IMEs type it with v)."""
+    decomposed = unicodedata.normalize("NFD", syllable).replace("u\u0308", "v")
+    return sys.intern("".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def _load_tables() -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """(character → toneless readings, main reading → characters), empty without pypinyin."""
+    global _tables
+    with _lock:
+        if _tables is not None:
+            return _tables
+        readings: dict[str, tuple[str, ...]] = {}
+        spec = importlib.util.find_spec("pypinyin")  # locates without importing
+        entries: list[tuple[int, str]] = []
+        if spec is not None and spec.submodule_search_locations:
+            data = Path(next(iter(spec.submodule_search_locations))) / "pinyin_dict.json"
+            if data.is_file():
+                entries = [(int(m.group(1)), m.group(2)) for m in _ENTRY.finditer(data.read_text("utf-8"))]
+            else:  # older layout: the table is a Python module (imports the phrase data too)
+                from pypinyin.pinyin_dict import pinyin_dict  # type: ignore[import-untyped]
+
+                entries = list(pinyin_dict.items())
+        cache: dict[str, str] = {}
+        by_reading: dict[str, list[str]] = {}
+        for code, value in entries:
+            if not _CJK_FIRST <= code <= _CJK_LAST:
+                continue
+            ch = chr(code)
+            found: list[str] = []
+            for raw in value.split(","):
+                plain = cache.get(raw)
+                if plain is None:
+                    plain = cache[raw] = _toneless(raw)
+                if plain not in found:
+                    found.append(plain)
+            readings[ch] = tuple(found)
+            by_reading.setdefault(found[0], []).append(ch)
+        _tables = readings, {r: "".join(chars) for r, chars in by_reading.items()}
+        return _tables
+
+
+def sounds_alike(a: str, b: str) -> bool:
+    """Whether two characters share a toneless reading (True when pypinyin is missing,
+    so that callers fall back to their behaviour without it)."""
+    readings = _load_tables()[0]
+    if not readings:
+        return True
+    return bool(set(readings.get(a, ())) & set(readings.get(b, ())))
+
+
+def pinyin_available() -> bool:
+    """Whether homophone correction can work (pypinyin installed)."""
+    return bool(_load_tables()[0])
+
+
+class HomophoneFixer:
+    """Homophone correction against one index (cheap: holds references only)."""
+
+    def __init__(self, index: PassageIndex, glossary: Glossary, segmenter: Segmenter | None = None) -> None:
+        self.index = index
+        readings, by_reading = _load_tables()  # once per process (~0.1 s), not in a question
+        # Only characters the corpus uses can make a fix, so each syllable's character
+        # list shrinks to those: fewer look-ups per question, a few hundred KiB per index.
+        used = set("".join(index.vocab)) | {ch for e in glossary.entries for f in e.forms for ch in f}
+        self._by_reading = {
+            r: kept for r, chars in by_reading.items() if (kept := "".join(c for c in chars if c in used))
+        }
+        self._readings = readings
+        self.segmenter = segmenter if segmenter is not None and segmenter.enabled else None
+        # Two-character glossary forms are words even if the segmenter does not know them.
+        self._glossary_words = {f for e in glossary.entries for f in e.forms if len(f) == 2}
+        self._glossary_bigrams = {f[i : i + 2] for e in glossary.entries for f in e.forms for i in range(len(f) - 1)}
+
+    def _is_word(self, bigram: str) -> bool:
+        if bigram in self._glossary_words:
+            return True
+        if self.segmenter is not None:
+            return self.segmenter.has_word(bigram)
+        return False
+
+    def _loose(self, run: str) -> list[bool]:
+        """Per character: True when segmentation leaves it as a single-character word,
+        i.e. it is not part of any known word with its neighbours."""
+        if self.segmenter is None:
+            # No dictionary: a character is loose when neither bigram it is part of is
+            # known to the corpus (weaker, so fixes also need a glossary word, below).
+            df = self.index.df
+            return [
+                not (i > 0 and df(run[i - 1 : i + 1])) and not (i + 1 < len(run) and df(run[i : i + 2]))
+                for i in range(len(run))
+            ]
+        out: list[bool] = []
+        for word in self.segmenter.exact_words(run):
+            out.extend([len(word) == 1] * len(word))
+        return out if len(out) == len(run) else [False] * len(run)
+
+    def fix(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """``text`` with homophone typos replaced, and the (typed, fixed) bigram pairs."""
+        if not self._readings or self.index.n == 0:
+            return text, []
+        chars = list(text)
+        fixes: list[tuple[str, str]] = []
+        for m in re.finditer(r"[\u4e00-\u9fff]{2,}", text):
+            start, run = m.start(), m.group()
+            loose = self._loose(run)
+            for i in range(len(run) - 1):
+                if not (loose[i] and loose[i + 1]):
+                    # A slip breaks a word into two stranded characters (党令 → 党|令);
+                    # a character that forms a word with its other neighbour was meant.
+                    continue
+                a, b = start + i, start + i + 1
+                typed = chars[a] + chars[b]
+                if self._is_word(typed):
+                    continue
+                best = self._best_fix(chars[a], chars[b])
+                if best is not None:
+                    chars[a], chars[b] = best
+                    loose[i] = loose[i + 1] = False
+                    fixes.append((typed, best))
+        return "".join(chars), fixes
+
+    def _best_fix(self, first: str, second: str) -> str | None:
+        """The most frequent known word differing from ``first+second`` in one homophone
+        character, if it is much more frequent than the typed pair."""
+        vocab, df, glossary_bigrams = self.index.vocab, self.index.df, self._glossary_bigrams
+        best, best_score = None, df(first + second) * RARITY
+        floor = max(1, self.index.n // COMMON_SHARE)
+        for pos in (1, 0):  # the second character is the likelier slip
+            typed = second if pos else first
+            # Both characters are compared by their main reading: the input method
+            # offered the typed character for the syllable typed, and rare readings
+            # (批 pi = 否 pi, 还 fu = 不 fu) would only invent look-alike words.
+            main = self._readings.get(typed, ("",))[0]
+            for ch in self._by_reading.get(main, ""):
+                cand = first + ch if pos else ch + second
+                if ch == typed or (cand not in vocab and cand not in glossary_bigrams):
+                    continue
+                score = df(cand)
+                if cand in glossary_bigrams:
+                    score = max(score, floor)
+                if score <= best_score or score < floor:
+                    continue
+                if self.segmenter is None and cand not in self._glossary_words:
+                    continue  # without a dictionary only glossary words are trusted
+                if self._is_word(cand):
+                    best, best_score = cand, score
+        return best

@@ -1,0 +1,49 @@
+"""Wrong-homophone typos the glossary does not list are corrected by pinyin; real words
+are left alone. Examples are this file's own (not bench/kb_eval's)."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge import KnowledgeBase
+from knowledge.glossary import Glossary
+from knowledge.homophones import pinyin_available, sounds_alike
+from knowledge.query import analyse
+
+pytestmark = pytest.mark.skipif(not pinyin_available(), reason="pypinyin not installed")
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "fixed"),
+    [
+        ("入党宣事仪式怎么搞", "宣事", "宣誓"),
+        ("支部大会讨伦接收预备党员要多少人到会", "讨伦", "讨论"),
+        ("入党志原书谁来填", "志原", "志愿"),
+        ("谈化要谈什么", "谈化", "谈话"),
+        ("发展对象要经过几天的集中陪训", "陪训", "培训"),
+    ],
+)
+async def test_homophone_typo_is_fixed(kb: KnowledgeBase, question: str, typed: str, fixed: str) -> None:
+    report = await kb.explain(question)
+    assert {"typed": typed, "fixed": fixed} in report["typo_fixes"]
+
+
+@pytest.mark.parametrize("question", ["党纪处分有哪些", "国庆放假几天", "党组能批预备党员不", "电脑中病毒了怎么办"])
+async def test_real_words_are_not_rewritten(kb: KnowledgeBase, question: str) -> None:
+    # 党纪 sounds like 党籍, 国庆 like 国情, 批 (pi) is also a reading of 否: all real text.
+    assert (await kb.explain(question))["typo_fixes"] == []
+
+
+async def test_fixed_question_ranks_like_the_correct_one(kb: KnowledgeBase) -> None:
+    typed = await kb.explain("入党宣事仪式怎么搞")
+    right = await kb.explain("入党宣誓仪式怎么搞")
+    assert typed["candidates"][0]["citation"] == right["candidates"][0]["citation"]
+    assert typed["result"]["status"] == right["result"]["status"]
+
+
+def test_glossary_near_miss_needs_a_homophone() -> None:
+    glossary = Glossary.load()
+    assert sounds_alike("连", "联") and not sounds_alike("新", "拟")
+    # 新 + 发展对象 is not a typo of 拟发展对象; 培养连系人 is one of 培养联系人.
+    assert analyse("新发展对象要培训吗", glossary).fixes == []
+    assert ("培养连系人", "培养联系人") in analyse("培养连系人有几个", glossary).fixes
