@@ -141,7 +141,7 @@ def split_document(lines: list[Line], fallback_title: str = "") -> SplitDocument
             stack.pop()
         stack.append(_Heading(level, label, title))
 
-    for ln in body:
+    for pos, ln in enumerate(body):
         text = ln.text
         if ln.level is not None:  # explicit heading (Markdown / Word style)
             close_article()
@@ -170,9 +170,12 @@ def split_document(lines: list[Line], fallback_title: str = "") -> SplitDocument
             first = _SENTENCE.match(text)
             title = (first.group() if first else text).rstrip("。；;，,:：")[:60]
             push(level, label, title)
-            if not _is_pure_heading(rest):
+            following = body[pos + 1] if pos + 1 < len(body) else None
+            if not _is_pure_heading(rest) or (_is_sentence(rest) and not _opens_content(following, level)):
                 # A numbered paragraph with body text is a leaf item, not a container:
-                # the next plain paragraph belongs to the enclosing heading again.
+                # the next plain paragraph belongs to the enclosing heading again. So is
+                # a one-sentence numbered line with nothing under it: in a notice
+                # (一、节假日值班安排由办公室负责。二、…) the numbered lines are the content.
                 emit(path_locator(), path_heading(), text)
                 stack.pop()
             continue
@@ -219,6 +222,24 @@ def _is_pure_heading(rest: str) -> bool:
     """A numbered line without body text (一、认清形势，把握大局…) only opens a heading."""
     stripped = rest.rstrip("。")
     return len(rest) <= 60 and not re.search(r"[。；;！？?]", stripped)
+
+
+def _is_sentence(rest: str) -> bool:
+    """The text after a number ends like a sentence (。！？；), not like a title."""
+    return bool(re.search(r"[。；;！!？?]$", rest.strip()))
+
+
+def _opens_content(following: Line | None, level: int) -> bool:
+    """Whether the line after a numbered heading of ``level`` belongs under it: a plain
+    paragraph or a deeper numbered item does; a sibling, a higher heading, an article
+    or the end of the document does not."""
+    if following is None or following.level is not None:
+        return False
+    text = following.text
+    if _ARTICLE.match(text) or any(p.match(text) for _, p, _ in _STRUCTURE):
+        return False
+    deeper = next((lv for p, lv in _NUMBERED if p.match(text)), None)
+    return deeper is None or deeper > level
 
 
 def _chunks(text: str) -> list[str]:

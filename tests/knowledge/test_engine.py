@@ -188,3 +188,16 @@ async def test_progress_callback_and_stats(engine, tmp_path: Path) -> None:
     assert {"parse", "write", "index"} <= stages
     stats = await kb.stats()
     assert stats["current_documents"] == 3 and stats["faq_entries"] >= 5 and stats["passages"] > 100
+
+
+async def test_notice_with_numbered_sentences_is_imported_and_cited(engine, tmp_path: Path) -> None:
+    path = tmp_path / "zhiban_tongzhi.txt"
+    path.write_text(
+        "关于值班的通知\n一、节假日值班安排由办公室负责。\n二、值班人员须保持通讯畅通。\n", encoding="utf-8"
+    )
+    kb = await KnowledgeBase.open(engine, tmp_path / "idx")
+    report = await kb.import_paths([path])
+    assert report.passages == 2
+    answer = await kb.ask("节假日值班安排谁负责")
+    assert answer.status == "answered"
+    assert answer.sources[0].citation == "《关于值班的通知》 一、节假日值班安排由办公室负责"

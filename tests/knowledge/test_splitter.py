@@ -82,3 +82,29 @@ def test_markdown_headings_and_long_paragraph_chunks() -> None:
     chunks = [p for p in doc.passages if p.locator.startswith("报到 › 第2段")]
     assert len(chunks) > 1
     assert all(len(p.text) <= 1200 for p in chunks)
+
+
+def test_notice_numbered_sentences_are_passages() -> None:
+    # A notice's numbered lines are its content, not headings over missing paragraphs.
+    lines = [Line(t) for t in ("关于值班的通知", "一、节假日值班安排由办公室负责。", "二、值班人员须保持通讯畅通。")]
+    doc = split_document(lines)
+    assert doc.meta.title == "关于值班的通知"
+    assert [p.text for p in doc.passages] == ["一、节假日值班安排由办公室负责。", "二、值班人员须保持通讯畅通。"]
+    assert doc.passages[0].locator == "一、节假日值班安排由办公室负责"
+
+
+def test_numbered_sentence_with_paragraphs_under_it_stays_a_heading() -> None:
+    lines = [
+        Line(t)
+        for t in (
+            "工作要点",
+            "一、认清形势，把握大局。",
+            "当前组织工作面临新的任务和要求，必须统一思想。",
+            "二、加强学习。",
+        )
+    ]
+    doc = split_document(lines)
+    texts = [p.text for p in doc.passages]
+    assert "一、认清形势，把握大局。" not in texts  # a heading: its paragraph is the passage
+    assert doc.passages[0].locator.startswith("一、认清形势") and doc.passages[0].locator.endswith("第1段")
+    assert texts[-1] == "二、加强学习。"  # nothing under it: the line itself is citable
