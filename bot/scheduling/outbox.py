@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -180,10 +180,12 @@ class OutboxSender:
             )
             return sorted(rows, key=lambda r: r.id)
 
-    async def drain(self, max_rounds: int = 1000) -> int:
-        """Send everything due now; returns how many rows were sent."""
+    async def drain(self, max_rounds: int = 1000, stop: Callable[[], bool] | None = None) -> int:
+        """Send everything due now (or until ``stop`` says so); returns how many rows were sent."""
         sent = 0
         for _ in range(max_rounds):
+            if stop is not None and stop():
+                break
             rows = await self.claim()
             if not rows:
                 break

@@ -264,11 +264,14 @@ def _fires_of(rule: Rule, policy: Policy, occ: datetime, urgent: bool) -> list[F
 
 def next_fires(rule: Rule, policy: Policy, after: datetime, n: int = 5, *, urgent: bool = False) -> list[Fire]:
     """The next ``n`` fires strictly after ``after`` (aware), in UTC, at most one per instant."""
-    lookback = timedelta(days=max(rule.ladder, default=0) + 62)
-    start = after.astimezone(policy.tz) - lookback
+    # A fire lands later than its occurrence only by a forward holiday shift or quiet
+    # hours, and earlier by at most the ladder plus a backward shift over a long holiday.
+    forward = timedelta(days=15 if rule.shift == "next" else 1)
+    backward = timedelta(days=max(rule.ladder, default=0) + 15)
+    start = after.astimezone(policy.tz) - forward
     found: dict[datetime, Fire] = {}
     for occ in _occurrences(rule, policy, start):
-        if len(found) >= n and occ - lookback > max(sorted(found)[:n]):
+        if len(found) >= n and occ - backward > sorted(found)[n - 1]:
             break
         for fire in _fires_of(rule, policy, occ, urgent):
             at = fire.at.astimezone(UTC)

@@ -91,6 +91,8 @@ class SchedulingService:
         self.is_leader = False
         self.scheduler: AsyncIOScheduler | None = None
         self._tick_lock = asyncio.Lock()
+        self._wakeup = asyncio.Event()
+        self._stopping = False
 
     @property
     def channels(self) -> list[str]:
@@ -111,7 +113,7 @@ class SchedulingService:
             if not leader:
                 return TickResult(False)
             fired, missed = await self.fire_due()
-            sent = await self.sender.drain()
+            sent = await self.sender.drain(stop=lambda: self._stopping)
             return TickResult(True, fired, missed, sent)
 
     async def fire_due(self) -> tuple[int, int]:
@@ -198,41 +200,58 @@ class SchedulingService:
         async with self.bot.db() as session:
             return await session.scalar(select(func.min(Schedule.next_fire_at)).where(Schedule.status == "active"))
 
-    async def _wake(self) -> None:
-        if self._tick_lock.locked():
-            return
+    async def _ring(self) -> None:
+        """The only thing APScheduler does: wake the service's own loop."""
+        self._wakeup.set()
+
+    async def _round(self) -> None:
         try:
             result = await self.tick()
-            if result.leader and self.scheduler is not None:
-                nxt = await self.next_due()
-                if nxt is not None and nxt > self.bot.clock.now():
-                    self.scheduler.add_job(
-                        self._wake, "date", run_date=nxt, id="next-fire", replace_existing=True, misfire_grace_time=None
-                    )
+            if not result.leader or self.scheduler is None:
+                return
+            nxt = await self.next_due()
+            if nxt is None:
+                return
+            if nxt <= self.bot.clock.now():
+                self._wakeup.set()
+            else:
+                self.scheduler.add_job(
+                    self._ring, "date", run_date=nxt, id="next-fire", replace_existing=True, misfire_grace_time=None
+                )
         except Exception:
             log.exception("scheduling round failed")
 
     async def run(self) -> None:
-        """The background task `orgbot run` starts: APScheduler wakes ``tick`` until cancelled."""
+        """The background task `orgbot run` starts: rounds run whenever APScheduler rings, until cancelled."""
         while not self.bot.started:
             await asyncio.sleep(0.05)
         self.scheduler = AsyncIOScheduler(timezone=self.policy.tz)
         self.scheduler.add_job(
-            self._wake,
+            self._ring,
             "interval",
             seconds=self.bot.config.scheduler.poll_seconds,
             id="poll",
-            max_instances=5,
             coalesce=True,
             next_run_time=datetime.now(self.policy.tz),
         )
         self.scheduler.start()
         log.info("scheduler started on %s", self.node)
+        current: asyncio.Task[None] | None = None
         try:
-            await asyncio.Event().wait()
+            while True:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                current = asyncio.create_task(self._round())
+                await asyncio.shield(current)
         finally:
+            self._stopping = True
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+            if current is not None and not current.done():
+                done, _ = await asyncio.wait({current}, timeout=self.bot.config.server.shutdown_timeout)
+                if not done:
+                    current.cancel()
+                    log.warning("scheduling round still running at shutdown; its claimed pushes will be resent")
 
     async def close(self) -> None:
         await self.leader.release()

@@ -10,12 +10,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
 
 class CalendarDateError(ValueError):
     pass
+
+
+@lru_cache(maxsize=4096)
+def _statutory_workday(day: date) -> bool | None:
+    """The package's answer, cached: it validates every call against its whole table, which is slow."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
 
 
 def _parse_dates(values: Iterable[str], key: str) -> frozenset[date]:
@@ -50,10 +60,8 @@ class WorkCalendar:
             return True
         if day in self.extra_holidays:
             return False
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            return day.weekday() < 5
+        known = _statutory_workday(day)
+        return day.weekday() < 5 if known is None else known
 
     def holiday_name(self, day: date) -> str:
         if self.is_workday(day):
