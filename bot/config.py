@@ -136,6 +136,7 @@ class FeishuConfig:
     encrypt_key: str = ""
     webhook_url: str = ""
     webhook_secret: str = ""
+    long_connection: bool = False
     api_base: str = "https://open.feishu.cn"
 
 

@@ -4,11 +4,14 @@ Receiving: ``/callback/feishu``; with an Encrypt Key the body is ``{"encrypt": �
 and carries an ``X-Lark-Signature`` over the raw body; without one, only the
 Verification Token in the event header vouches for it. The URL-verification
 challenge is answered inline; message events are acknowledged at once and answered
-afterwards. Group answers are threaded replies to the asker's message.
+afterwards. Group answers are threaded replies to the asker's message. With
+``long_connection = true`` the same events come over an outbound WebSocket instead
+(bot/channels/feishu_ws.py) and no callback URL is needed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -87,16 +90,31 @@ class FeishuChannel:
         self.bot_open_id = ""
         self.session: aiohttp.ClientSession | None = None
         self.gate = AnswerGate()
+        self.long_connection: Any = None
+        self._ws_task: asyncio.Task[None] | None = None
         self.bot: OrgBot | None = None
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/callback/feishu", self.callback)] if self.cfg.app_id else []
+        if self.cfg.app_id and not self.cfg.long_connection:
+            return [web.post("/callback/feishu", self.callback)]
+        return []
 
     async def start(self, bot: OrgBot) -> None:
         self.bot = bot
         self.session = aiohttp.ClientSession()
+        if self.cfg.long_connection:
+            from bot.channels.feishu_ws import LongConnectionClient
+
+            self.long_connection = LongConnectionClient(
+                self.api_base, self.cfg.app_id, self.cfg.app_secret, self.on_event, self.session
+            )
+            self._ws_task = asyncio.create_task(self.long_connection.run(), name="feishu-long-connection")
 
     async def stop(self) -> None:
+        if self._ws_task is not None:
+            self._ws_task.cancel()
+            await asyncio.gather(self._ws_task, return_exceptions=True)
+            self._ws_task = None
         if self.session is not None:
             await self.session.close()
             self.session = None
@@ -143,9 +161,15 @@ class FeishuChannel:
         header = data.get("header") if isinstance(data.get("header"), dict) else {}
         if not self._token_ok(header.get("token")):
             return refuse(NAME, 401, "Verification Token 不符")
+        await self.on_event(data)
+        return web.json_response({"msg": "success"})
+
+    async def on_event(self, data: dict[str, Any]) -> None:
+        """A verified schema-2.0 event, from the HTTP callback or the long connection: answer it later."""
+        assert self.bot is not None
+        header = data.get("header") if isinstance(data.get("header"), dict) else {}
         if header.get("event_type") == MESSAGE_EVENT and isinstance(data.get("event"), dict):
             self.bot.spawn(self._process(data["event"], str(header.get("event_id") or "")), name="feishu-answer")
-        return web.json_response({"msg": "success"})
 
     def _token_ok(self, token: Any) -> bool:
         if not self.cfg.verification_token:
@@ -360,11 +384,13 @@ class FeishuChannel:
 
 def from_config(config: Config) -> FeishuChannel | None:
     cfg = config.feishu
+    if cfg.long_connection and not (cfg.app_id and cfg.app_secret):
+        raise ConfigError("[feishu] 长连接模式（long_connection）需要 app_id 和 app_secret")
     if not (cfg.app_id or cfg.app_secret or cfg.webhook_url):
         return None
     if bool(cfg.app_id) != bool(cfg.app_secret):
         raise ConfigError("[feishu] app_id 和 app_secret 需要同时配置（开发者后台“凭证与基础信息”）")
-    if cfg.app_id and not (cfg.verification_token or cfg.encrypt_key):
+    if cfg.app_id and not cfg.long_connection and not (cfg.verification_token or cfg.encrypt_key):
         raise ConfigError(
             "[feishu] 还需要 verification_token 或 encrypt_key（开发者后台“事件与回调 → 加密策略”），否则无法校验回调"
         )

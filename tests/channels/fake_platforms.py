@@ -44,6 +44,9 @@ class FakePlatforms:
     stream_frames: list[dict[str, Any]] = field(default_factory=list)
     stream_acks: list[dict[str, Any]] = field(default_factory=list)
     stream_connections: int = 0
+    feishu_ws_frames: list[bytes] = field(default_factory=list)
+    feishu_ws_received: list[bytes] = field(default_factory=list)
+    feishu_ws_connections: int = 0
     _sockets: set[web.WebSocketResponse] = field(default_factory=set)
     _changed: asyncio.Condition | None = None
 
@@ -112,6 +115,8 @@ class FakePlatforms:
         app.router.add_get("/open-apis/bot/v3/info", self.feishu_bot_info)
         app.router.add_post("/open-apis/im/v1/{api:.*}", self.feishu_api)
         app.router.add_post("/open-apis/bot/v2/hook/{hook}", self.feishu_webhook)
+        app.router.add_post("/callback/ws/endpoint", self.feishu_ws_endpoint)
+        app.router.add_get("/feishu/ws", self.feishu_ws)
         return app
 
     async def _close_sockets(self, _: web.Application) -> None:
@@ -237,3 +242,27 @@ class FakePlatforms:
             return self._canned(request.path) or web.json_response({"code": 0, "msg": "success"})
         finally:
             await self._notify()
+
+    async def feishu_ws_endpoint(self, request: web.Request) -> web.Response:
+        call = await self._record("feishu", request)
+        if call.body != {"AppID": self.feishu_app_id, "AppSecret": self.feishu_app_secret}:
+            return web.json_response({"code": 514, "msg": "auth failed"})
+        config = {"PingInterval": 120, "ReconnectCount": -1, "ReconnectInterval": 120, "ReconnectNonce": 30}
+        url = f"ws://{request.host}/feishu/ws?device_id=dev1&service_id=7"
+        return web.json_response({"code": 0, "msg": "ok", "data": {"URL": url, "ClientConfig": config}})
+
+    async def feishu_ws(self, request: web.Request) -> web.StreamResponse:
+        if request.query.get("service_id") != "7":
+            return web.Response(status=403)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        self.feishu_ws_connections += 1
+        frames, self.feishu_ws_frames = self.feishu_ws_frames, []
+        for frame in frames:
+            await ws.send_bytes(frame)
+        async for msg in ws:
+            self.feishu_ws_received.append(msg.data)
+            await self._notify()
+        self._sockets.discard(ws)
+        return ws

@@ -193,3 +193,66 @@ async def test_private_reply_from_a_group_goes_one_to_one_and_the_group_gets_a_n
     assert one.query == {"receive_id_type": "open_id"} and one.body["receive_id"] == "ou_zhangsan"
     assert "52" in one.body["content"]
     assert note.path.endswith("/om_9/reply") and "52" not in note.body["content"]
+
+
+# --- long connection -----------------------------------------------------------------------
+
+
+def sdk_frame(headers: dict[str, str], payload: bytes, method: int = 1) -> bytes:
+    """A frame as the platform sends it, built with the SDK's own protobuf classes."""
+    from lark_oapi.ws.pb.pbbp2_pb2 import Frame
+
+    frame = Frame()
+    frame.SeqID, frame.LogID, frame.service, frame.method = 1, 2, 7, method
+    for key, value in headers.items():
+        header = frame.headers.add()
+        header.key, header.value = key, value
+    frame.payload = payload
+    return frame.SerializeToString()
+
+
+def parse_sdk_frame(data: bytes):
+    from lark_oapi.ws.pb.pbbp2_pb2 import Frame
+
+    frame = Frame()
+    frame.ParseFromString(data)
+    return frame
+
+
+async def test_long_connection_receives_events_answers_frames_and_replies(fake, serve_channel):
+    whole = json.dumps(text_event("/帮助", "om_ws1", chat_type="p2p"), ensure_ascii=False).encode()
+    split = json.dumps(text_event("/帮助", "om_ws2", chat_type="p2p", sender_open_id="ou_lisi")).encode()
+    half = len(split) // 2
+    common = {"type": "event", "trace_id": "tr"}
+    fake.feishu_ws_frames = [
+        sdk_frame({**common, "message_id": "f1", "sum": "1", "seq": "0"}, whole),
+        sdk_frame({**common, "message_id": "f2", "sum": "2", "seq": "1"}, split[half:]),
+        sdk_frame({**common, "message_id": "f2", "sum": "2", "seq": "0"}, split[:half]),
+        sdk_frame({**common, "message_id": "f3", "sum": "1", "seq": "0"}, whole),  # a re-push
+    ]
+    env = feishu_env(fake.url, ORGBOT_FEISHU_LONG_CONNECTION="true", ORGBOT_FEISHU_ENCRYPT_KEY="")
+    bot, _, client = await serve_channel(feishu, **env)
+    assert (await client.post("/callback/feishu", json={})).status == 404  # no HTTP callback in this mode
+
+    def data_acks():
+        return [f for f in map(parse_sdk_frame, fake.feishu_ws_received) if f.method == 1]
+
+    await fake.wait_for(lambda: len(data_acks()) == 3)
+    await fake.wait_for(lambda: len(fake.sent("feishu", "/im/v1/messages")) == 2)
+    await settle(bot)
+    acks = data_acks()
+    assert [dict((h.key, h.value) for h in a.headers)["message_id"] for a in acks] == ["f1", "f2", "f3"]
+    assert all(json.loads(a.payload) == {"code": 200} for a in acks)
+    pings = [f for f in map(parse_sdk_frame, fake.feishu_ws_received) if f.method == 0]
+    assert pings and pings[0].service == 7 and pings[0].headers[0].value == "ping"
+    receivers = sorted(c.body["receive_id"] for c in fake.sent("feishu", "/im/v1/messages"))
+    assert receivers == ["ou_lisi", "ou_zhangsan"]
+
+
+def test_frame_codec_round_trips_with_the_sdk():
+    from bot.channels.feishu_ws import Frame
+
+    raw = sdk_frame({"type": "event", "message_id": "m"}, "飞书".encode())
+    ours = Frame.decode(raw)
+    assert ours.header("message_id") == "m" and ours.payload.decode() == "飞书" and ours.service == 7
+    assert parse_sdk_frame(ours.encode()) == parse_sdk_frame(raw)
