@@ -121,14 +121,17 @@ class DingTalkChannel:
 
     # --- receiving -------------------------------------------------------------------------
 
-    async def on_robot_message(self, data: dict[str, Any]) -> None:
+    async def on_robot_message(self, data: dict[str, Any]) -> bool:
+        """Answer a robot message later; False when it is not one (no msgId or sender)."""
         assert self.bot is not None
         incoming = incoming_from_robot_message(data, self.bot.config.bot.name)
-        if incoming is not None:
-            if incoming.is_group:
-                # Admins need this id to target the group with scheduled pushes.
-                log.info("group message in conversation %s (%s)", incoming.chat_id, data.get("conversationTitle", ""))
-            answer_later(self.bot, incoming, self.send, gate=self.gate)
+        if incoming is None:
+            return False
+        if incoming.is_group:
+            # Admins need this id to target the group with scheduled pushes.
+            log.info("group message in conversation %s (%s)", incoming.chat_id, data.get("conversationTitle", ""))
+        answer_later(self.bot, incoming, self.send, gate=self.gate)
+        return True
 
     async def callback(self, request: web.Request) -> web.Response:
         assert self.bot is not None
@@ -147,7 +150,8 @@ class DingTalkChannel:
             return refuse(NAME, 400, "请求体不是有效的 JSON")
         if not isinstance(data, dict):
             return refuse(NAME, 400, "请求体应为 JSON 对象")
-        await self.on_robot_message(data)
+        if not await self.on_robot_message(data):
+            return refuse(NAME, 400, "不是机器人消息（缺少 msgId 或发送人）")
         return web.json_response({})
 
     # --- sending ---------------------------------------------------------------------------

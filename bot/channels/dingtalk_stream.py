@@ -44,7 +44,7 @@ class StreamClient:
         api_base: str,
         app_key: str,
         app_secret: str,
-        on_message: Callable[[dict[str, Any]], Awaitable[None]],
+        on_message: Callable[[dict[str, Any]], Awaitable[object]],
         session: aiohttp.ClientSession,
     ) -> None:
         self.api_base = api_base.rstrip("/")
