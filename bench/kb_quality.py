@@ -17,6 +17,7 @@ import asyncio
 import itertools
 import json
 import math
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -27,9 +28,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from knowledge import KnowledgeBase, bundled_corpus_texts, metadata, store
-
 ROOT = Path(__file__).resolve().parent.parent
+# Measure this checkout, not whatever tree an editable install happens to point at.
+sys.path.insert(0, str(ROOT))
+
+from knowledge import KnowledgeBase, bundled_corpus_texts, metadata, store  # noqa: E402
 
 
 @dataclass
