@@ -93,8 +93,21 @@ async def lookup(ctx: Context, kind: str, *, asked: str, self_lookup: bool = Fal
             cadre = await lookups.visible_cadre(session, viewer, query_id)
             if cadre is None:
                 exists = await lookups.load_cadre(session, query_id) is not None
-                await ctx.audit(action, "denied" if exists else "not_found", query=ctx.text, subject=query_id)
-                return _answer(ctx, _no_access(query_id))
+                similar = await lookups.similar_ids(session, viewer, query_id)
+                await ctx.audit(
+                    action,
+                    "denied" if exists else "not_found",
+                    query=ctx.text,
+                    subject=query_id,
+                    detail="suggested=" + ",".join(c.cadre_id for c in similar) if similar else "",
+                )
+                if not similar:
+                    return _answer(ctx, _no_access(query_id))
+                names = await unit_names(session, {c.unit_code for c in similar})
+                await ctx.expect({"kind": kind, "ids": [c.cadre_id for c in similar]})
+                intro = f"没有找到干部编号 {query_id}。您要查的可能是（请回复序号）："
+                text = replies.choices_reply(similar, names, WHAT[kind], intro)
+                return _answer(ctx, text)
             matches = [cadre]
         else:
             assert query_name is not None

@@ -43,3 +43,17 @@ async def search_by_name(session: AsyncSession, viewer: Viewer, name: str) -> li
     found = [c for c in rows if can(viewer, c)]
     found.sort(key=lambda c: (c.name != name, c.name, c.cadre_id))
     return found
+
+
+async def similar_ids(session: AsyncSession, viewer: Viewer, typed: str) -> list[Cadre]:
+    """IDs containing what was typed (1003 → A1003), among cadres the viewer may see, for a pick list."""
+    if len(typed) < 3:
+        return []
+    pattern = "%" + typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = await session.scalars(
+        select(Cadre)
+        .where(visible_clause(viewer), Cadre.cadre_id.like(pattern, escape="\\"))
+        .order_by(Cadre.cadre_id)
+        .limit(MAX_CHOICES)
+    )
+    return [c for c in rows if can(viewer, c)]

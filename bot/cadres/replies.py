@@ -140,8 +140,8 @@ def profile_reply(cadre: Cadre, unit_name: str, *, unmasked: bool) -> str:
     return "\n".join(lines)
 
 
-def choices_reply(cadres: list[Cadre], names: dict[str, str], what: str) -> str:
-    lines = [f"找到 {len(cadres)} 位干部，请回复序号选择要查询{what}的人："]
+def choices_reply(cadres: list[Cadre], names: dict[str, str], what: str, intro: str = "") -> str:
+    lines = [intro or f"找到 {len(cadres)} 位干部，请回复序号选择要查询{what}的人："]
     for i, c in enumerate(cadres, 1):
         where = "，".join(part for part in (names.get(c.unit_code, c.unit_code), c.post) if part)
         lines.append(f"{i}. {c.name}（{c.cadre_id}，{where}）")

@@ -109,6 +109,16 @@ async def test_a_number_outside_the_list_asks_again(demo_bot):
     assert "【后备干部】演示·王芳（A1003）" in await say(demo_bot, "demo_admin", "1")
 
 
+async def test_a_partial_id_offers_the_matching_ids_the_asker_may_see(demo_bot):
+    reply = await say(demo_bot, "demo_organizer", "/培训 1003")
+    assert "没有找到干部编号 1003" in reply and "1. 演示·王芳（A1003" in reply
+    assert "【培训学时】演示·王芳（A1003）" in await say(demo_bot, "demo_organizer", "1")
+    listing = await say(demo_bot, "demo_organizer", "/后备 A100")
+    assert "A1001" in listing and "A1004" in listing and "A1005" not in listing and "A1008" not in listing
+    assert "没有找到您有权查看" in await say(demo_bot, "demo_staff", "/培训 1005")
+    assert "1. 演示·张伟（A1001" in await say(demo_bot, "demo_staff", "/培训 1001")
+
+
 async def test_the_list_only_holds_people_the_asker_may_see(demo_bot):
     reply = await say(demo_bot, "demo_organizer", "/培训 王芳")
     assert "【培训学时】演示·王芳（A1003）" in reply and "A1010" not in reply
