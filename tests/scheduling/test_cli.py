@@ -1,0 +1,71 @@
+"""`orgbot schedule` and `orgbot outbox` as an admin uses them: real subprocesses, real databases."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import update
+
+from bot.scheduling.models import OutboxRow
+from bot.storage.db import create_engine
+from tests.test_cli import orgbot
+
+
+def test_add_previews_the_next_fire_times_and_creates_only_with_yes(db_url):
+    assert orgbot("staff", "add", "zs", "--name", "张三", "--unit", "U01", db_url=db_url).returncode == 0
+    preview = orgbot("schedule", "add", "--template", "qiyi", "--when", "6月20日前", "--to", "单位:U01", db_url=db_url)
+    assert preview.returncode == 0, preview.stderr
+    assert "截止提醒：七一表彰推荐" in preview.stdout and "接下来 5 次发送" in preview.stdout
+    assert "加 --yes 创建" in preview.stdout
+    assert "还没有提醒" in orgbot("schedule", "list", db_url=db_url).stdout
+
+    made = orgbot(
+        "schedule",
+        "add",
+        "--template",
+        "qiyi",
+        "--when",
+        "6月20日前",
+        "--to",
+        "单位:U01",
+        "--yes",
+        "--by",
+        "admin1",
+        db_url=db_url,
+    )
+    assert made.returncode == 0 and "已创建 #1" in made.stdout
+    assert "七一表彰推荐" in orgbot("schedule", "list", db_url=db_url).stdout
+
+    paused = orgbot("schedule", "pause", "1", "--by", "admin1", db_url=db_url)
+    assert "已暂停 #1" in paused.stdout
+    shown = orgbot("schedule", "show", "1", db_url=db_url).stdout
+    assert "已暂停" in shown and "admin1 create" in shown and "admin1 pause" in shown
+    resumed = orgbot("schedule", "resume", "1", db_url=db_url).stdout
+    assert "已恢复 #1" in resumed and "截止前" in resumed
+
+
+def test_ambiguous_time_is_asked_back_and_unknown_person_named(db_url):
+    result = orgbot("schedule", "add", "--name", "会", "--when", "下周三3点", "--to", "全体", db_url=db_url)
+    assert result.returncode == 2 and "上午 3 点还是下午 3 点" in result.stderr
+    result = orgbot("schedule", "add", "--name", "会", "--when", "12月3日 15:00", "--to", "赵六", db_url=db_url)
+    assert result.returncode == 2 and "找不到人员“赵六”" in result.stderr
+    assert orgbot("schedule", "show", "9", db_url=db_url).returncode == 2
+
+
+def test_failed_pushes_are_listed_and_retried(db_url):
+    orgbot("staff", "add", "zs", "--name", "张三", db_url=db_url)
+    orgbot("schedule", "add", "--name", "报送", "--when", "12月30日 10:00", "--to", "@zs", "--yes", db_url=db_url)
+    queued = orgbot("schedule", "run-now", "1", db_url=db_url)
+    assert "1 位接收人" in queued.stdout
+
+    async def fail_it() -> None:
+        engine = create_engine(db_url)
+        async with engine.begin() as conn:
+            await conn.execute(update(OutboxRow).values(status="failed", attempts=8, last_error="平台返回 60020"))
+        await engine.dispose()
+
+    asyncio.run(fail_it())
+    listed = orgbot("outbox", "list", "--failed", db_url=db_url).stdout
+    assert "失败 1" in listed and "平台返回 60020" in listed and "local:zs" in listed
+    assert "已重新排队 1 条" in orgbot("outbox", "retry", db_url=db_url).stdout
+    assert "待发送 1" in orgbot("outbox", "list", db_url=db_url).stdout
