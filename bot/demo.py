@@ -9,15 +9,9 @@ import secrets
 from pathlib import Path
 
 from bot.app import OrgBot
+from bot.cadres import demo as cadres_demo
 from bot.kb_service import knowledge
-from bot.roles import Role
-from bot.staff import StaffInput, upsert_staff
-
-DEMO_STAFF = (
-    StaffInput("demo_admin", "演示管理员", Role.ADMIN, unit="U01"),
-    StaffInput("demo_organizer", "演示组织员", Role.ORGANIZER, unit_scope="U0101", unit="U0101"),
-    StaffInput("demo_staff", "演示干部", Role.STAFF, unit="U0101"),
-)
+from bot.scheduling import demo as scheduling_demo
 
 
 def write_demo_config(folder: Path, port: int) -> Path:
@@ -41,10 +35,8 @@ def write_demo_config(folder: Path, port: int) -> Path:
 async def seed(bot: OrgBot) -> list[str]:
     """Load the demo data; safe to run again (every step upserts). Returns what was done."""
     done: list[str] = []
-    async with bot.db() as session, session.begin():
-        for person in DEMO_STAFF:
-            await upsert_staff(session, person)
-    done.append(f"演示人员 {len(DEMO_STAFF)} 名")
+    await cadres_demo.seed_demo(bot)
+    done.append("演示单位、人员（demo_admin / demo_organizer / demo_staff）、干部、培训与后备记录")
     kb = await knowledge(bot).get()
     docs = await kb.list_documents()
     if not docs:
@@ -53,4 +45,6 @@ async def seed(bot: OrgBot) -> list[str]:
         await kb.import_paths([bundled_corpus()])
         docs = await kb.list_documents()
     done.append(f"知识库文档 {len(docs)} 篇（{'、'.join(d.title for d in docs)}）")
+    await scheduling_demo.seed_demo(bot)
+    done.append("演示提醒：三会一课月度提醒、明年七一表彰推荐、一条带回执的会议通知")
     return done
