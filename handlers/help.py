@@ -33,3 +33,15 @@ async def show_help(ctx: Context) -> str:
     if ctx.user.role is Role.GUEST:
         lines.append("您目前是访客身份，部分功能需要管理员为您开通。")
     return "\n".join(lines)
+
+
+@handler(
+    patterns=[
+        r"(?i)^\s*(你好|您好|hi|hello|嗨|在吗|在不在|早上好|上午好|下午好|晚上好|早|哈喽)[呀啊吗！!。.~～？?\s]*$"
+    ],
+    priority=90,
+    name="handlers.help.greet",
+)
+async def greet(ctx: Context) -> str:
+    name = "" if ctx.user.role is Role.GUEST else ctx.user.name
+    return f"您好{('，' + name) if name else ''}！我是{ctx.config.bot.name}。可以直接问我政策问题，或发送 /帮助 查看全部功能。"

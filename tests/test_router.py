@@ -49,3 +49,9 @@ async def test_identity_on_platform_maps_to_staff(bot):
     msg = Incoming(channel="wecom", chat_id="c", chat_type=ChatType.PRIVATE, sender_id="LiSi01", text="/帮助")
     replies = await bot.handle(msg)
     assert replies and "访客" not in replies[0].text
+
+
+async def test_greeting_is_answered_kindly(bot):
+    await add_staff(bot, "zhaoliu", "赵六")
+    assert "您好，赵六" in await say(bot, "zhaoliu", "你好")
+    assert "/帮助" in await say(bot, "guest", "Hello!")
