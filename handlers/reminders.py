@@ -16,7 +16,7 @@ from bot.handler import Context, handler
 from bot.roles import Role
 from bot.scheduling import schedules as sched
 from bot.scheduling.dialogue import NONE_WORDS, clean, is_no, is_yes, parse_duration_minutes, parse_when
-from bot.scheduling.phrases import EXAMPLES, AskBack
+from bot.scheduling.phrases import EXAMPLES, AskBack, parse_phrase
 from bot.scheduling.rules import Rule, describe_rule
 from bot.scheduling.service import SchedulingService, run_now, staff_names
 from bot.scheduling.targets import TargetError, TargetSpec, describe_targets, parse_targets, unit_codes
@@ -28,6 +28,7 @@ USAGE = (
     "/提醒 新建 — 新建提醒（一步步引导）\n"
     "/提醒 查看 编号 — 详情、接下来 5 次发送时间、修改记录\n"
     "/提醒 暂停 编号 / 恢复 编号 / 删除 编号 / 立即发送 编号\n"
+    "/提醒 修改 编号 标题|内容|时间|对象 新值 — 如 /提醒 修改 3 时间 每月20日前\n"
     "/提醒 模板 — 内置模板（七一表彰推荐、民主评议党员、组织生活会、三会一课、党费收缴、年度考核）\n"
     "/提醒 启用 模板名 — 启用一个模板\n"
     "/会议通知 — 发会议通知并收集回执"
@@ -86,6 +87,8 @@ async def reminders(ctx: Context) -> str:
             return await _ask_delete(ctx, rest)
         if word in ("立即发送", "立即", "马上发送", "run"):
             return await _run_now(ctx, rest)
+        if word in ("修改", "编辑", "edit"):
+            return await _edit(ctx, rest)
         if word in ("模板", "templates"):
             return await _templates(ctx)
         if word in ("启用", "enable"):
@@ -204,6 +207,50 @@ async def _run_now(ctx: Context, rest: str) -> str:
     count = await run_now(ctx.bot, _service(ctx).policy, schedule_id, ctx.user.user_id)
     await ctx.audit("schedule.run-now", "ok", subject=str(schedule_id), detail=f"{count} recipients")
     return f"已把 #{schedule_id} {schedule.name} 加入发送队列，共 {count} 位接收人。原定的发送时间不变。"
+
+
+EDIT_FIELDS = {"标题": "name", "名称": "name", "内容": "text", "正文": "text", "时间": "when", "对象": "targets"}
+
+
+async def _edit(ctx: Context, rest: str) -> str:
+    parts = rest.split(maxsplit=2)
+    if len(parts) < 3 or parts[1] not in EDIT_FIELDS:
+        return "用法：/提醒 修改 编号 标题|内容|时间|对象 新值，例如 /提醒 修改 3 时间 每月最后一个工作日 16:00"
+    schedule_id, field, value = sched.parse_id(parts[0]), EDIT_FIELDS[parts[1]], parts[2].strip()
+    service = _service(ctx)
+    now = ctx.bot.clock.now()
+    changes: dict[str, Any] = {}
+    async with ctx.session() as session, session.begin():
+        schedule = await sched.get(session, schedule_id)
+        await _visible(ctx, schedule)
+        if field == "when":
+            old = sched.rule_of(schedule)
+            if old.event_at:
+                return "会议通知的时间请删除后重新发；可以修改标题、内容和对象。"
+            result = parse_phrase(value, _now_local(ctx))
+            if isinstance(result, AskBack):
+                return f"{result.question}\n（请把完整的时间写在 /提醒 修改 {schedule_id} 时间 后面）"
+            rule = result.rule
+            template = find_template(schedule.template) if schedule.template else None
+            if template is not None and template.ladder and rule.deadline:
+                rule = replace(rule, ladder=template.ladder)
+            changes["rule"] = replace(rule, shift=old.shift)
+        elif field == "targets":
+            try:
+                specs = await parse_targets(session, value)
+                await _check_scope(ctx, session, specs)
+            except TargetError as exc:
+                return str(exc)
+            changes["targets"] = specs
+        else:
+            changes[field] = "" if field == "text" and value in NONE_WORDS else value
+        await sched.edit(session, schedule, ctx.user.user_id, now, service.policy, **changes)
+    await ctx.audit("schedule.edit", "ok", subject=str(schedule_id), detail=field)
+    lines = [f"已修改 #{schedule_id} {schedule.name}（{parts[1]}）。"]
+    if schedule.status == "active":
+        lines.append("接下来 5 次发送：")
+        lines.extend(sched.preview_lines(sched.rule_of(schedule), service.policy, now, schedule.urgent))
+    return "\n".join(lines)
 
 
 async def _templates(ctx: Context) -> str:

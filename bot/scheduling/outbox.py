@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-REMOTE_PER_SECOND = 10.0
+REMOTE_PER_SECOND = 10.0  # an IM channel may declare its own ``push_per_second``
 LOCAL_CHUNK = 50
 STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败", "cancelled": "已取消"}
 
@@ -132,7 +132,11 @@ class OutboxSender:
 
     def limiter(self, channel: str) -> RateLimiter:
         if channel not in self.limiters:
-            rate = self.bot.config.outbox.local_per_second if channel == "local" else REMOTE_PER_SECOND
+            rate = (
+                self.bot.config.outbox.local_per_second
+                if channel == "local"
+                else getattr(self.bot.channels.get(channel), "push_per_second", REMOTE_PER_SECOND)
+            )
             self.limiters[channel] = RateLimiter(rate)
         return self.limiters[channel]
 

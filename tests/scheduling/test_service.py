@@ -137,3 +137,23 @@ async def test_organizer_manages_only_own_schedules_and_staff_cannot_at_all(cloc
     assert "需要组织员权限" in await say(bot, "zs", "/提醒 列表")
     async with bot.db() as session:
         assert (await session.execute(select(ScheduleChange.action))).scalars().all() == ["create"]
+
+
+async def test_edit_in_chat_changes_the_time_shows_the_preview_and_is_recorded(clocked):
+    bot, clock = await clocked(local(2026, 11, 28, 10, 0))
+    await add_staff(bot, "admin1", "王书记", "admin")
+    await add_staff(bot, "zs", "张三")
+    schedule_id = await _create(bot, Rule("once", at="2026-12-03T10:00"), [TargetSpec("user", "zs")])
+    reply = await say(bot, "admin1", f"/提醒 修改 {schedule_id} 时间 每月20日前")
+    assert "已修改" in reply and "2026-12-18 周五 09:00（截止前 2 天）" in reply
+    assert "上午 3 点还是下午 3 点" in await say(bot, "admin1", f"/提醒 修改 {schedule_id} 时间 下周三3点")
+    assert "已修改" in await say(bot, "admin1", f"/提醒 修改 {schedule_id} 对象 群:local:branch-chat")
+    clock.set(local(2026, 12, 18, 9, 0))
+    await service_of(bot).tick()
+    assert await inbox(bot, "zs") == []
+    pushed = await inbox(bot, "branch-chat")
+    assert len(pushed) == 1 and "截止日期：2026年12月20日（周日），还有 2 天" in pushed[0]
+    async with bot.db() as session:
+        changes = list(await session.scalars(select(ScheduleChange).order_by(ScheduleChange.id)))
+    assert [c.action for c in changes] == ["create", "edit", "edit"]
+    assert '"targets"' in changes[2].detail and "rule" not in changes[2].detail
