@@ -26,6 +26,9 @@ class Thresholds:
     margin: float = 0.08  # lead over the runner-up needed to answer directly
     answer_clear: float = 0.65  # ...or this confidence with a clear lead:
     clear_margin: float = 0.15
+    distinct: float = 0.6  # ...or this confidence when the best passage is the only one
+    distinct_margin: float = 0.15  # about the question: this lead, and the runner-up's
+    distinct_bm25: float = 0.5  # BM25 at most this share of the best one's
     clarify: float = 0.5  # confidence below which nothing is offered at all
     clarify_window: float = 0.8  # a menu needs (nearly) all question words close together
     menu_window: float = 0.7  # the same, for the other menu entries
@@ -141,6 +144,18 @@ def decide(cands: list[Candidate], th: Thresholds, query_empty: bool = False) ->
             "answered",
             [best],
             f"最佳段落匹配度 {best.confidence:.2f}，领先第二名 {best.confidence - second:.2f}",
+        )
+    if (
+        best.confidence >= th.distinct
+        and lead >= th.distinct_margin
+        and (len(cands) < 2 or cands[1].bm25 <= th.distinct_bm25 * best.bm25)
+    ):
+        # Colloquial wording leaves question words unmatched everywhere, which caps the
+        # confidence; a passage that stands out this clearly is still the one meant.
+        return Decision(
+            "answered",
+            [best],
+            f"最佳段落匹配度 {best.confidence:.2f}，明显比其他段落更切题（领先 {lead:.2f}）",
         )
     if best.confidence >= th.clarify and best.window >= th.clarify_window:
         floor = max(th.clarify, best.confidence - th.menu_span)

@@ -31,7 +31,7 @@ QUANTITY_ANSWER = re.compile(
     r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时|次|名|人|岁|%|分之|倍|元|期|届)"
     r"|每(?:年|月|季度|周|半年|天)|以上|以下|不少于|不超过|之日|过半数|半数"
 )
-QUANTITY_PENALTY = 0.7
+QUANTITY_PENALTY = 0.6  # a passage stating no number cannot answer 几天/多久 on its own
 WINDOW_WEIGHT = 0.8
 _SENTENCES = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
 
