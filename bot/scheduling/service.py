@@ -141,9 +141,15 @@ class SchedulingService:
                         missed.append((schedule, fire))
                         outcome, count = "missed", 0
                     else:
-                        count = await expand_fire(session, schedule, fire, now, self.policy, self.channels)
-                        outcome = "sent"
-                        fired += 1
+                        try:
+                            async with session.begin_nested():
+                                count = await expand_fire(session, schedule, fire, now, self.policy, self.channels)
+                            outcome = "sent"
+                            fired += 1
+                        except Exception:
+                            log.exception("schedule %s could not be expanded; reporting it instead", schedule.id)
+                            missed.append((schedule, fire))
+                            outcome, count = "error", 0
                     session.add(
                         ScheduleFire(
                             schedule_id=schedule.id,
@@ -168,7 +174,8 @@ class SchedulingService:
         """Fires older than the grace period are not sent late; admins are told instead."""
         log.warning("%d scheduled push(es) missed beyond the grace period", len(missed))
         lines = [
-            f"【定时推送未发送】以下 {len(missed)} 次推送错过时间超过 {self.bot.config.scheduler.grace_minutes} 分钟（服务当时未运行），未补发："
+            f"【定时推送未发送】以下 {len(missed)} 次推送未发出：错过时间超过 {self.bot.config.scheduler.grace_minutes} 分钟"
+            "（服务当时未运行），或内容、对象有误（详见日志）："
         ]
         for schedule, fire in missed[:20]:
             lines.append(f"  #{schedule.id} {schedule.name}：{describe_fire(fire, self.policy)}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.scheduling import schedules as sched
 from bot.scheduling.models import OutboxRow, ScheduleChange, ScheduleFire
@@ -157,3 +157,23 @@ async def test_edit_in_chat_changes_the_time_shows_the_preview_and_is_recorded(c
         changes = list(await session.scalars(select(ScheduleChange).order_by(ScheduleChange.id)))
     assert [c.action for c in changes] == ["create", "edit", "edit"]
     assert '"targets"' in changes[2].detail and "rule" not in changes[2].detail
+
+
+async def test_a_broken_schedule_is_reported_and_does_not_block_the_others(clocked):
+    bot, clock = await clocked(local(2026, 12, 1, 8, 0))
+    await add_staff(bot, "admin1", "王书记", "admin")
+    await add_staff(bot, "zs", "张三")
+    broken = await _create(bot, Rule("once", at="2026-12-01T09:00"), [TargetSpec("user", "zs")], "坏的")
+    await _create(bot, Rule("once", at="2026-12-01T09:00"), [TargetSpec("user", "zs")], "好的")
+    from bot.scheduling.models import Schedule
+
+    async with bot.db() as session, session.begin():
+        await session.execute(update(Schedule).where(Schedule.id == broken).values(targets="{not json"))
+    clock.set(local(2026, 12, 1, 9, 0))
+    await service_of(bot).tick()
+    assert await inbox(bot, "zs") == ["【提醒】好的\n请按时缴纳党费"]
+    [report] = await inbox(bot, "admin1")
+    assert f"#{broken} 坏的" in report
+    async with bot.db() as session:
+        outcome = await session.scalar(select(ScheduleFire.outcome).where(ScheduleFire.schedule_id == broken))
+    assert outcome == "error"
