@@ -14,9 +14,11 @@ from functools import lru_cache
 
 import chinese_calendar
 
+from bot.config import ConfigError
 
-class CalendarDateError(ValueError):
-    pass
+
+class CalendarDateError(ConfigError):
+    """A bad date in [scheduler] extra_holidays / extra_workdays: start-up stops naming it."""
 
 
 @lru_cache(maxsize=4096)
