@@ -22,6 +22,8 @@ RELATED_FACTOR = 0.5
 CROSS_WORD_WEIGHT = 0.35
 # Questions asking for a number, a duration, a frequency or a date.
 QUANTITY_QUESTION = re.compile(r"几|多少|多久|多长|多大|多少次|什么时候|啥时候|何时|哪天|哪一天|期限|比例")
+# ...of which those asking how long: "两名" answers 几个 but not 多久.
+DURATION_QUESTION = re.compile(r"多久|多长|几天|几年|几个月|几周|几个工作日|多少天|多少年|多少个月|期限")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Query:
     clauses: list[Clause] = field(default_factory=list)
     fixes: list[tuple[str, str]] = field(default_factory=list)
     wants_quantity: bool = False  # asks 几天/多久/多少…: an answer must state a number
+    wants_duration: bool = False  # asks 多久/几年…: the number must be a length of time
 
     @property
     def is_empty(self) -> bool:
@@ -152,7 +155,8 @@ def analyse(
     core = strip_stop_phrases(glossary.canonicalize(fixed))
     core = "".join(ch for ch in core if ch.isalnum())
     wants = bool(QUANTITY_QUESTION.search(fixed))
-    return Query(question, norm, core, clauses, fixes, wants)
+    duration = bool(DURATION_QUESTION.search(fixed))
+    return Query(question, norm, core, clauses, fixes, wants, duration)
 
 
 def _pieces(chunk: str, segmenter: Segmenter | None) -> list[tuple[str, float]]:

@@ -31,6 +31,10 @@ QUANTITY_ANSWER = re.compile(
     r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时|次|名|人|岁|%|分之|倍|元|期|届)"
     r"|每(?:年|月|季度|周|半年|天)|以上|以下|不少于|不超过|之日|过半数|半数"
 )
+# A length of time or a frequency, for questions that ask 多久/几年/期限.
+DURATION_ANSWER = re.compile(
+    r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时)|每(?:年|月|季度|周|半年|天)|之日"
+)
 QUANTITY_PENALTY = 0.6  # a passage stating no number cannot answer 几天/多久 on its own
 WINDOW_WEIGHT = 0.8
 _SENTENCES = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
@@ -229,6 +233,8 @@ class Ranker:
                 c.confidence = WINDOW_WEIGHT * win + (1 - WINDOW_WEIGHT) * c.bm25 / top_bm25
                 if query.wants_quantity and not QUANTITY_ANSWER.search(c.snippet):
                     c.confidence *= QUANTITY_PENALTY  # says nothing about "how many/long"
+                elif query.wants_duration and not DURATION_ANSWER.search(c.snippet):
+                    c.confidence *= QUANTITY_PENALTY  # a count (两名) is not a length of time
             else:
                 c.confidence = 0.7 * c.coverage  # not examined closely: never outranks
                 c.snippet = c.item.text[:SNIPPET_CHARS]

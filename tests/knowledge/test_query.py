@@ -63,3 +63,11 @@ def test_one_character_typo_in_long_form_is_fixed(glossary: Glossary) -> None:
     assert ("培养连系人", "培养联系人") in q.fixes
     # Short forms are left alone: 干部培养 is a real phrase, not a typo of 干部培训.
     assert analyse("干部培养有什么要求", glossary).fixes == []
+
+
+def test_duration_questions_are_told_apart_from_counts(glossary: Glossary) -> None:
+    # "两名" answers 要几个 but not 多长/多久: a length of time must be stated.
+    assert analyse("处分影响期多长", glossary).wants_duration
+    assert analyse("试用期一般几年", glossary).wants_duration
+    q = analyse("入党介绍人要几个", glossary)
+    assert q.wants_quantity and not q.wants_duration
