@@ -139,12 +139,10 @@ async def lateness(url: str, due: int, spread: float) -> list[float]:
         )
     async with bot.db() as session, session.begin():
         await session.execute(insert(Schedule), rows)
-    service = bot.services["scheduling"]
-    task = asyncio.create_task(service.run())
-    bot.started = True
+    await bot.stop(timeout=1)
+    bot = make_bot(url, ORGBOT_SCHEDULER_POLL_SECONDS="2", ORGBOT_OUTBOX_LOCAL_PER_SECOND="5000")
+    await bot.start()  # as `orgbot run` does: the scheduler runs in the background
     await asyncio.sleep(3 + spread + 4)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
     async with bot.db() as session:
         sent = (
             await session.execute(select(OutboxRow.fire_at, OutboxRow.sent_at).where(OutboxRow.sent_at.is_not(None)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 
 import chinese_calendar
 
@@ -21,9 +20,7 @@ class CalendarDateError(ConfigError):
     """A bad date in [scheduler] extra_holidays / extra_workdays: start-up stops naming it."""
 
 
-@lru_cache(maxsize=4096)
 def _statutory_workday(day: date) -> bool | None:
-    """The package's answer, cached: it validates every call against its whole table, which is slow."""
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
@@ -44,6 +41,8 @@ def _parse_dates(values: Iterable[str], key: str) -> frozenset[date]:
 class WorkCalendar:
     extra_holidays: frozenset[date] = field(default_factory=frozenset)
     extra_workdays: frozenset[date] = field(default_factory=frozenset)
+    # The package validates every call against its whole table, which is slow; remember answers.
+    _known: dict[date, bool | None] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def from_config(cls, holidays: Iterable[str], workdays: Iterable[str]) -> WorkCalendar:
@@ -62,7 +61,9 @@ class WorkCalendar:
             return True
         if day in self.extra_holidays:
             return False
-        known = _statutory_workday(day)
+        if day not in self._known:
+            self._known[day] = _statutory_workday(day)
+        known = self._known[day]
         return day.weekday() < 5 if known is None else known
 
     def holiday_name(self, day: date) -> str:
