@@ -63,7 +63,7 @@ TEMPLATES: tuple[Template, ...] = (
         "请按时完成本月党费收缴，并在系统中登记上报。",
         default_when="每月20日前",
         ladder=(3, 1, 0),
-        hint="每月截止日，默认“每月20日前”（以本单位规定为准）",
+        hint="如“每月25日前”；截止日以本单位规定为准",
     ),
     Template(
         "niandu_kaohe",
