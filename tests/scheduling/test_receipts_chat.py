@@ -113,3 +113,14 @@ async def test_organizer_cannot_push_outside_their_units(clocked):
     assert "不在您管理的单位范围" in await say(bot, "org1", "@far")
     assert "不能按“全体”" in await say(bot, "org1", "全体")
     assert "什么时候发出" in await say(bot, "org1", "单位:U01")
+
+
+async def test_confirmation_from_an_im_account_counts_for_the_staff_member(clocked):
+    bot, _ = await clocked(local(2026, 11, 27, 10, 0))
+    await _people(bot)
+    await add_staff(bot, "zs", "张三", unit="U01", im=(("wecom", "ZhangSan"),))
+    await _create_notice(bot)
+    await service_of(bot).tick()
+    assert "已确认收到" in await say(bot, "ZhangSan", "收到", channel="wecom")
+    report = await say(bot, "org1", "/回执 1")
+    assert "已确认 1/4" in report and "张三（zs）（" in report
