@@ -28,7 +28,7 @@ class Thresholds:
     clear_margin: float = 0.15
     distinct: float = 0.6  # ...or this confidence when the best passage is the only one
     distinct_margin: float = 0.15  # about the question: this lead, and the runner-up's
-    distinct_bm25: float = 0.5  # BM25 at most this share of the best one's
+    distinct_bm25: float = 0.7  # BM25 at most this share of the best one's
     clarify: float = 0.5  # confidence below which nothing is offered at all
     clarify_window: float = 0.8  # a menu needs (nearly) all question words close together
     menu_window: float = 0.7  # the same, for the other menu entries
