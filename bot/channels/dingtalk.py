@@ -194,8 +194,10 @@ class DingTalkChannel:
 
     @staticmethod
     def _webhook_bodies(reply: Reply, mention: str) -> list[dict[str, Any]]:
-        at = {"atUserIds": [mention]} if mention else {}
-        prefix = f"@{mention} " if mention else ""
+        people = list(dict.fromkeys([mention, *reply.mentions] if mention else reply.mentions))
+        at = {"atUserIds": people} if people else {}
+        # DingTalk renders an @ only when the text also names the person.
+        prefix = "".join(f"@{p} " for p in people)
         bodies: list[dict[str, Any]] = []
         if reply.format is ReplyFormat.MARKDOWN:
             text = to_dingtalk_markdown(reply.text)

@@ -66,6 +66,11 @@ def _text_of(message: dict[str, Any]) -> str:
     return ""
 
 
+def _people(reply: Reply, asker: str) -> list[str]:
+    """Whom to @: the asker (when wanted) and the reply's own mentions (open_ids or user_ids)."""
+    return list(dict.fromkeys([asker, *reply.mentions] if asker else reply.mentions))
+
+
 def _receive_id_type(user_id: str) -> str:
     if user_id.startswith("ou_"):
         return "open_id"
@@ -277,7 +282,7 @@ class FeishuChannel:
     @staticmethod
     def _contents(reply: Reply, mention_open_id: str) -> list[tuple[str, str]]:
         if reply.format is ReplyFormat.MARKDOWN:
-            at = f"<at id={mention_open_id}></at> " if mention_open_id else ""
+            at = "".join(f"<at id={p}></at> " for p in _people(reply, mention_open_id))
             return [
                 (
                     "interactive",
@@ -288,7 +293,7 @@ class FeishuChannel:
                 )
                 for part in split_utf8(to_feishu_card_markdown(reply.text), CARD_LIMIT)
             ]
-        at = f'<at user_id="{mention_open_id}"></at> ' if mention_open_id else ""
+        at = "".join(f'<at user_id="{p}"></at> ' for p in _people(reply, mention_open_id))
         return [
             ("text", json.dumps({"text": at + part}, ensure_ascii=False)) for part in split_utf8(reply.text, TEXT_LIMIT)
         ]

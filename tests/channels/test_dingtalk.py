@@ -208,3 +208,13 @@ async def test_stream_mode_answers_ping_with_its_data(serve_channel, fake):
 
 def test_unconfigured_is_off(config_for, db_url):
     assert dingtalk.from_config(config_for(db_url)) is None
+
+
+async def test_reply_mentions_are_rendered_as_ats(ding_bot, fake):
+    _bot, channel, _ = ding_bot
+    origin = dingtalk.incoming_from_robot_message(robot_message(fake.url, "谁还没交", "msgM1"), "组工助手")
+    reply = Reply("请尽快报送", mentions=("lisi", "wangwu"))
+    await channel.send(Outgoing(Target("dingtalk", chat_id=origin.chat_id), reply, origin))
+    (call,) = fake.sent("dingtalk", "/session/")
+    assert call.body["at"] == {"atUserIds": ["zhangsan", "lisi", "wangwu"]}
+    assert call.body["text"]["content"] == "@zhangsan @lisi @wangwu 请尽快报送"

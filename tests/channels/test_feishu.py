@@ -256,3 +256,10 @@ def test_frame_codec_round_trips_with_the_sdk():
     ours = Frame.decode(raw)
     assert ours.header("message_id") == "m" and ours.payload.decode() == "飞书" and ours.service == 7
     assert parse_sdk_frame(ours.encode()) == parse_sdk_frame(raw)
+
+
+async def test_reply_mentions_are_rendered_as_at_tags(feishu_bot, fake):
+    bot, _, _ = feishu_bot
+    await bot.deliver(Outgoing(Target("feishu", chat_id="oc_group1"), Reply("请尽快报送", mentions=("ou_lisi",))))
+    (call,) = fake.sent("feishu", "/im/v1/messages")
+    assert json.loads(call.body["content"])["text"] == '<at user_id="ou_lisi"></at> 请尽快报送'
