@@ -71,3 +71,11 @@ def test_duration_questions_are_told_apart_from_counts(glossary: Glossary) -> No
     assert analyse("试用期一般几年", glossary).wants_duration
     q = analyse("入党介绍人要几个", glossary)
     assert q.wants_quantity and not q.wants_duration
+
+
+def test_colloquial_filler_words_are_not_topics(glossary: Glossary) -> None:
+    # 干些啥 / 是什么意思 say how a question is asked, not what it is about.
+    labels = "".join(c.label for c in analyse("培养联系人要干些啥", glossary).clauses)
+    assert "些" not in labels
+    labels = "".join(c.label for c in analyse("流动党员是什么意思", glossary).clauses)
+    assert "意思" not in labels
