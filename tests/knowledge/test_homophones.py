@@ -47,3 +47,16 @@ def test_glossary_near_miss_needs_a_homophone() -> None:
     # 新 + 发展对象 is not a typo of 拟发展对象; 培养连系人 is one of 培养联系人.
     assert analyse("新发展对象要培训吗", glossary).fixes == []
     assert ("培养连系人", "培养联系人") in analyse("培养连系人有几个", glossary).fixes
+
+
+def test_without_segmenter_only_glossary_words_are_fixes() -> None:
+    from knowledge.homophones import HomophoneFixer
+    from knowledge.index import IndexedPassage, PassageIndex
+
+    glossary = Glossary.load()
+    texts = ["党员的党龄从预备期满之日算起。", "支部大会讨论接收预备党员。"]
+    index = PassageIndex.build([IndexedPassage(i, "passage", 1, f"第{i}条", "", t) for i, t in enumerate(texts)])
+    fixer = HomophoneFixer(index, glossary, None)
+    assert fixer.fix("党令从哪天算") == ("党龄从哪天算", [("党令", "党龄")])
+    # 讨论 is no glossary word: without a dictionary it is not trusted as a fix.
+    assert fixer.fix("支部大会讨伦")[1] == []
