@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -29,6 +29,15 @@ def raw_query(request: web.Request) -> dict[str, str]:
         key, _, value = pair.partition("=")
         out.setdefault(unquote(key), unquote(value))
     return out
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """A nested JSON object, or {} when the platform (or a forger) sent something else there."""
+    return value if isinstance(value, dict) else {}
+
+
+def items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def within_window(timestamp: str, now_seconds: float, window: float, *, milliseconds: bool = False) -> bool:

@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.base import DeliveryError
-from bot.channels.callback import AnswerGate, answer_later, refuse, within_window
+from bot.channels.callback import AnswerGate, answer_later, items, obj, refuse, within_window
 from bot.channels.dingtalk_sign import signature_matches, signed_webhook_url
 from bot.channels.outbound import ApiResponse, call_json
 from bot.channels.ratelimit import RateLimiter
@@ -51,12 +51,12 @@ def incoming_from_robot_message(data: dict[str, Any], bot_name: str) -> Incoming
         return None
     kind = data.get("msgtype")
     if kind == "text":
-        text = str((data.get("text") or {}).get("content") or "")
+        text = str(obj(data.get("text")).get("content") or "")
     elif kind == "richText":
-        items = ((data.get("content") or {}).get("richText")) or []
-        text = "".join(str(i.get("text") or "") for i in items if isinstance(i, dict))
+        parts = items(obj(data.get("content")).get("richText"))
+        text = "".join(str(obj(i).get("text") or "") for i in parts)
     elif kind == "audio":
-        text = str((data.get("content") or {}).get("recognition") or "")
+        text = str(obj(data.get("content")).get("recognition") or "")
     else:
         text = ""
     group = str(data.get("conversationType")) == "2"

@@ -25,7 +25,7 @@ from aiohttp import web
 
 from bot.channels import feishu_crypto
 from bot.channels.base import DeliveryError
-from bot.channels.callback import AnswerGate, answer, refuse, within_window
+from bot.channels.callback import AnswerGate, answer, items, obj, refuse, within_window
 from bot.channels.outbound import call_json
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.render import split_utf8, to_feishu_card_markdown
@@ -60,8 +60,8 @@ def _text_of(message: dict[str, Any]) -> str:
     if kind == "post":
         post = content if "content" in content else next(iter(content.values()), {})
         lines = []
-        for para in (post or {}).get("content") or []:
-            lines.append("".join(str(el.get("text") or "") for el in para if isinstance(el, dict)))
+        for para in items(obj(post).get("content")):
+            lines.append("".join(str(obj(el).get("text") or "") for el in items(para)))
         return "\n".join(lines)
     return ""
 
@@ -163,7 +163,7 @@ class FeishuChannel:
             return web.json_response({"challenge": data.get("challenge", "")})
         if self.cfg.encrypt_key and not signed:
             return refuse(NAME, 401, "缺少 X-Lark-Signature 等签名请求头")
-        header = data.get("header") if isinstance(data.get("header"), dict) else {}
+        header = obj(data.get("header"))
         if not self._token_ok(header.get("token")):
             return refuse(NAME, 401, "Verification Token 不符")
         await self.on_event(data)
@@ -172,7 +172,7 @@ class FeishuChannel:
     async def on_event(self, data: dict[str, Any]) -> None:
         """A verified schema-2.0 event, from the HTTP callback or the long connection: answer it later."""
         assert self.bot is not None
-        header = data.get("header") if isinstance(data.get("header"), dict) else {}
+        header = obj(data.get("header"))
         if header.get("event_type") == MESSAGE_EVENT and isinstance(data.get("event"), dict):
             self.bot.spawn(self._process(data["event"], str(header.get("event_id") or "")), name="feishu-answer")
 
@@ -214,15 +214,15 @@ class FeishuChannel:
                     what="飞书机器人信息",
                     headers={"Authorization": f"Bearer {token}"},
                 )
-                self.bot_open_id = str((resp.body.get("bot") or {}).get("open_id") or "")
+                self.bot_open_id = str(obj(resp.body.get("bot")).get("open_id") or "")
             except DeliveryError as exc:
                 log.warning("feishu bot info unavailable: %s", exc)
         return self.bot_open_id
 
     async def _incoming(self, event: dict[str, Any], event_id: str) -> Incoming | None:
-        message = event.get("message") if isinstance(event.get("message"), dict) else {}
-        sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
-        ids = sender.get("sender_id") if isinstance(sender.get("sender_id"), dict) else {}
+        message = obj(event.get("message"))
+        sender = obj(event.get("sender"))
+        ids = obj(sender.get("sender_id"))
         open_id = str(ids.get("open_id") or "")
         sender_id = str(ids.get("user_id") or open_id)
         # message_id names the person's message itself: stable across the platform's retries and re-pushes.
@@ -232,11 +232,11 @@ class FeishuChannel:
         text = _text_of(message)
         group = message.get("chat_type") == "group"
         mentioned = False
-        mentions = [m for m in message.get("mentions") or [] if isinstance(m, dict)]
+        mentions = [m for m in items(message.get("mentions")) if isinstance(m, dict)]
         own = await self._own_open_id() if group and mentions else ""
         others: list[str] = []
         for m in mentions:
-            m_open_id = str((m.get("id") or {}).get("open_id") or "")
+            m_open_id = str(obj(m.get("id")).get("open_id") or "")
             is_bot = m_open_id == own if own else True
             if is_bot:
                 mentioned = True

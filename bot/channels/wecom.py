@@ -28,7 +28,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from bot.channels.base import DeliveryError
-from bot.channels.callback import AnswerGate, answer_later, raw_query, refuse, within_window
+from bot.channels.callback import AnswerGate, answer_later, items, obj, raw_query, refuse, within_window
 from bot.channels.outbound import call_json
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.render import split_utf8, to_wecom_markdown, utf8_len
@@ -215,7 +215,7 @@ class WeComChannel:
         self._prune_streams()
         kind = data.get("msgtype")
         if kind == "stream":
-            stream_id = str((data.get("stream") or {}).get("id", ""))
+            stream_id = str(obj(data.get("stream")).get("id", ""))
             return self._stream_reply(stream_id)
         incoming = self._bot_incoming(data)
         if incoming is None:
@@ -239,16 +239,16 @@ class WeComChannel:
     def _bot_incoming(self, data: dict[str, Any]) -> Incoming | None:
         kind = data.get("msgtype")
         msg_id = str(data.get("msgid") or "")
-        sender = str((data.get("from") or {}).get("userid") or "")
+        sender = str(obj(data.get("from")).get("userid") or "")
         if kind == "event" or not msg_id or not sender:
             return None
         if kind == "text":
-            text = str((data.get("text") or {}).get("content") or "")
+            text = str(obj(data.get("text")).get("content") or "")
         elif kind == "voice":
-            text = str((data.get("voice") or {}).get("content") or "")
+            text = str(obj(data.get("voice")).get("content") or "")
         elif kind == "mixed":
-            items = (data.get("mixed") or {}).get("msg_item") or []
-            text = " ".join(str((i.get("text") or {}).get("content") or "") for i in items if isinstance(i, dict))
+            parts = items(obj(data.get("mixed")).get("msg_item"))
+            text = " ".join(str(obj(obj(i).get("text")).get("content") or "") for i in parts)
         else:
             text = ""
         group = data.get("chattype") == "group"

@@ -46,3 +46,43 @@ async def test_junk_is_refused_with_a_4xx(serve_channel, fake, module, env, path
             resp = await client.post(path, data=body, headers=headers)
             assert 400 <= resp.status < 500, (body, resp.status)
     assert "Traceback" not in caplog.text
+
+
+async def test_genuinely_signed_but_oddly_shaped_payloads_never_crash(serve_channel, fake, caplog):
+    import json
+    import time
+
+    from tests.channels import feishu_peer, wecom_peer
+    from tests.channels.conftest import settle
+
+    odd = [
+        {"msgid": "o1", "from": "zhangsan", "msgtype": "text", "text": "hi"},
+        {"msgid": "o2", "from": {"userid": "u"}, "msgtype": "mixed", "mixed": {"msg_item": ["x", {"text": 3}]}},
+        {"msgid": "o3", "from": {"userid": "u"}, "msgtype": "stream", "stream": "x"},
+    ]
+    bot, _, client = await serve_channel(wecom, **wecom_env(fake.url))
+    for payload in odd:
+        params, body = wecom_peer.aibot_request(payload, int(time.time()))
+        assert (await client.post("/callback/wecom/bot", params=params, data=body)).status == 200
+    await settle(bot)
+
+    bot, _, client = await serve_channel(dingtalk, **dingtalk_env(fake.url))
+    for payload in [
+        {"msgId": "d1", "senderStaffId": "u", "msgtype": "text", "text": "hi", "sessionWebhookExpiredTime": "soon"},
+        {"msgId": "d2", "senderStaffId": "u", "msgtype": "richText", "content": {"richText": "x"}},
+    ]:
+        resp = await client.post("/callback/dingtalk", data=json.dumps(payload).encode(), headers=signed_headers())
+        assert resp.status == 200
+    await settle(bot)
+
+    bot, _, client = await serve_channel(feishu, **feishu_env(fake.url))
+    event = feishu_peer.text_event("hi", "om_odd")
+    event["event"]["message"]["mentions"] = "x"
+    event["event"]["message"]["content"] = "not json"
+    broken = feishu_peer.text_event("hi", "om_odd2")
+    broken["event"]["sender"] = ["x"]
+    for payload in (event, broken):
+        headers, body = feishu_peer.signed_request(payload)
+        assert (await client.post("/callback/feishu", data=body, headers=headers)).status == 200
+    await settle(bot)
+    assert "Traceback" not in caplog.text and "failed" not in caplog.text
