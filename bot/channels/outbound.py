@@ -61,7 +61,7 @@ async def call_json(
     if status == 429:
         raise DeliveryError(f"{what}：平台限流（HTTP 429）", retry_after=_retry_after(resp_headers, 60.0))
     if status >= 500:
-        raise DeliveryError(f"{what}：平台服务错误（HTTP {status}）", retry_after=_retry_after(resp_headers, 5.0))
+        raise DeliveryError(f"{what}：平台服务错误（HTTP {status}）", retry_after=_retry_after(resp_headers, 2.0))
     try:
         body = json.loads(raw) if raw else {}
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -287,3 +287,13 @@ def test_unconfigured_wecom_is_off_and_half_configured_is_an_error(config_for, d
         wecom.from_config(
             config_for(db_url, ORGBOT_WECOM_TOKEN="t", ORGBOT_WECOM_CORP_ID="c", ORGBOT_WECOM_ENCODING_AES_KEY="short")
         )
+
+
+async def test_a_platform_outage_during_an_answer_is_retried(wecom_bot, fake):
+    bot, _, client = wecom_bot
+    fake.script("message/send", (502, {"errmsg": "bad gateway"}))
+    params, body = app_text_message("/帮助", "7100", "zhangsan", now())
+    assert (await client.post("/callback/wecom", params=params, data=body)).status == 200
+    await settle(bot)
+    first, second = fake.sent("wecom", "message/send")
+    assert first.body == second.body and "可以帮您" in second.body["text"]["content"]
