@@ -82,6 +82,8 @@ def incoming_from_robot_message(data: dict[str, Any], bot_name: str) -> Incoming
 
 class DingTalkChannel:
     name = NAME
+    # Outbox pace; the robot webhook limit (20/min) is enforced in send().
+    push_per_second = 10.0
 
     def __init__(self, cfg: DingtalkConfig) -> None:
         self.cfg = cfg

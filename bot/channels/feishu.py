@@ -83,6 +83,8 @@ def _receive_id_type(user_id: str) -> str:
 
 class FeishuChannel:
     name = NAME
+    # Outbox pace: the tenant message service allows about 5 sends a second.
+    push_per_second = 5.0
 
     def __init__(self, cfg: FeishuConfig) -> None:
         self.cfg = cfg

@@ -77,6 +77,8 @@ def _xml(body: bytes | str) -> Element:
 
 class WeComChannel:
     name = NAME
+    # Outbox pace; per-member (30/min) and per-robot (20/min) limits are enforced in send().
+    push_per_second = 10.0
 
     def __init__(self, cfg: WecomConfig) -> None:
         self.cfg = cfg
