@@ -2,6 +2,14 @@
 
 A bare “1” is a confirmation only for someone with a notice still open: the policy
 Q&A menu also uses digits, and its pending dialogue is routed before this pattern.
+
+In a group chat that a notice asking for receipts was pushed to, “收到” confirms that
+notice for the sender's staff identity (their account on that platform); the group
+has no member list, so /回执 lists who confirmed there, and who has not only for the
+people the notice also reached personally.
+
+Admins see every notice's receipts. An organizer sees the notices they created, and
+those that reached people in their unit scope — but then only those people.
 """
 
 from __future__ import annotations
@@ -10,14 +18,12 @@ import re
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import func, select
-
 from bot.handler import Context, HandlerResult, handler
 from bot.messages import Reply
 from bot.roles import Role
 from bot.scheduling import receipts
 from bot.scheduling import schedules as sched
-from bot.scheduling.models import Receipt, Schedule
+from bot.scheduling.models import Schedule
 from bot.scheduling.rules import Fire
 from bot.scheduling.service import expand_fire
 
@@ -28,22 +34,50 @@ CONFIRM_PATTERN = r"^\s*(?:(?:已|我)?收到(?:了|啦)?|好的[，,]?收到|[1
 async def confirm_receipt(ctx: Context) -> HandlerResult:
     match = re.match(CONFIRM_PATTERN, ctx.text)
     schedule_id = int(match.group(1)) if match and match.group(1) else None
-    if not ctx.user.is_known:
-        return await _not_a_receipt(ctx) if ctx.text.strip() in ("1", "１") else "目前没有需要您确认的通知。"
-    now = ctx.bot.clock.now()
     bare_digit = ctx.text.strip() in ("1", "１")
+    message = ctx.message
+    if not ctx.user.is_known:
+        if bare_digit:
+            return await _not_a_receipt(ctx)
+        if message.is_group:
+            async with ctx.session() as session:
+                pushed_here = await receipts.group_notices(session, message.channel, message.chat_id)
+            if pushed_here:
+                return "您的账号还没有登记为工作人员，这条回执无法记录。请联系管理员登记后再回复“收到”。"
+        return "目前没有需要您确认的通知。"
+    now = ctx.bot.clock.now()
+    word = "1" if bare_digit else "收到"
+    if message.is_group:
+        async with ctx.session() as session, session.begin():
+            in_group = await receipts.confirm_in_group(
+                session,
+                ctx.user.user_id,
+                ctx.user.name,
+                message.channel,
+                message.chat_id,
+                now,
+                f"{receipts.GROUP_VIA}:{message.channel}:{message.chat_id}",
+                schedule_id,
+            )
+        if in_group is not None:
+            return _confirmed_text(in_group)
     if bare_digit:
         async with ctx.session() as session:
             open_notices = await receipts.unconfirmed_notices(session, ctx.user.user_id)
         if not open_notices:
             return await _not_a_receipt(ctx)
-    via = f"{ctx.message.channel}:{'1' if bare_digit else '收到'}"
+    via = f"{message.channel}:{word}"
     async with ctx.session() as session, session.begin():
         result = await receipts.confirm(session, ctx.user.user_id, now, via, schedule_id)
     if result.confirmed is None:
         if schedule_id is not None:
             return f"没有需要您确认的 {schedule_id} 号通知。"
         return "目前没有需要您确认的通知。"
+    return _confirmed_text(result)
+
+
+def _confirmed_text(result: receipts.Confirmation) -> str:
+    assert result.confirmed is not None
     if result.already:
         return f"您已确认过《{result.confirmed.name}》，无需重复回复。"
     lines = [f"已确认收到《{result.confirmed.name}》，谢谢！"]
@@ -76,35 +110,58 @@ async def receipt_report(ctx: Context) -> str | Reply:
         schedule_id = sched.parse_id(word)
         async with ctx.session() as session:
             schedule = await sched.get(session, schedule_id)
-            if ctx.user.role < Role.ADMIN and schedule.created_by != ctx.user.user_id:
-                return f"#{schedule_id} 由他人创建，组织员只能查看自己发出的通知的回执。"
+            scope = await receipts.scope_of(session, ctx.user.user_id, ctx.user.role, ctx.user.unit_scope)
+            if not await receipts.may_see(session, scope, schedule):
+                where = f"（{scope.label}）" if scope.label else ""
+                return (
+                    f"#{schedule_id} 由他人创建，且没有发给您管理范围{where}内的人员；"
+                    "组织员只能查看自己发出的、或发到本单位人员的通知的回执。"
+                )
             if not schedule.receipt:
                 return f"#{schedule_id} {schedule.name} 不需要回执。"
-            rep = await receipts.report(session, schedule)
+            rep = await receipts.report(session, schedule, scope.units_for(schedule))
+            sent = await receipts.was_sent(session, schedule.id)
     except sched.ScheduleError as exc:
         return str(exc)
     tz = ctx.service("scheduling").policy.tz
     action = action.strip()
+    only = f"（仅含您管理范围 {scope.label} 内的人员）" if rep.scoped else ""
     if action in ("导出", "export", "csv"):
-        return Reply(f"《{schedule.name}》回执（CSV）：\n{receipts.to_csv(rep, tz)}", private=True)
+        return Reply(f"《{schedule.name}》回执{only}（CSV）：\n{receipts.to_csv(rep, tz)}", private=True)
     if action in ("催办", "提醒", "再提醒"):
-        return await _nudge(ctx, schedule, len(rep.waiting))
-    total = len(rep.confirmed) + len(rep.waiting)
-    if total == 0:
+        return await _nudge(ctx, schedule, rep)
+    if not sent and rep.expected == 0 and not rep.in_group:
         return f"《{schedule.name}》还没有发出（计划发送后才开始收集回执）。"
-    lines = [f"《{schedule.name}》回执：已确认 {len(rep.confirmed)}/{total}，未确认 {len(rep.waiting)}。"]
-    if rep.waiting:
-        lines.append("未确认：" + "、".join(_person(x.name, x.user_id) for x in rep.waiting))
-    if rep.confirmed:
+    lines: list[str] = []
+    if rep.members_known:
         lines.append(
-            "已确认：" + "、".join(f"{_person(x.name, x.user_id)}（{_at(x.confirmed_at, tz)}）" for x in rep.confirmed)
+            f"《{schedule.name}》回执{only}：已确认 {len(rep.confirmed)}/{rep.expected}，未确认 {len(rep.waiting)}。"
         )
-    lines.append(f"导出：/回执 {schedule.id} 导出；只提醒未确认的人：/回执 {schedule.id} 催办")
+        if rep.waiting:
+            lines.append("未确认：" + "、".join(_person(x.name, x.user_id) for x in rep.waiting))
+        if rep.confirmed:
+            lines.append("已确认：" + "、".join(_confirmed(x, tz) for x in rep.confirmed))
+        if rep.in_group:
+            lines.append("群内另有确认（不在通知名单中）：" + "、".join(_confirmed(x, tz) for x in rep.in_group))
+    else:
+        groups = "、".join(s.label() for s in rep.groups)
+        lines.append(f"《{schedule.name}》回执{only}：发到{groups}，群内已确认 {len(rep.in_group)} 人。")
+        confirmed = "、".join(_confirmed(x, tz) for x in rep.in_group) or "暂无"
+        lines.append(f"群内已确认：{confirmed}；群成员名单未知，无法列出未确认者。")
+    tail = f"导出：/回执 {schedule.id} 导出"
+    if rep.members_known:
+        tail += f"；只提醒未确认的人：/回执 {schedule.id} 催办"
+    lines.append(tail)
     return Reply("\n".join(lines), private=True)
 
 
 def _person(name: str, user_id: str) -> str:
     return f"{name}（{user_id}）" if name and name != user_id else user_id
+
+
+def _confirmed(line: receipts.ReceiptLine, tz: object) -> str:
+    where = "，群内" if line.in_group else ""
+    return f"{_person(line.name, line.user_id)}（{_at(line.confirmed_at, tz)}{where}）"
 
 
 def _at(when: datetime | None, tz: object) -> str:
@@ -113,35 +170,37 @@ def _at(when: datetime | None, tz: object) -> str:
 
 async def _list(ctx: Context) -> str:
     async with ctx.session() as session:
-        query = (
-            select(Schedule, func.count(Receipt.user_id), func.count(Receipt.confirmed_at))
-            .outerjoin(Receipt, Receipt.schedule_id == Schedule.id)
-            .where(Schedule.receipt.is_(True), Schedule.status != "deleted")
-            .group_by(Schedule.id)
-            .order_by(Schedule.id.desc())
-            .limit(20)
-        )
-        if ctx.user.role < Role.ADMIN:
-            query = query.where(Schedule.created_by == ctx.user.user_id)
-        rows = (await session.execute(query)).all()
+        scope = await receipts.scope_of(session, ctx.user.user_id, ctx.user.role, ctx.user.unit_scope)
+        rows = await receipts.overview(session, scope)
     if not rows:
         return "还没有需要回执的通知。发送 /会议通知 创建。"
     lines = ["需要回执的通知："]
-    for schedule, total, confirmed in rows:
-        lines.append(f"#{schedule.id} {schedule.name}：已确认 {confirmed}/{total}")
+    for row in rows:
+        head = f"#{row.schedule.id} {row.schedule.name}" + ("（仅计您管理范围内的人员）" if row.scoped else "")
+        if row.members_known:
+            line = f"{head}：已确认 {row.confirmed}/{row.expected}"
+            if row.in_group:
+                line += f"，群内另有 {row.in_group} 人确认"
+        else:
+            line = f"{head}：群内已确认 {row.in_group} 人（群成员名单未知）"
+        lines.append(line)
     lines.append("详情：/回执 编号")
     return "\n".join(lines)
 
 
-async def _nudge(ctx: Context, schedule: Schedule, waiting: int) -> str:
-    if waiting == 0:
-        return f"《{schedule.name}》所有人都已确认，无需催办。"
+async def _nudge(ctx: Context, schedule: Schedule, rep: receipts.ReceiptReport) -> str:
+    if not rep.members_known:
+        return f"《{schedule.name}》发到群聊，群成员名单未知，无法只提醒未确认的人。"
+    if not rep.waiting:
+        scope = "您管理范围内的人员" if rep.scoped else "所有人"
+        return f"《{schedule.name}》{scope}都已确认，无需催办。"
     service = ctx.service("scheduling")
     now = ctx.bot.clock.now()
+    only = {x.user_id for x in rep.waiting} if rep.scoped else None
     async with ctx.session() as session, session.begin():
         schedule = await sched.get(session, schedule.id)
         count = await expand_fire(
-            session, schedule, Fire(now, "rereminder"), now, service.policy, list(ctx.bot.channels)
+            session, schedule, Fire(now, "rereminder"), now, service.policy, list(ctx.bot.channels), only=only
         )
     await ctx.audit("receipt.nudge", "ok", subject=str(schedule.id), detail=f"{count} recipients")
     return f"已向 {count} 位未确认的人再次发送提醒。"

@@ -33,7 +33,7 @@ USAGE = (
     "/提醒 启用 模板名 — 启用一个模板\n"
     "/会议通知 — 发会议通知并收集回执"
 )
-TARGET_HELP = "发给谁？可写：@用户ID 或姓名、单位:编码（含下级单位）、角色:组织员、群:平台:群ID、全体；多个用空格分开。"
+TARGET_HELP = "发给谁？可写：@用户ID 或姓名、单位:编码（含下级单位）、角色:组织员、群:平台:群ID（群聊、全体和角色仅限管理员）、全体；多个用空格分开。"
 CONFIRM_HINT = "回复“确认”创建，“取消”放弃。"
 
 
@@ -372,13 +372,22 @@ async def _step_targets(ctx: Context, state: dict[str, Any], answer: str) -> str
 
 
 async def _check_scope(ctx: Context, session: Any, specs: list[TargetSpec]) -> None:
-    """Organizers push within their own units; pushes to everyone or to a whole role are for admins."""
+    """Organizers push within their own units; pushes to everyone, a whole role or a group chat are for admins.
+
+    A group chat's members are unknown to the bot, so they cannot be checked against the
+    organizer's units: only an admin may target one.
+    """
     if ctx.user.role >= Role.ADMIN:
         return
     scope = await unit_codes(session, ctx.user.unit_scope) if ctx.user.unit_scope else set()
     for spec in specs:
         if spec.kind in ("all", "role"):
             raise TargetError("组织员不能按“全体”或角色推送，请按单位或人员指定；如需全员推送请联系管理员。")
+        if spec.kind == "group":
+            raise TargetError(
+                f"组织员不能推送到群聊（{spec.label()}）：群成员无法按您管理的单位核对。"
+                "请按单位或人员指定；如需发到群里，请联系管理员创建。"
+            )
         if spec.kind == "unit" and spec.value not in scope:
             raise TargetError(f"单位 {spec.value} 不在您管理的范围（{ctx.user.unit_scope}）内。")
         if spec.kind == "user":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import getpass
 from dataclasses import replace
 from datetime import timedelta
@@ -237,25 +238,34 @@ async def _receipts(args: argparse.Namespace, config: Config) -> int:
         rep = await receipts.report(session, schedule)
     if args.export:
         path = Path(args.export)
+        text = receipts.to_csv(rep, policy.tz)
         if path.suffix.lower() == ".xlsx":
             from openpyxl import Workbook
 
             wb = Workbook()
             ws = wb.active
-            for row in receipts.to_csv(rep, policy.tz).splitlines():
-                ws.append(row.split(","))
+            for row in csv.reader(text.splitlines()):
+                ws.append(row)
             wb.save(path)
         else:
-            path.write_text(receipts.to_csv(rep, policy.tz), encoding="utf-8-sig")
-        print(f"已导出 {len(rep.confirmed) + len(rep.waiting)} 行到 {path}")
+            path.write_text(text, encoding="utf-8-sig")
+        print(f"已导出 {rep.expected + len(rep.in_group)} 行到 {path}")
         return 0
-    total = len(rep.confirmed) + len(rep.waiting)
-    print(f"《{schedule.name}》回执：已确认 {len(rep.confirmed)}/{total}")
+    if rep.members_known:
+        print(f"《{schedule.name}》回执：已确认 {len(rep.confirmed)}/{rep.expected}")
+    else:
+        groups = "、".join(s.label() for s in rep.groups)
+        print(
+            f"《{schedule.name}》回执：发到{groups}，群内已确认 {len(rep.in_group)} 人；群成员名单未知，无法列出未确认者"
+        )
     for line in rep.waiting:
         print(f"  未确认  {line.user_id:<16}{line.name}")
     for line in rep.confirmed:
         at = line.confirmed_at.astimezone(policy.tz).strftime("%m-%d %H:%M") if line.confirmed_at else ""
-        print(f"  已确认  {line.user_id:<16}{line.name:<8}{at}")
+        print(f"  已确认  {line.user_id:<16}{line.name:<8}{at}{'（群内）' if line.in_group else ''}")
+    for line in rep.in_group:
+        at = line.confirmed_at.astimezone(policy.tz).strftime("%m-%d %H:%M") if line.confirmed_at else ""
+        print(f"  群内确认 {line.user_id:<15}{line.name:<8}{at}")
     return 0
 
 

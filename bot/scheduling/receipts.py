@@ -1,19 +1,37 @@
-"""Receipts (回执): who was asked to confirm a notice, and who did — each confirmation counted once."""
+"""Receipts (回执): who was asked to confirm a notice, and who did — each confirmation counted once.
+
+A row with ``notified_at`` set is someone the notice was pushed to personally (a
+person, unit, role or 全体 target): they are expected to confirm. A notice pushed to a
+group chat has no member list; whoever replies “收到” in that group gets a row with
+``notified_at`` empty — confirmed, but never counted as expected.
+
+Organizers see the receipts of notices they created, and of notices that reached
+people in their unit scope — but then only those people (``Scope``).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.scheduling.models import Receipt, Schedule
-from bot.scheduling.targets import Recipient
+from bot.identity import LOCAL_CHANNELS
+from bot.roles import Role
+from bot.scheduling.models import OutboxRow, Receipt, Schedule, ScheduleFire
+from bot.scheduling.targets import Recipient, TargetSpec, load_targets, unit_codes
+from bot.storage.models import Staff
+
+GROUP_VIA = "群"
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert
 
 
 async def register(session: AsyncSession, schedule_id: int, recipients: Iterable[Recipient], now: datetime) -> None:
@@ -32,10 +50,16 @@ async def register(session: AsyncSession, schedule_id: int, recipients: Iterable
     ]
     if not values:
         return
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    insert = _insert(session)
     for start in range(0, len(values), 500):
-        stmt = dialect.insert(Receipt).values(values[start : start + 500])
-        await session.execute(stmt.on_conflict_do_nothing(index_elements=["schedule_id", "user_id"]))
+        stmt = insert(Receipt).values(values[start : start + 500])
+        # Someone who confirmed in a group before being pushed to personally becomes expected too.
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["schedule_id", "user_id"],
+                set_={"notified_at": func.coalesce(Receipt.notified_at, stmt.excluded.notified_at)},
+            )
+        )
 
 
 async def unconfirmed_notices(session: AsyncSession, user_id: str) -> list[Schedule]:
@@ -86,6 +110,201 @@ async def confirm(
     return Confirmation(chosen, already=not result.rowcount, remaining=[s for s in pending if s.id != chosen.id])
 
 
+# ---------------------------------------------------------------- group chats
+
+
+def push_channel(channel: str) -> str:
+    """The channel a push to this chat went out on: the terminal, HTTP and web share the local one."""
+    return "local" if channel in LOCAL_CHANNELS else channel
+
+
+async def group_notices(session: AsyncSession, channel: str, chat_id: str) -> list[Schedule]:
+    """Notices asking for receipts that were pushed into this group chat, most recently pushed first."""
+    pushed = (
+        select(OutboxRow.schedule_id, func.max(OutboxRow.id).label("last"))
+        .where(
+            OutboxRow.channel == push_channel(channel),
+            OutboxRow.chat_id == chat_id,
+            OutboxRow.user_id == "",
+            OutboxRow.schedule_id.is_not(None),
+            OutboxRow.status.in_(("sent", "sending")),
+        )
+        .group_by(OutboxRow.schedule_id)
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(Schedule)
+        .join(pushed, pushed.c.schedule_id == Schedule.id)
+        .where(Schedule.receipt.is_(True), Schedule.status != "deleted")
+        .order_by(pushed.c.last.desc())
+    )
+    return list(rows)
+
+
+async def confirm_in_group(
+    session: AsyncSession,
+    user_id: str,
+    name: str,
+    channel: str,
+    chat_id: str,
+    now: datetime,
+    via: str,
+    schedule_id: int | None = None,
+) -> Confirmation | None:
+    """Record a “收到” said in a group chat against the notice pushed there.
+
+    None when this chat has no such notice open for the person (or not the one named):
+    the caller then treats it as a personal confirmation.
+    """
+    notices = await group_notices(session, channel, chat_id)
+    if not notices:
+        return None
+    done = set(
+        await session.scalars(
+            select(Receipt.schedule_id).where(
+                Receipt.user_id == user_id,
+                Receipt.schedule_id.in_([s.id for s in notices]),
+                Receipt.confirmed_at.is_not(None),
+            )
+        )
+    )
+    open_ = [s for s in notices if s.id not in done]
+    if schedule_id is not None:
+        chosen = next((s for s in notices if s.id == schedule_id), None)
+        if chosen is None:
+            return None
+        if chosen.id in done:
+            return Confirmation(chosen, already=True, remaining=open_)
+    elif open_:
+        chosen = open_[0]
+    else:
+        return None
+    via = via[:64]
+    row = await session.get(Receipt, (chosen.id, user_id))
+    if row is None:
+        stmt = (
+            _insert(session)(Receipt)
+            .values(
+                schedule_id=chosen.id,
+                user_id=user_id,
+                name=name[:64],
+                notified_at=None,
+                confirmed_at=now,
+                confirmed_via=via,
+            )
+            .on_conflict_do_nothing(index_elements=["schedule_id", "user_id"])
+        )
+        result = await session.execute(stmt)
+    else:
+        result = await session.execute(
+            update(Receipt)
+            .where(Receipt.schedule_id == chosen.id, Receipt.user_id == user_id, Receipt.confirmed_at.is_(None))
+            .values(confirmed_at=now, confirmed_via=via)
+            .execution_options(synchronize_session=False)
+        )
+    return Confirmation(chosen, already=not result.rowcount, remaining=[s for s in open_ if s.id != chosen.id])
+
+
+# ---------------------------------------------------------------- who may see what
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose receipts a viewer may see: everything (admin), or their own notices plus their units' people."""
+
+    user_id: str
+    units: frozenset[str] | None  # None: everything
+    label: str = ""
+
+    def units_for(self, schedule: Schedule) -> frozenset[str] | None:
+        """None: the whole notice; otherwise only people in these units."""
+        if self.units is None or schedule.created_by == self.user_id:
+            return None
+        return self.units
+
+
+async def scope_of(session: AsyncSession, user_id: str, role: Role, unit_scope: str | None) -> Scope:
+    if role >= Role.ADMIN:
+        return Scope(user_id, None)
+    units = frozenset(await unit_codes(session, unit_scope)) if unit_scope else frozenset()
+    return Scope(user_id, units, unit_scope or "")
+
+
+def _in_units(units: frozenset[str]):  # type: ignore[no-untyped-def]
+    return exists(select(Staff.id).where(Staff.user_id == Receipt.user_id, Staff.unit.in_(sorted(units))))
+
+
+async def may_see(session: AsyncSession, scope: Scope, schedule: Schedule) -> bool:
+    """A viewer may see a notice they created, or one that reached someone in their units."""
+    units = scope.units_for(schedule)
+    if units is None:
+        return True
+    if not units:
+        return False
+    found = await session.scalar(
+        select(Receipt.user_id).where(Receipt.schedule_id == schedule.id, _in_units(units)).limit(1)
+    )
+    return found is not None
+
+
+@dataclass(frozen=True)
+class NoticeCounts:
+    schedule: Schedule
+    scoped: bool
+    expected: int
+    confirmed: int
+    in_group: int
+
+    @property
+    def members_known(self) -> bool:
+        """False for a notice sent only to group chats: nobody knows who is in them."""
+        return any(s.kind != "group" for s in load_targets(self.schedule.targets))
+
+
+async def overview(session: AsyncSession, scope: Scope, limit: int = 20) -> list[NoticeCounts]:
+    """The newest notices asking for receipts that this viewer may see, with counts they may see."""
+    query = (
+        select(Schedule)
+        .where(Schedule.receipt.is_(True), Schedule.status != "deleted")
+        .order_by(Schedule.id.desc())
+        .limit(limit)
+    )
+    if scope.units is not None:
+        reaches = (
+            exists(select(Receipt.user_id).where(Receipt.schedule_id == Schedule.id, _in_units(scope.units)))
+            if scope.units
+            else None
+        )
+        mine = Schedule.created_by == scope.user_id
+        query = query.where(mine if reaches is None else (mine | reaches))
+    schedules = list(await session.scalars(query))
+    counts: dict[int, tuple[int, int, int]] = {}
+    full = [s.id for s in schedules if scope.units_for(s) is None]
+    scoped = [s.id for s in schedules if scope.units_for(s) is not None]
+    for ids, units in ((full, None), (scoped, scope.units)):
+        if not ids:
+            continue
+        expected = Receipt.notified_at.is_not(None)
+        stmt = (
+            select(
+                Receipt.schedule_id,
+                func.count(case((expected, 1))),
+                func.count(case((expected & Receipt.confirmed_at.is_not(None), 1))),
+                func.count(case((~expected & Receipt.confirmed_at.is_not(None), 1))),
+            )
+            .where(Receipt.schedule_id.in_(ids))
+            .group_by(Receipt.schedule_id)
+        )
+        if units is not None:
+            stmt = stmt.where(_in_units(units))
+        for sid, exp, conf, grp in await session.execute(stmt):
+            counts[sid] = (exp, conf, grp)
+    return [NoticeCounts(s, scope.units_for(s) is not None, *counts.get(s.id, (0, 0, 0))) for s in schedules]
+
+
+# ---------------------------------------------------------------- reports
+
+
 @dataclass(frozen=True)
 class ReceiptLine:
     user_id: str
@@ -94,27 +313,61 @@ class ReceiptLine:
     confirmed_at: datetime | None
     via: str
 
+    @property
+    def in_group(self) -> bool:
+        return self.via.startswith(GROUP_VIA)
+
 
 @dataclass(frozen=True)
 class ReceiptReport:
+    """``confirmed``/``waiting``: people the notice was pushed to personally. ``in_group``: people who
+    confirmed in a group chat without being on that list. ``scoped``: limited to a viewer's units."""
+
     schedule: Schedule
     confirmed: list[ReceiptLine]
     waiting: list[ReceiptLine]
+    in_group: list[ReceiptLine] = field(default_factory=list)
+    groups: list[TargetSpec] = field(default_factory=list)
+    members_known: bool = True
+    scoped: bool = False
+
+    @property
+    def expected(self) -> int:
+        return len(self.confirmed) + len(self.waiting)
 
 
-async def report(session: AsyncSession, schedule: Schedule) -> ReceiptReport:
-    rows = await session.scalars(select(Receipt).where(Receipt.schedule_id == schedule.id).order_by(Receipt.user_id))
+async def was_sent(session: AsyncSession, schedule_id: int) -> bool:
+    found = await session.scalar(
+        select(ScheduleFire.id).where(ScheduleFire.schedule_id == schedule_id, ScheduleFire.outcome == "sent").limit(1)
+    )
+    return found is not None
+
+
+async def report(session: AsyncSession, schedule: Schedule, units: frozenset[str] | None = None) -> ReceiptReport:
+    """Who confirmed and who has not; with ``units``, only people in those units appear."""
+    query = select(Receipt).where(Receipt.schedule_id == schedule.id).order_by(Receipt.user_id)
+    if units is not None:
+        query = query.where(_in_units(units))
+    rows = await session.scalars(query)
     lines = [ReceiptLine(r.user_id, r.name, r.notified_at, r.confirmed_at, r.confirmed_via) for r in rows]
-    confirmed = sorted((x for x in lines if x.confirmed_at), key=lambda x: (x.confirmed_at, x.user_id))
-    waiting = [x for x in lines if not x.confirmed_at]
-    return ReceiptReport(schedule, confirmed, waiting)
+    expected = [x for x in lines if x.notified_at is not None]
+    confirmed = sorted((x for x in expected if x.confirmed_at), key=lambda x: (x.confirmed_at, x.user_id))
+    waiting = [x for x in expected if not x.confirmed_at]
+    in_group = sorted(
+        (x for x in lines if x.notified_at is None and x.confirmed_at), key=lambda x: (x.confirmed_at, x.user_id)
+    )
+    specs = load_targets(schedule.targets)
+    groups = [s for s in specs if s.kind == "group"]
+    members_known = any(s.kind != "group" for s in specs)
+    return ReceiptReport(schedule, confirmed, waiting, in_group, groups, members_known, units is not None)
 
 
 def to_csv(rep: ReceiptReport, tz: object) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["用户ID", "姓名", "状态", "确认时间", "确认方式"])
-    for line in rep.confirmed + rep.waiting:
+    for line in rep.confirmed + rep.waiting + rep.in_group:
         at = line.confirmed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if line.confirmed_at else ""  # type: ignore[arg-type]
-        writer.writerow([line.user_id, line.name, "已确认" if line.confirmed_at else "未确认", at, line.via])
+        state = "未确认" if not line.confirmed_at else ("已确认（群内）" if line in rep.in_group else "已确认")
+        writer.writerow([line.user_id, line.name, state, at, line.via])
     return out.getvalue()

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -52,13 +53,17 @@ async def expand_fire(
     now: datetime,
     policy: Policy,
     channels: list[str],
+    only: Collection[str] | None = None,
 ) -> int:
-    """Queue one fire of a schedule for each of its recipients (re-reminders: the unconfirmed only)."""
+    """Queue one fire of a schedule for each of its recipients (re-reminders: the unconfirmed only).
+
+    ``only`` narrows a re-reminder to these people (an organizer's 催办 reaches their own units only).
+    """
     if fire.stage == "rereminder":
         waiting = await session.scalars(
             select(Receipt.user_id).where(Receipt.schedule_id == schedule.id, Receipt.confirmed_at.is_(None))
         )
-        specs = [TargetSpec("user", uid) for uid in waiting]
+        specs = [TargetSpec("user", uid) for uid in waiting if only is None or uid in only]
     else:
         specs = load_targets(schedule.targets)
     recipients = await expand(session, specs, channels)
