@@ -142,11 +142,11 @@ async def receipt_report(ctx: Context) -> str | Reply:
         if rep.confirmed:
             lines.append("已确认：" + "、".join(_confirmed(x, tz) for x in rep.confirmed))
         if rep.in_group:
-            lines.append("群内另有确认（不在通知名单中）：" + "、".join(_confirmed(x, tz) for x in rep.in_group))
+            lines.append("群内另有确认（不在通知名单中）：" + "、".join(_confirmed(x, tz, False) for x in rep.in_group))
     else:
         groups = "、".join(s.label() for s in rep.groups)
         lines.append(f"《{schedule.name}》回执{only}：发到{groups}，群内已确认 {len(rep.in_group)} 人。")
-        confirmed = "、".join(_confirmed(x, tz) for x in rep.in_group) or "暂无"
+        confirmed = "、".join(_confirmed(x, tz, False) for x in rep.in_group) or "暂无"
         lines.append(f"群内已确认：{confirmed}；群成员名单未知，无法列出未确认者。")
     tail = f"导出：/回执 {schedule.id} 导出"
     if rep.members_known:
@@ -159,8 +159,8 @@ def _person(name: str, user_id: str) -> str:
     return f"{name}（{user_id}）" if name and name != user_id else user_id
 
 
-def _confirmed(line: receipts.ReceiptLine, tz: object) -> str:
-    where = "，群内" if line.in_group else ""
+def _confirmed(line: receipts.ReceiptLine, tz: object, mark_group: bool = True) -> str:
+    where = "，群内" if mark_group and line.in_group else ""
     return f"{_person(line.name, line.user_id)}（{_at(line.confirmed_at, tz)}{where}）"
 
 
