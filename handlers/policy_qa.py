@@ -17,6 +17,41 @@ from bot.roles import Role
 PICK = re.compile(r"^\s*(?:第\s*)?([0-9一二三四五六七八九])\s*(?:条|个|项|\.|、|。)?\s*$")
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
+# Words that answer a dialogue (or are small talk), not policy questions. With no
+# dialogue open they must not be searched: "取消" would find 取消预备党员资格, "1天"
+# a menu of clauses with 1, and "谢谢" would be logged as an unanswered question.
+_END = r"[了吧啊呀啦哈嘛的！!。.~～\s]*$"
+SMALL_TALK: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"^(?:取消|算了|退出|不用了|不要了|不用|放弃|撤销|结束)" + _END),
+        "现在没有进行中的操作，不需要取消。发送 /帮助 查看我能做什么。",
+    ),
+    (
+        re.compile(r"^(?:确认|确定|是|是的|对|对的|现在|紧急|不催|发送|提交|无)" + _END),
+        "现在没有等待您确认或回答的操作。请直接输入问题，或发送 /帮助 查看我能做什么。",
+    ),
+    (
+        re.compile(r"(?i)^(?:谢谢|谢谢你|谢谢您|多谢|感谢|谢了|辛苦了|thanks|thank you|thx)" + _END),
+        "不客气！还有问题随时问我。",
+    ),
+    (
+        re.compile(r"(?i)^(?:好|好的|好滴|嗯|嗯嗯|哦|噢|ok|okay|知道了|明白|明白了|了解|懂了|行)" + _END),
+        "好的。还有问题随时问我，发送 /帮助 可查看全部功能。",
+    ),
+    (
+        re.compile(r"^\d{1,4}\s*(?:天|日|小时|分钟|周|个月|月|年|号|条|个|项)?" + _END),
+        "现在没有等待您选择或回答的列表。请直接输入问题，或发送 /帮助 查看我能做什么。",
+    ),
+]
+
+
+def _small_talk(text: str) -> str | None:
+    text = unicodedata.normalize("NFKC", text).strip()
+    for pattern, reply in SMALL_TALK:
+        if pattern.match(text):
+            return reply
+    return None
+
 
 def _asker(ctx: Context) -> str:
     return f"{ctx.message.channel}:{ctx.user.user_id}"
@@ -31,11 +66,13 @@ def _pick_number(text: str) -> int | None:
 
 
 def _options(answer: Any) -> list[dict[str, str]]:
-    return [{"snippet": s.snippet, "citation": s.citation, "kind": s.kind} for s in answer.sources]
+    return [{"quote": s.quote(), "citation": s.citation, "kind": s.kind} for s in answer.sources]
 
 
 def _show(option: dict[str, str]) -> str:
-    if option.get("kind") == "faq":
+    if option.get("quote"):
+        return option["quote"]
+    if option.get("kind") == "faq":  # a menu saved before quotes were stored
         return option["snippet"]
     return f"{option['snippet']}\n（出处：{option['citation']}）"
 
@@ -50,6 +87,11 @@ async def answer_question(ctx: Context) -> str:
                 return _show(options[picked - 1])
             await ctx.expect(ctx.pending)
             return f"请回复 1 到 {len(options)} 之间的序号，或直接换个问法。"
+        if SMALL_TALK[0][0].match(unicodedata.normalize("NFKC", ctx.text).strip()):
+            return "好的，已取消。有问题可以直接问我。"
+    small = _small_talk(ctx.text)
+    if small is not None:
+        return small
     kb = await knowledge(ctx.bot).get()
     answer = await kb.ask(ctx.text, user_id=_asker(ctx))
     if answer.status == "answered":

@@ -50,6 +50,15 @@ class Source:
     score: float  # calibrated confidence 0..1
     kind: str = "passage"  # "passage" | "faq"
     current: bool = True  # False only for superseded versions
+    version_note: str = ""  # e.g. "，2026-05-11 版", appended to the citation when quoted
+
+    def quote(self) -> str:
+        """The snippet with its citation (and version), as a chat answer shows it."""
+        if self.kind == "faq":
+            if not self.citation or self.citation in self.text:
+                return self.text
+            return f"{self.text}\n（依据：{self.citation}）"
+        return f"{self.snippet}\n（出处：{self.citation}{self.version_note}）"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; keys doc/locator/text/score are the stable contract."""
@@ -96,8 +105,7 @@ class Answer:
         if self.status != "clarify" or not 1 <= number <= len(self.sources):
             return None
         s = self.sources[number - 1]
-        text = s.snippet if s.kind == "faq" else f"{s.snippet}\n（出处：{s.citation}）"
-        return Answer(self.question, "answered", text, [s], f"用户选择了第 {number} 项")
+        return Answer(self.question, "answered", s.quote(), [s], f"用户选择了第 {number} 项")
 
     def reply_text(self) -> str:
         """What a chat handler can send as is (Simplified Chinese)."""

@@ -482,17 +482,13 @@ class KnowledgeBase:
             snippet=c.snippet,
             score=c.confidence,
             current=doc.is_current,
+            version_note=_edition(doc),
         )
 
     def _render(self, snap: _Snapshot, question: str, decision: Decision) -> Answer:
         sources = [self._source(snap, c) for c in decision.chosen]
         if decision.status == "answered":
-            s = sources[0]
-            if s.kind == "faq":
-                text = s.text if not s.citation or s.citation in s.text else f"{s.text}\n（依据：{s.citation}）"
-            else:
-                text = f"{s.snippet}\n（出处：{s.citation}{_version_note(snap.docs, s.doc_key)}）"
-            return Answer(question, "answered", text, sources, decision.reason)
+            return Answer(question, "answered", sources[0].quote(), sources, decision.reason)
         if decision.status == "clarify":
             lines = ["您想问的是下面哪一条？请回复序号："]
             for i, s in enumerate(sources, 1):
@@ -561,9 +557,7 @@ def _dedupe(cands: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def _version_note(docs: dict[int, DocumentInfo], doc_key: str) -> str:
-    for d in docs.values():
-        if d.doc_key == doc_key:
-            when = d.effective_on or d.issued_on
-            return f"，{when.isoformat()} 版" if when else ""
-    return ""
+def _edition(doc: DocumentInfo) -> str:
+    """The version note of a dated document, e.g. "，2026-05-11 版"."""
+    when = doc.effective_on or doc.issued_on
+    return f"，{when.isoformat()} 版" if when else ""

@@ -37,6 +37,36 @@ async def test_vague_question_gets_a_menu_and_a_number_picks(kb_bot):
     assert options[1][1] not in await say(kb_bot, "zhangsan", "2")
 
 
+async def test_a_picked_menu_entry_cites_the_version_like_a_direct_answer(kb_bot):
+    await say(kb_bot, "zhangsan", "发展党员")
+    picked = await say(kb_bot, "zhangsan", "2")
+    assert re.search(r"（出处：《中国共产党发展党员工作细则》第[^）]+条，2026-05-11 版）", picked), picked
+
+
+async def test_dialogue_words_and_small_talk_are_not_searched_or_logged(kb_bot):
+    # With no dialogue open, "取消" must not quote 取消预备党员资格, "1天" must not open a
+    # menu, and "谢谢" must not land in the admins' unanswered list.
+    for text, expected in [
+        ("取消", "没有进行中的操作"),
+        ("确认", "没有等待您确认"),
+        ("1天", "没有等待您选择"),
+        ("3", "没有等待您选择"),
+        ("谢谢", "不客气"),
+        ("好的", "还有问题随时问我"),
+    ]:
+        reply = await say(kb_bot, "zhangsan", text)
+        assert expected in reply, (text, reply)
+        assert "出处" not in reply and "请回复序号" not in reply, (text, reply)
+    stats = await (await knowledge(kb_bot).get()).stats()
+    assert stats["unanswered"] == 0
+
+
+async def test_cancel_drops_an_open_menu(kb_bot):
+    assert "请回复序号" in await say(kb_bot, "zhangsan", "发展党员")
+    assert "已取消" in await say(kb_bot, "zhangsan", "取消")
+    assert "没有等待您选择" in await say(kb_bot, "zhangsan", "2")
+
+
 async def test_out_of_range_pick_asks_again(kb_bot):
     await say(kb_bot, "zhangsan", "发展党员")
     assert "请回复 1 到" in await say(kb_bot, "zhangsan", "9")
@@ -77,7 +107,9 @@ def test_kb_cli_refuses_bad_files_whole_and_explains_hits(db_url, tmp_path):
     env = {"ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "idx")}
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "good.txt").write_text("关于值班的通知\n一、值班安排\n节假日值班安排由办公室负责，值班人员须保持通讯畅通。\n", encoding="utf-8")
+    (folder / "good.txt").write_text(
+        "关于值班的通知\n一、值班安排\n节假日值班安排由办公室负责，值班人员须保持通讯畅通。\n", encoding="utf-8"
+    )
     (folder / "empty.txt").write_text("", encoding="utf-8")
     r = orgbot("kb", "import", str(folder), db_url=db_url, env=env)
     assert r.returncode == 1 and "empty.txt" in r.stdout and "没有任何改动" in r.stdout
