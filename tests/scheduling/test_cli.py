@@ -69,3 +69,44 @@ def test_failed_pushes_are_listed_and_retried(db_url):
     assert "失败 1" in listed and "平台返回 60020" in listed and "local:zs" in listed
     assert "已重新排队 1 条" in orgbot("outbox", "retry", db_url=db_url).stdout
     assert "待发送 1" in orgbot("outbox", "list", db_url=db_url).stdout
+
+
+def test_receipts_show_group_confirmations_apart_and_export_xlsx(db_url, tmp_path):
+    from datetime import UTC, datetime
+
+    from openpyxl import load_workbook
+
+    from bot.scheduling.models import Receipt
+
+    orgbot("staff", "add", "zs", "--name", "张三", "--unit", "U01", db_url=db_url)
+    orgbot("staff", "add", "far", "--name", "远方,外单位", "--unit", "U02", db_url=db_url)
+    made = orgbot(
+        "schedule", "add", "--name", "党员大会", "--event", "12月30日 15:00", "--to", "群:group-1 单位:U01",
+        "--yes", db_url=db_url,
+    )  # fmt: skip
+    assert "已创建 #1" in made.stdout, made.stderr
+    assert "2 位接收人" in orgbot("schedule", "run-now", "1", db_url=db_url).stdout  # the group and 张三
+
+    async def confirm_in_group() -> None:
+        engine = create_engine(db_url)
+        async with engine.begin() as conn:
+            await conn.execute(
+                Receipt.__table__.insert().values(
+                    schedule_id=1,
+                    user_id="far",
+                    name="远方,外单位",
+                    notified_at=None,
+                    confirmed_at=datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
+                    confirmed_via="群:terminal:group-1",
+                )
+            )
+        await engine.dispose()
+
+    asyncio.run(confirm_in_group())
+    shown = orgbot("schedule", "receipts", "1", db_url=db_url).stdout
+    assert "已确认 0/1" in shown and "未确认  zs" in shown and "群内确认 far" in shown
+    path = tmp_path / "receipts.xlsx"
+    assert "已导出 2 行" in orgbot("schedule", "receipts", "1", "--export", str(path), db_url=db_url).stdout
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[1][:3] == ("zs", "张三", "未确认")
+    assert rows[2][:3] == ("far", "远方,外单位", "已确认（群内）")
