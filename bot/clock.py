@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -32,3 +33,12 @@ class ManualClock:
 
     def set(self, when: datetime) -> None:
         self._now = when
+
+
+def local_minute(value: object, timezone: str) -> str:
+    """'2026-11-28 09:35' in ``timezone`` for a stored timestamp (naive values are UTC,
+    as SQLite returns them); anything else is shown as it is."""
+    if not isinstance(value, datetime):
+        return str(value or "")[:16]
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from typing import Any
 
+from bot.clock import local_minute
 from bot.handler import Context, handler
 from bot.kb_service import knowledge
 from bot.roles import Role
@@ -135,5 +136,6 @@ async def unanswered(ctx: Context) -> str:
         return "最近没有未能回答的问题。"
     lines = ["最近未能回答的问题（可整理成常见问题后用 orgbot kb import 导入）："]
     for i, row in enumerate(rows, 1):
-        lines.append(f"{i}. {row.get('question')}（{str(row.get('created_at', ''))[:16]}）")
+        when = local_minute(row.get("created_at"), ctx.config.bot.timezone)
+        lines.append(f"{i}. {row.get('question')}（{when}）")
     return "\n".join(lines)

@@ -121,3 +121,14 @@ def test_kb_cli_refuses_bad_files_whole_and_explains_hits(db_url, tmp_path):
     assert "候选" in report and "决定" in report
     assert orgbot("kb", "remove", "good", db_url=db_url, env=env).returncode == 0
     assert orgbot("kb", "remove", "good", db_url=db_url, env=env).returncode == 1
+
+
+def test_unanswered_times_are_shown_in_the_configured_timezone():
+    # SQLite hands back naive UTC; admins read local time, like the audit log shows it.
+    from datetime import UTC, datetime
+
+    from bot.clock import local_minute
+
+    assert local_minute(datetime(2026, 11, 28, 1, 40), "Asia/Shanghai") == "2026-11-28 09:40"
+    assert local_minute(datetime(2026, 11, 28, 23, 5, tzinfo=UTC), "Asia/Shanghai") == "2026-11-29 07:05"
+    assert local_minute(None, "Asia/Shanghai") == ""

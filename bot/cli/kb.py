@@ -7,6 +7,7 @@ import json
 
 from bot.cli.progress import ProgressBar
 from bot.cli.runtime import fail, run_command, started_bot
+from bot.clock import local_minute
 from bot.config import Config
 from bot.kb_service import knowledge
 from knowledge import KnowledgeImportError
@@ -93,7 +94,8 @@ async def _unanswered(args: argparse.Namespace, config: Config) -> int:
         score = row.get("best_score")
         score_text = f"  最接近 {score:.2f}" if isinstance(score, float) else ""
         print(
-            f"#{row['id']}  {str(row.get('created_at', ''))[:16]}  {row.get('asked_by') or '-'}  {row['question']}{score_text}"
+            f"#{row['id']}  {local_minute(row.get('created_at'), config.bot.timezone)}  "
+            f"{row.get('asked_by') or '-'}  {row['question']}{score_text}"
         )
     print("\n整理成常见问题：orgbot kb faq-add --question 问题 --answer 答案 [--source 出处]")
     return 0
