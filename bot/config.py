@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import os
 import tomllib
 import types
@@ -206,7 +207,14 @@ def _convert(where: str, raw: Any, target: Any, from_env: bool) -> Any:
         raise ConfigError(f"配置项 {where} 应为字符串，实际是 {raw!r}")
     if origin is list:
         if from_env and isinstance(raw, str):
-            raw = [part.strip() for part in raw.split(",") if part.strip()]
+            text = raw.strip()
+            if text.startswith("["):  # the TOML/JSON form, as in the file: ["a", "b"]
+                try:
+                    raw = json.loads(text)
+                except ValueError as exc:
+                    raise ConfigError(f'配置项 {where} 应为逗号分隔的列表或 ["a", "b"]，实际是 {raw!r}') from exc
+            else:
+                raw = [part.strip() for part in text.split(",") if part.strip()]
         if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
             return list(raw)
         raise ConfigError(f"配置项 {where} 应为字符串列表，实际是 {raw!r}")
@@ -215,9 +223,13 @@ def _convert(where: str, raw: Any, target: Any, from_env: bool) -> Any:
     raise ConfigError(f"配置项 {where} 类型不受支持")
 
 
-def _check_values(cfg: Config) -> None:
+def _check_values(cfg: Config, from_env: Mapping[str, str] | None = None) -> None:
+    """Range and format checks; ``from_env`` maps "[section] key" to the variable that set it."""
+    set_by = from_env or {}
+
     def bad(key: str, expected: str, value: Any) -> ConfigError:
-        return ConfigError(f"配置项 {key} 应为{expected}，实际是 {value!r}")
+        where = f"{set_by[key]}（{key}）" if key in set_by else key
+        return ConfigError(f"配置项 {where} 应为{expected}，实际是 {value!r}")
 
     if not 0 < cfg.server.port < 65536:
         raise bad("[server] port", " 1–65535 之间的端口号", cfg.server.port)
@@ -274,6 +286,7 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
                 raise ConfigError(f"未知的配置项 [{sec_name}] {key}{_suggest(key, list(hints))}")
             setattr(section, key, _convert(f"[{sec_name}] {key}", raw, hints[key], from_env=False))
 
+    set_by_env: dict[str, str] = {}
     for sec_name in sections:
         section = getattr(cfg, sec_name)
         hints = typing.get_type_hints(type(section))
@@ -281,8 +294,9 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
             env_name = f"{ENV_PREFIX}{sec_name.upper()}_{key.upper()}"
             if env_name in env:
                 setattr(section, key, _convert(f"{env_name}（[{sec_name}] {key}）", env[env_name], typ, from_env=True))
+                set_by_env[f"[{sec_name}] {key}"] = env_name
     _check_unknown_env(env, sections)
-    _check_values(cfg)
+    _check_values(cfg, set_by_env)
     return cfg
 
 

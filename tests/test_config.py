@@ -105,6 +105,19 @@ def test_bad_environment_value_is_named():
         load_config(None, environ={"ORGBOT_SERVER_PORT": "http"})
 
 
+def test_out_of_range_environment_value_names_the_variable():
+    with pytest.raises(ConfigError, match=r"ORGBOT_SERVER_PORT（\[server\] port）.*99999"):
+        load_config(None, environ={"ORGBOT_SERVER_PORT": "99999"})
+
+
+def test_list_from_environment_takes_commas_or_the_toml_form():
+    for value in ("2027-01-01, 2027-01-02", '["2027-01-01", "2027-01-02"]'):
+        cfg = load_config(None, environ={"ORGBOT_SCHEDULER_EXTRA_HOLIDAYS": value})
+        assert cfg.scheduler.extra_holidays == ["2027-01-01", "2027-01-02"]
+    with pytest.raises(ConfigError, match="ORGBOT_SCHEDULER_EXTRA_HOLIDAYS"):
+        load_config(None, environ={"ORGBOT_SCHEDULER_EXTRA_HOLIDAYS": '["2027-01-01"'})
+
+
 def test_misspelled_environment_variable_is_named():
     with pytest.raises(ConfigError, match=r"ORGBOT_API_TOKN.*ORGBOT_API_TOKEN"):
         load_config(None, environ={"ORGBOT_API_TOKN": "x"})
