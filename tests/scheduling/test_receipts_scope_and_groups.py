@@ -228,3 +228,20 @@ async def test_only_admins_push_to_group_chats(clocked):
     edit = await say(bot, "org1", "/提醒 修改 1 对象 群:wecom:wrGroup")
     assert "组织员不能推送到群聊" in edit
     await _notice(bot, "admin1", "全体大会", "群:group-1", 2)
+
+
+async def test_a_group_confirmer_later_pushed_to_personally_stays_confirmed(clocked):
+    bot, clock = await clocked(local(2026, 11, 27, 10, 0))
+    await _people(bot)
+    await _notice(bot, "admin1", "理论学习会", "群:group-1", 1)
+    await service_of(bot).tick()
+    assert "已确认收到" in await say(bot, "zs", "收到", group=True)
+    assert "已修改 #1" in await say(bot, "admin1", "/提醒 修改 1 对象 群:group-1 @zs @xz")
+    clock.advance(timedelta(minutes=1))
+    assert "共 3 位接收人" in await say(bot, "admin1", "/提醒 立即发送 1")
+    report = await say(bot, "admin1", "/回执 1")
+    assert "已确认 1/2，未确认 1" in report and "张三（zs）（11-27 10:00，群内）" in report
+    assert "群内另有" not in report and "小组长（xz）" in report
+    async with bot.db() as session:
+        row = await session.get(Receipt, (1, "zs"))
+        assert row is not None and row.notified_at is not None and row.confirmed_via == "群:terminal:group-1"
