@@ -8,6 +8,8 @@ from bot.handler import Context, handler
 from bot.roles import Role
 
 CATEGORY_ORDER = ["政策问答", "干部查询", "提醒与通知", "管理", "其他"]
+# Open to guests only so that they get a polite refusal (and an audit row); not offered.
+STAFF_ONLY_CATEGORIES = {"干部查询"}
 
 
 @handler(
@@ -21,6 +23,8 @@ CATEGORY_ORDER = ["政策问答", "干部查询", "提醒与通知", "管理", "
 async def show_help(ctx: Context) -> str:
     groups: dict[str, list[str]] = defaultdict(list)
     for spec in ctx.bot.router.visible_to(ctx.user.role):
+        if ctx.user.role is Role.GUEST and spec.category in STAFF_ONLY_CATEGORIES:
+            continue
         usage = spec.usage or (f"/{spec.commands[0]}" if spec.commands else "")
         line = f"  {usage} — {spec.help}" if usage else f"  {spec.help}"
         groups[spec.category or "其他"].append(line)
@@ -31,7 +35,7 @@ async def show_help(ctx: Context) -> str:
     if ctx.bot.router.fallback is not None:
         lines.append("也可以直接用大白话提问政策问题，例如“入党积极分子要培养多久”。")
     if ctx.user.role is Role.GUEST:
-        lines.append("您目前是访客身份，部分功能需要管理员为您开通。")
+        lines.append("您目前是访客身份：干部查询等功能需要管理员将您登记为工作人员后才能使用。")
     return "\n".join(lines)
 
 

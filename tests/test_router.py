@@ -11,6 +11,8 @@ async def test_help_lists_features_for_guests(bot):
     assert "可以帮您" in reply
     assert "/帮助" in reply
     assert "访客" in reply
+    # Cadre lookups refuse guests, so they are not offered to them.
+    assert "/培训" not in reply and "/我的培训" not in reply
 
 
 async def test_help_in_english_and_fullwidth_slash(bot):
@@ -42,6 +44,7 @@ async def test_known_staff_is_not_a_guest(bot):
     await add_staff(bot, "zhangsan", "张三")
     reply = await say(bot, "zhangsan", "/帮助")
     assert "访客" not in reply
+    assert "/培训" in reply and "/我的培训" in reply
 
 
 async def test_identity_on_platform_maps_to_staff(bot):
