@@ -165,7 +165,9 @@ class KnowledgeBase:
 
     async def _load_docs(self, conn: AsyncConnection) -> dict[int, DocumentInfo]:
         d, p = store.documents, store.passages
-        counts = dict((await conn.execute(sa.select(p.c.document_id, sa.func.count()).group_by(p.c.document_id))).all())
+        counts: dict[int, int] = dict(
+            (await conn.execute(sa.select(p.c.document_id, sa.func.count()).group_by(p.c.document_id))).all()
+        )
         rows = (await conn.execute(sa.select(d).order_by(d.c.id))).all()
         return {
             r.id: DocumentInfo(

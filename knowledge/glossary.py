@@ -8,6 +8,7 @@ the list without touching code.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -143,7 +144,7 @@ class Glossary:
         return self._form_re.sub(lambda m: self._by_form[m.group()].canonical, text)
 
 
-def _alternation(words: dict[str, object]) -> re.Pattern[str] | None:
+def _alternation(words: Mapping[str, object]) -> re.Pattern[str] | None:
     if not words:
         return None
     ordered = sorted(words, key=len, reverse=True)

@@ -167,7 +167,7 @@ class HomophoneFixer:
                     continue
                 best = self._best_fix(chars[a], chars[b])
                 if best is not None:
-                    chars[a], chars[b] = best
+                    chars[a], chars[b] = best[0], best[1]
                     loose[i] = loose[i + 1] = False
                     fixes.append((typed, best))
         return "".join(chars), fixes

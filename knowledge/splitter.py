@@ -162,7 +162,7 @@ def split_document(lines: list[Line], fallback_title: str = "") -> SplitDocument
         if article is not None:  # items （一）… and follow-on paragraphs of an article
             article[2].append(text)
             continue
-        numbered = next(((p.match(text), lv) for p, lv in _NUMBERED if p.match(text)), None)
+        numbered = next(((nm, lv) for p, lv in _NUMBERED if (nm := p.match(text))), None)
         if numbered:
             m, level = numbered
             label = _component(text)
