@@ -313,11 +313,11 @@ async def _check_references(session: AsyncSession, rows: list[Row], report: Impo
             )
     cycle = find_cycle(parents)
     if cycle:
-        row = next((r for r in by_kind["units"] if r.values["code"] in cycle), None)
+        cycle_row = next((r for r in by_kind["units"] if r.values["code"] in cycle), None)
         report.issues.append(
             Issue(
-                row.where if row else "单位",
-                row.number if row else None,
+                cycle_row.where if cycle_row else "单位",
+                cycle_row.number if cycle_row else None,
                 "上级单位编码",
                 "单位上下级形成了循环：" + " → ".join(cycle),
             )
@@ -371,12 +371,12 @@ async def _check_references(session: AsyncSession, rows: list[Row], report: Impo
     taken: dict[tuple[str, str], str] = {}
     accounts = [(ch, r.values[ch]) for r in by_kind["staff"] for ch in KNOWN_CHANNELS if r.values.get(ch)]
     if accounts:
-        for ch, uid, owner in await session.execute(
+        for taken_ch, taken_uid, taken_owner in await session.execute(
             select(Identity.channel, Identity.platform_user_id, Staff.user_id).join(
                 Staff, Staff.id == Identity.staff_id
             )
         ):
-            taken[(ch, uid)] = owner
+            taken[(taken_ch, taken_uid)] = taken_owner
     seen_accounts: dict[tuple[str, str], Row] = {}
     labels = {"wecom": "企业微信账号", "dingtalk": "钉钉账号", "feishu": "飞书账号"}
     for row in by_kind["staff"]:
@@ -527,7 +527,7 @@ async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, p
                 select(TrainingRecord).where(TrainingRecord.cadre_id.in_(cid_list[i : i + CHUNK]))
             ):
                 existing_t[(t.cadre_id, t.course, t.start_date)] = t
-        fields = ("organizer", "end_date", "hours", "mode", "status", "certificate")
+        training_fields = ("organizer", "end_date", "hours", "mode", "status", "certificate")
         for row in by_kind["training"]:
             v = row.values
             key = (v["cadre_id"], v["course"], v["start_date"])
@@ -546,7 +546,7 @@ async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, p
                 )
                 session.add(rec)
                 existing_t[key] = rec
-            diffs = _assign(rec, kind, row, fields)
+            diffs = _assign(rec, kind, row, training_fields)
             _record(changes, f"{v['cadre_id']} {v['course']}（{v['start_date']}）", created, diffs)
             step()
         await session.flush()
@@ -564,13 +564,20 @@ async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, p
             )
             for r in await session.scalars(stmt):
                 existing_r[(r.cadre_id, r.level)] = r
-        fields = ("entered_on", "recommended_by", "inspection_status", "inspection_result", "exit_on", "exit_reason")
+        reserve_fields = (
+            "entered_on",
+            "recommended_by",
+            "inspection_status",
+            "inspection_result",
+            "exit_on",
+            "exit_reason",
+        )
         for row in by_kind["reserve"]:
             v = row.values
-            rec = existing_r.get((v["cadre_id"], v["level"]))
-            created = rec is None
-            if rec is None:
-                rec = ReserveRecord(
+            reserve = existing_r.get((v["cadre_id"], v["level"]))
+            created = reserve is None
+            if reserve is None:
+                reserve = ReserveRecord(
                     cadre_id=v["cadre_id"],
                     level=v["level"],
                     entered_on=v["entered_on"],
@@ -580,13 +587,13 @@ async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, p
                     exit_reason="",
                     measures=[],
                 )
-                session.add(rec)
-            diffs = _assign(rec, kind, row, fields)
+                session.add(reserve)
+            diffs = _assign(reserve, kind, row, reserve_fields)
             if "measures" in row.present:
-                old = [Measure(m.kind, m.content, m.start_date, m.end_date) for m in rec.measures]
+                old = [Measure(m.kind, m.content, m.start_date, m.end_date) for m in reserve.measures]
                 new: list[Measure] = v["measures"]
                 if old != new:
-                    rec.measures = [
+                    reserve.measures = [
                         ReserveMeasure(position=i, kind=m.kind, content=m.content, start_date=m.start, end_date=m.end)
                         for i, m in enumerate(new)
                     ]
