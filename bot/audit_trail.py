@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
@@ -28,7 +29,7 @@ def _day_start(d: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(d, time.min, tzinfo=tz)
 
 
-def build_query(f: AuditFilter, tz: ZoneInfo) -> Select[tuple[AuditEntry]]:
+def build_query(f: AuditFilter, tz: ZoneInfo) -> Select[Any]:
     """``action`` matches exactly or as a prefix (``cadre`` finds cadre.training, cadre.reserve…)."""
     stmt = select(AuditEntry)
     if f.user:
