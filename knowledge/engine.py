@@ -66,6 +66,7 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # folder files that are not content (README.md…)
     passages: int = 0
     faq_entries: int = 0
 
@@ -224,7 +225,8 @@ class KnowledgeBase:
     async def import_paths(self, paths: Sequence[Path | str], progress: Progress | None = None) -> ImportReport:
         """Import files and folders all-or-nothing; raises KnowledgeImportError naming
         every unreadable or empty file, in which case nothing was changed."""
-        files = expand_paths([Path(p) for p in paths])
+        skipped: list[Path] = []
+        files = expand_paths([Path(p) for p in paths], skipped)
         if not files:
             raise KnowledgeImportError([DocumentError(Path(str(paths)), "没有找到可导入的文件")])
         parsed: list[ParsedDocument] = []
@@ -245,7 +247,7 @@ class KnowledgeBase:
         ]
         if errors:
             raise KnowledgeImportError(errors)
-        report = ImportReport()
+        report = ImportReport(skipped=[str(f) for f in skipped])
         async with self._lock:
             async with self.engine.begin() as conn:
                 titles: list[str] = []

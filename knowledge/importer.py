@@ -15,7 +15,7 @@ from typing import Any
 
 from .faq import FaqRow, read_faq_sheet
 from .parsing import SHEET_SUFFIXES, SUPPORTED_SUFFIXES, DocumentError, read_lines
-from .splitter import Passage, clean_title, split_document
+from .splitter import Passage, clean_title, display_title, split_document
 
 CATALOG_NAME = "catalog.toml"
 
@@ -42,21 +42,34 @@ class ParsedDocument:
         return clean_title(self.title)
 
 
-def expand_paths(paths: list[Path]) -> list[Path]:
+# Files that describe a folder rather than being part of its content: skipped when a
+# folder is imported (named explicitly, they are imported like any other file).
+NON_CONTENT_STEMS = ("readme", "sources", "license", "licence", "changelog")
+
+
+def is_non_content(path: Path) -> bool:
+    """README*/SOURCES*/LICENSE*/CHANGELOG* and files starting with '.' or '_'."""
+    name = path.name
+    return name.startswith((".", "_")) or name.lower().startswith(NON_CONTENT_STEMS)
+
+
+def expand_paths(paths: list[Path], skipped: list[Path] | None = None) -> list[Path]:
     """Files to import: given files as is, folders recursively (supported types only,
-    minus the catalog and files the folder's catalog excludes), in a stable order."""
+    minus the catalog, files the folder's catalog excludes and non-content files such as
+    README.md or SOURCES.md, which are appended to ``skipped``), in a stable order."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
             excluded = set(load_catalog(p).get("exclude", []))
             for f in sorted(p.rglob("*")):
-                if (
-                    f.is_file()
-                    and f.suffix.lower() in SUPPORTED_SUFFIXES
-                    and not f.name.startswith(".")
-                    and f.name not in excluded
-                ):
-                    out.append(f)
+                if not f.is_file() or f.suffix.lower() not in SUPPORTED_SUFFIXES or f.name in excluded:
+                    continue
+                hidden = any(part.startswith((".", "_")) for part in f.relative_to(p).parts[:-1])
+                if hidden or is_non_content(f):
+                    if skipped is not None and not f.name.startswith("."):
+                        skipped.append(f)
+                    continue
+                out.append(f)
         else:
             out.append(p)
     return list(dict.fromkeys(out))
@@ -89,7 +102,7 @@ def parse_file(path: Path, catalog: dict[str, Any] | None = None) -> ParsedDocum
         rows = read_faq_sheet(path)
         return ParsedDocument(
             doc_key=doc_key,
-            title=str(entry.get("title") or path.stem),
+            title=display_title(str(entry.get("title") or path.stem)),
             kind="faq",
             source_path=str(path),
             content_hash=_meta_hash(digest, entry),
@@ -102,7 +115,7 @@ def parse_file(path: Path, catalog: dict[str, Any] | None = None) -> ParsedDocum
     meta = split.meta
     return ParsedDocument(
         doc_key=doc_key,
-        title=clean_title(str(entry.get("title") or meta.title or path.stem)),
+        title=display_title(str(entry.get("title") or meta.title or path.stem)),
         kind="text",
         source_path=str(path),
         content_hash=_meta_hash(digest, entry),

@@ -83,6 +83,14 @@ def clean_title(text: str) -> str:
     return re.sub(r"[《》〈〉\s]", "", text)
 
 
+def display_title(text: str) -> str:
+    """Title as shown: without book-title marks, runs of spaces collapsed, and spaces
+    dropped only where they never belong (next to a CJK character or punctuation mark,
+    e.g. a PDF's 中国共产党 发展党员工作细则); "Real regulation texts" keeps its spaces."""
+    text = re.sub(r"\s+", " ", re.sub(r"[《》〈〉]", "", text)).strip()
+    return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", text)
+
+
 def citation(title: str, locator: str) -> str:
     """Human citation: 《title》第十四条 for articles, 《title》 › path otherwise."""
     parts = [p for p in locator.split(" › ") if p]
@@ -99,15 +107,15 @@ def split_document(lines: list[Line], fallback_title: str = "") -> SplitDocument
     while body and _META_LINE.match(body[0].text):
         body.pop(0)
     if body and _looks_like_title(body[0]):
-        meta.title = clean_title(body.pop(0).text)
+        meta.title = display_title(body.pop(0).text)
     else:
-        meta.title = clean_title(fallback_title)
+        meta.title = display_title(fallback_title)
     passages: list[Passage] = []
     if body and re.match(r"^[（(].*\d{4}年.*[）)]$", body[0].text):
         preamble = body.pop(0).text
         _parse_preamble(preamble, meta)
         passages.append(Passage(0, PREAMBLE_LOCATOR, "", preamble))
-    body = [ln for ln in body if not _META_LINE.match(ln.text) and clean_title(ln.text) != meta.title]
+    body = [ln for ln in body if not _META_LINE.match(ln.text) and clean_title(ln.text) != clean_title(meta.title)]
 
     stack: list[_Heading] = []
     article: tuple[list[_Heading], str, list[str]] | None = None
