@@ -175,6 +175,8 @@ class Fire:
     occurrence: datetime | None = None
     moved_from: date | None = None
     moved_reason: str = ""
+    # Other rungs of the same deadline's ladder that a holiday shift put on this same instant.
+    merged: tuple[Fire, ...] = ()
 
     @property
     def days_before(self) -> int | None:
@@ -278,9 +280,20 @@ def next_fires(rule: Rule, policy: Policy, after: datetime, n: int = 5, *, urgen
             if at <= after:
                 continue
             current = found.get(at)
-            if current is None or _closer(fire, current):
+            if current is None:
+                found[at] = replace(fire, at=at)
+            elif _same_ladder(fire, current):
+                # Two rungs collapsed onto one instant: send once, as the one nearer the deadline,
+                # and remember the other so the preview can say so.
+                near, far = (fire, current) if _closer(fire, current) else (current, fire)
+                found[at] = replace(near, at=at, merged=(*near.merged, *far.merged, replace(far, merged=())))
+            elif _closer(fire, current):
                 found[at] = replace(fire, at=at)
     return [found[k] for k in sorted(found)[:n]]
+
+
+def _same_ladder(fire: Fire, other: Fire) -> bool:
+    return fire.days_before is not None and other.days_before is not None and fire.occurrence == other.occurrence
 
 
 def _closer(fire: Fire, other: Fire) -> bool:
@@ -297,6 +310,8 @@ def describe_fire(fire: Fire, policy: Policy) -> str:
         text += "（截止当天）" if days == 0 else f"（截止前 {days} 天）"
     elif fire.stage == "rereminder":
         text += "（催未回执者）"
+    if fire.merged:
+        return text + _describe_merge(fire, local.date())
     if fire.moved_from:
         text += (
             f"〔{fire.moved_from:%m-%d} 为{fire.moved_reason}，已提前〕"
@@ -304,6 +319,31 @@ def describe_fire(fire: Fire, policy: Policy) -> str:
             else (f"〔{fire.moved_from:%m-%d} 为{fire.moved_reason}，已顺延〕")
         )
     return text
+
+
+def _rung_text(fire: Fire) -> str:
+    days = fire.days_before
+    return "截止当天" if days == 0 else f"截止前 {days} 天"
+
+
+def _describe_merge(fire: Fire, day: date) -> str:
+    """Ladder rungs a holiday shift put on one day: name each planned day and why it moved."""
+    rungs = sorted((fire, *fire.merged), key=lambda f: -(f.days_before or 0))
+    moved = [r for r in rungs if r.moved_from]
+    kept = [r for r in rungs if not r.moved_from]
+    verb = "提前" if any(r.moved_from and r.moved_from > day for r in moved) else "顺延"
+    moved_text = "、".join(f"{r.moved_from:%m-%d}（{_rung_text(r)}）为{r.moved_reason}" for r in moved)
+    if kept:
+        anchor = "、".join(_rung_text(r) for r in kept)
+        return f"〔{moved_text}，已{verb}到这天，与{anchor}的提醒合并为一条〕"
+    return f"〔原定 {moved_text}，合并{verb}到 {day:%m-%d}〕"
+
+
+def fire_years(fire: Fire, policy: Policy) -> set[int]:
+    """The years whose holidays decided this fire's day: where it lands and where it was planned."""
+    years = {fire.at.astimezone(policy.tz).year}
+    years.update(f.moved_from.year for f in (fire, *fire.merged) if f.moved_from)
+    return years
 
 
 def describe_rule(rule: Rule, policy: Policy) -> str:
@@ -365,5 +405,5 @@ def _minutes_text(minutes: int) -> str:
 
 def unknown_years(rule: Rule, policy: Policy, fires: list[Fire]) -> list[int]:
     """Years among the fires whose statutory holidays are not known yet."""
-    years = sorted({f.at.astimezone(policy.tz).year for f in fires})
+    years = sorted(set().union(*(fire_years(f, policy) for f in fires))) if fires else []
     return [y for y in years if not policy.calendar.knows_year(y)]

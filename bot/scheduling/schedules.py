@@ -11,7 +11,17 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling.models import OutboxRow, Schedule, ScheduleChange
-from bot.scheduling.rules import WEEKDAYS, Fire, Policy, Rule, RuleError, describe_fire, describe_rule, next_fires
+from bot.scheduling.rules import (
+    WEEKDAYS,
+    Fire,
+    Policy,
+    Rule,
+    RuleError,
+    describe_fire,
+    describe_rule,
+    fire_years,
+    next_fires,
+)
 from bot.scheduling.rules import unknown_years as rule_unknown_years
 from bot.scheduling.targets import TargetSpec, describe_targets, dump_targets, load_targets
 
@@ -68,14 +78,22 @@ def preview_lines(rule: Rule, policy: Policy, now: datetime, urgent: bool = Fals
     fires = preview(rule, policy, now, urgent, n)
     if not fires:
         return ["（之后不会再发送）"]
-    lines = [f"  {i}. {describe_fire(f, policy)}" for i, f in enumerate(fires, 1)]
     years = rule_unknown_years(rule, policy, fires)
+    lines = [f"  {i}. {describe_fire(f, policy)}{_unknown_mark(f, policy, years)}" for i, f in enumerate(fires, 1)]
     if years:
         ys = "、".join(str(y) for y in years)
         lines.append(
             f"  注意：{ys} 年的法定节假日尚未载入，暂按周末计算；官方安排公布后可在 [scheduler] extra_holidays / extra_workdays 中补充。"
         )
     return lines
+
+
+def _unknown_mark(fire: Fire, policy: Policy, unknown: list[int]) -> str:
+    """Flag, on the line itself, a date worked out without that year's statutory holidays."""
+    years = sorted(fire_years(fire, policy).intersection(unknown))
+    if not years:
+        return ""
+    return f"〔{'、'.join(str(y) for y in years)} 年节假日未载入，按周末推算〕"
 
 
 async def record(
