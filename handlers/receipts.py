@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from bot.handler import Context, HandlerResult, handler
 from bot.messages import Reply
@@ -25,6 +25,7 @@ from bot.scheduling import receipts
 from bot.scheduling import schedules as sched
 from bot.scheduling.models import Schedule
 from bot.scheduling.rules import Fire
+from bot.scheduling.targets import load_targets
 from bot.scheduling.service import expand_fire
 
 CONFIRM_PATTERN = r"^\s*(?:(?:已|我)?收到(?:了|啦)?|好的[，,]?收到|[1１])\s*(?:[#＃]?\s*(\d+))?\s*[!！。.~～]*\s*$"
@@ -131,7 +132,10 @@ async def receipt_report(ctx: Context) -> str | Reply:
     if action in ("催办", "提醒", "再提醒"):
         return await _nudge(ctx, schedule, rep)
     if not sent and rep.expected == 0 and not rep.in_group:
-        return f"《{schedule.name}》还没有发出（计划发送后才开始收集回执）。"
+        async with ctx.session() as session:
+            planned = await receipts.planned_count(session, schedule)
+        when = _not_sent(schedule, planned, tz, ctx.bot.clock.now())
+        return f"《{schedule.name}》{when}，发出后开始收集回执。"
     lines: list[str] = []
     if rep.members_known:
         lines.append(
@@ -168,16 +172,36 @@ def _at(when: datetime | None, tz: object) -> str:
     return when.astimezone(tz).strftime("%m-%d %H:%M") if when else ""  # type: ignore[arg-type]
 
 
+def _not_sent(schedule: Schedule, planned: int, tz: tzinfo, now: datetime) -> str:
+    """“尚未发出（预计 12 人，15:00 发送）” for a notice the scheduler has not fired yet."""
+    specs = load_targets(schedule.targets)
+    who = f"预计 {planned} 人" if any(s.kind != "group" for s in specs) else ""
+    if any(s.kind == "group" for s in specs):
+        who = f"{who}及群聊" if who else "发到群聊"
+    parts = [who]
+    if schedule.status == "paused":
+        parts.append("已暂停")
+    elif schedule.next_fire_at is not None:
+        at = schedule.next_fire_at.astimezone(tz)
+        day = "" if at.date() == now.astimezone(tz).date() else f"{at:%m-%d} "
+        parts.append(f"{day}{at:%H:%M} 发送")
+    return f"尚未发出（{'，'.join(parts)}）"
+
+
 async def _list(ctx: Context) -> str:
     async with ctx.session() as session:
         scope = await receipts.scope_of(session, ctx.user.user_id, ctx.user.role, ctx.user.unit_scope)
         rows = await receipts.overview(session, scope)
+    tz = ctx.service("scheduling").policy.tz
+    now = ctx.bot.clock.now()
     if not rows:
         return "还没有需要回执的通知。发送 /会议通知 创建。"
     lines = ["需要回执的通知："]
     for row in rows:
         head = f"#{row.schedule.id} {row.schedule.name}" + ("（仅计您管理范围内的人员）" if row.scoped else "")
-        if row.members_known:
+        if row.planned is not None:
+            line = f"{head}：{_not_sent(row.schedule, row.planned, tz, now)}"
+        elif row.members_known:
             line = f"{head}：已确认 {row.confirmed}/{row.expected}"
             if row.in_group:
                 line += f"，群内另有 {row.in_group} 人确认"

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.identity import LOCAL_CHANNELS
 from bot.roles import Role
 from bot.scheduling.models import OutboxRow, Receipt, Schedule, ScheduleFire
-from bot.scheduling.targets import Recipient, TargetSpec, load_targets, unit_codes
+from bot.scheduling.targets import Recipient, TargetSpec, expand, load_targets, unit_codes
 from bot.storage.models import Staff
 
 GROUP_VIA = "群"
@@ -254,6 +254,8 @@ class NoticeCounts:
     expected: int
     confirmed: int
     in_group: int
+    # Not sent yet: how many people it is meant to reach (None once it has gone out).
+    planned: int | None = None
 
     @property
     def members_known(self) -> bool:
@@ -299,7 +301,21 @@ async def overview(session: AsyncSession, scope: Scope, limit: int = 20) -> list
             stmt = stmt.where(_in_units(units))
         for sid, exp, conf, grp in await session.execute(stmt):
             counts[sid] = (exp, conf, grp)
-    return [NoticeCounts(s, scope.units_for(s) is not None, *counts.get(s.id, (0, 0, 0))) for s in schedules]
+    quiet = [sid for sid in full if sid not in counts]
+    fired: set[int] = set()
+    if quiet:
+        sent = ScheduleFire.schedule_id.in_(quiet) & (ScheduleFire.outcome == "sent")
+        fired = set(await session.scalars(select(ScheduleFire.schedule_id).where(sent).distinct()))
+    planned = {s.id: await planned_count(session, s) for s in schedules if s.id in quiet and s.id not in fired}
+    return [
+        NoticeCounts(s, scope.units_for(s) is not None, *counts.get(s.id, (0, 0, 0)), planned=planned.get(s.id))
+        for s in schedules
+    ]
+
+
+async def planned_count(session: AsyncSession, schedule: Schedule) -> int:
+    """The people a notice not sent yet would reach now (group chats have no member list: not counted)."""
+    return sum(1 for r in await expand(session, load_targets(schedule.targets), []) if r.person)
 
 
 # ---------------------------------------------------------------- reports
