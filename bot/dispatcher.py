@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.handler import Context, HandlerResult, User, clear_state, load_state
+from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, HandlerResult, User, clear_state, load_state
 from bot.identity import resolve_user
 from bot.logs import request_id
 from bot.messages import Incoming, Reply
@@ -88,6 +88,7 @@ async def _route_and_run(bot: OrgBot, message: Incoming, user: User) -> list[Rep
             )
         ]
     is_pending = pending is not None and pending[0] == route.spec.name and route.command is None
+    interrupted = pending[1] if pending is not None and not is_pending and route.command is not None else None
     if pending is not None and not is_pending:
         await clear_state(bot, message, user.user_id)
     ctx = Context(
@@ -106,11 +107,27 @@ async def _route_and_run(bot: OrgBot, message: Incoming, user: User) -> list[Rep
         result = await asyncio.wait_for(route.func(ctx), timeout=bot.config.bot.handler_timeout)
     except TimeoutError:
         log.warning("handler %s timed out", route.spec.name)
-        return [Reply(TIMEOUT_REPLY)]
+        result = TIMEOUT_REPLY
     except Exception:
         log.exception("handler %s failed", route.spec.name)
-        return [Reply(ERROR_REPLY)]
-    return to_replies(result)
+        result = ERROR_REPLY
+    replies = to_replies(result)
+    if interrupted is not None:
+        replies.extend(await _interrupted_note(bot, message, user, interrupted))
+    return replies
+
+
+async def _interrupted_note(bot: OrgBot, message: Incoming, user: User, data: dict[str, object]) -> list[Reply]:
+    """A command ended a labelled guided dialogue: say so, unless the command started it afresh."""
+    label = data.get(DIALOGUE_LABEL)
+    if not label:
+        return []
+    now = await load_state(bot, message, user.user_id)
+    if now is not None and now[1].get(DIALOGUE_LABEL) == label:
+        return []
+    restart = data.get(DIALOGUE_RESTART)
+    again = f"，如需继续请重新发送 {restart}" if restart else ""
+    return [Reply(f"已退出正在进行的“{label}”{again}")]
 
 
 def flatten(replies: Iterable[Reply] | None) -> list[Reply]:

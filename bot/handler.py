@@ -28,6 +28,11 @@ HandlerFunc = Callable[["Context"], Awaitable[HandlerResult]]
 
 SPEC_ATTR = "__orgbot_handler__"
 
+# Optional keys in ``ctx.expect`` data: a guided dialogue's human name (“新建提醒”) and how to start it
+# again (“/提醒 新建”). When another command interrupts the dialogue, the person is told it ended.
+DIALOGUE_LABEL = "_dialogue"
+DIALOGUE_RESTART = "_restart"
+
 
 @dataclass(frozen=True)
 class HandlerSpec:

@@ -25,8 +25,8 @@ from bot.scheduling import receipts
 from bot.scheduling import schedules as sched
 from bot.scheduling.models import Schedule
 from bot.scheduling.rules import Fire
-from bot.scheduling.targets import load_targets
 from bot.scheduling.service import expand_fire
+from bot.scheduling.targets import load_targets
 
 CONFIRM_PATTERN = r"^\s*(?:(?:已|我)?收到(?:了|啦)?|好的[，,]?收到|[1１])\s*(?:[#＃]?\s*(\d+))?\s*[!！。.~～]*\s*$"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.handler import Context, handler
+from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, handler
 from bot.roles import Role
 from bot.scheduling import schedules as sched
 from bot.scheduling.dialogue import NONE_WORDS, clean, is_no, is_yes, parse_duration_minutes, parse_when
@@ -75,7 +75,9 @@ async def reminders(ctx: Context) -> str:
             return await _list(ctx)
         if word in ("新建", "创建", "添加", "new", "add"):
             return await _start(
-                ctx, {"flow": "new", "step": "name"}, "好的，新建提醒。提醒的标题是什么？（如“支部党员大会材料报送”）"
+                ctx,
+                {"flow": "new", "step": "name", DIALOGUE_LABEL: "新建提醒", DIALOGUE_RESTART: "/提醒 新建"},
+                "好的，新建提醒。提醒的标题是什么？（如“支部党员大会材料报送”）",
             )
         if word in ("查看", "详情", "show"):
             return await _show(ctx, rest)
@@ -109,7 +111,9 @@ async def meeting_notice(ctx: Context) -> str:
     if ctx.pending is not None:
         return await _dialogue(ctx, ctx.pending)
     return await _start(
-        ctx, {"flow": "notice", "step": "name"}, "好的，发会议通知。会议名称是什么？（如“第四季度支部党员大会”）"
+        ctx,
+        {"flow": "notice", "step": "name", DIALOGUE_LABEL: "会议通知", DIALOGUE_RESTART: "/会议通知"},
+        "好的，发会议通知。会议名称是什么？（如“第四季度支部党员大会”）",
     )
 
 
@@ -195,7 +199,14 @@ async def _ask_delete(ctx: Context, rest: str) -> str:
     async with ctx.session() as session:
         schedule = await sched.get(session, schedule_id)
         await _visible(ctx, schedule)
-    await ctx.expect({"flow": "delete", "id": schedule_id})
+    await ctx.expect(
+        {
+            "flow": "delete",
+            "id": schedule_id,
+            DIALOGUE_LABEL: f"删除提醒 #{schedule_id}",
+            DIALOGUE_RESTART: f"/提醒 删除 {schedule_id}",
+        }
+    )
     return f"确认删除 #{schedule_id} {schedule.name}？未发出的推送也会取消。回复“确认”删除，其他任意回复放弃。"
 
 
@@ -270,7 +281,15 @@ async def _enable(ctx: Context, rest: str) -> str:
     if template is None:
         names = "、".join(t.name for t in TEMPLATES)
         return f"没有模板“{rest}”。可选：{names}"
-    state = {"flow": "template", "step": "when", "template": template.key, "name": template.name, "text": template.text}
+    state = {
+        "flow": "template",
+        "step": "when",
+        "template": template.key,
+        "name": template.name,
+        "text": template.text,
+        DIALOGUE_LABEL: f"启用{template.name}模板",
+        DIALOGUE_RESTART: f"/提醒 启用 {template.name}",
+    }
     if template.needs_date:
         question = f"启用“{template.name}”。截止日期是？（{template.hint}）"
     else:
