@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,7 +69,7 @@ async def enqueue(session: AsyncSession, items: Sequence[PushItem], now: datetim
     """Queue pushes; an item whose key is already queued is skipped. Returns how many were new."""
     if not items:
         return 0
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     added = 0
     for start in range(0, len(items), 500):
         values = [
@@ -94,7 +94,7 @@ async def enqueue(session: AsyncSession, items: Sequence[PushItem], now: datetim
             for item in items[start : start + 500]
         ]
         stmt = dialect.insert(OutboxRow).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        result = await session.execute(stmt)
+        result = cast(CursorResult[Any], await session.execute(stmt))
         added += max(result.rowcount or 0, 0)
     return added
 
@@ -143,10 +143,13 @@ class OutboxSender:
     async def recover_orphans(self) -> int:
         """Rows another (now dead) leader claimed go back to the queue; only a new leader calls this."""
         async with self.bot.db() as session, session.begin():
-            result = await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.status == "sending", OutboxRow.claimed_by != self.node)
-                .values(status="pending", claimed_by="", claimed_until=None)
+            result = cast(
+                CursorResult[Any],
+                await session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.status == "sending", OutboxRow.claimed_by != self.node)
+                    .values(status="pending", claimed_by="", claimed_until=None)
+                ),
             )
         if result.rowcount:
             log.warning("requeued %d push(es) left mid-send by a previous leader", result.rowcount)
@@ -166,7 +169,7 @@ class OutboxSender:
             pick = (
                 select(OutboxRow.id).where(*conditions).order_by(OutboxRow.next_attempt_at, OutboxRow.id).limit(limit)
             )
-            if session.bind.dialect.name == "postgresql":
+            if session.get_bind().dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
             ids = list(await session.scalars(pick))
             if not ids:
@@ -217,11 +220,14 @@ class OutboxSender:
         now = self.bot.clock.now()
         try:
             async with self.bot.db() as session, session.begin():
-                result = await session.execute(
-                    update(OutboxRow)
-                    .where(OutboxRow.id.in_([r.id for r in rows]), OutboxRow.claimed_by == self.node)
-                    .where(OutboxRow.status == "sending")
-                    .values(status="sent", sent_at=now, claimed_until=None, last_error="")
+                result = cast(
+                    CursorResult[Any],
+                    await session.execute(
+                        update(OutboxRow)
+                        .where(OutboxRow.id.in_([r.id for r in rows]), OutboxRow.claimed_by == self.node)
+                        .where(OutboxRow.status == "sending")
+                        .values(status="sent", sent_at=now, claimed_until=None, last_error="")
+                    ),
                 )
                 if result.rowcount != len(rows):
                     raise ClaimLost
@@ -297,5 +303,7 @@ async def retry(session: AsyncSession, now: datetime, ids: Iterable[int] = ()) -
     ids = list(ids)
     if ids:
         query = query.where(OutboxRow.id.in_(ids))
-    result = await session.execute(query.values(status="pending", attempts=0, next_attempt_at=now))
+    result = cast(
+        CursorResult[Any], await session.execute(query.values(status="pending", attempts=0, next_attempt_at=now))
+    )
     return result.rowcount or 0

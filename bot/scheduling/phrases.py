@@ -67,8 +67,8 @@ def _normalize(text: str) -> str:
 def _parse_time(text: str) -> tuple[int, int] | AskBack | None:
     m = TIME_RE.search(text)
     if not m:
-        period = PERIOD_RE.search(text)
-        if period and period.group(1) == "中午":
+        period_only = PERIOD_RE.search(text)
+        if period_only and period_only.group(1) == "中午":
             return 12, 0
         return None
     if m.group(1):

@@ -16,8 +16,9 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import case, exists, func, select, update
+from sqlalchemy import CursorResult, case, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +32,7 @@ GROUP_VIA = "群"
 
 
 def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
 
 
 async def register(session: AsyncSession, schedule_id: int, recipients: Iterable[Recipient], now: datetime) -> None:
@@ -107,7 +108,11 @@ async def confirm(
         .where(Receipt.schedule_id == chosen.id, Receipt.user_id == user_id, Receipt.confirmed_at.is_(None))
         .values(confirmed_at=now, confirmed_via=via[:64])
     )
-    return Confirmation(chosen, already=not result.rowcount, remaining=[s for s in pending if s.id != chosen.id])
+    return Confirmation(
+        chosen,
+        already=not cast(CursorResult[Any], result).rowcount,
+        remaining=[s for s in pending if s.id != chosen.id],
+    )
 
 
 # ---------------------------------------------------------------- group chats
@@ -202,7 +207,9 @@ async def confirm_in_group(
             .values(confirmed_at=now, confirmed_via=via)
             .execution_options(synchronize_session=False)
         )
-    return Confirmation(chosen, already=not result.rowcount, remaining=[s for s in open_ if s.id != chosen.id])
+    return Confirmation(
+        chosen, already=not cast(CursorResult[Any], result).rowcount, remaining=[s for s in open_ if s.id != chosen.id]
+    )
 
 
 # ---------------------------------------------------------------- who may see what

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling.models import OutboxRow, Schedule, ScheduleChange
@@ -194,10 +194,13 @@ async def remove(session: AsyncSession, schedule: Schedule, actor: str, now: dat
     schedule.status = "deleted"
     schedule.next_fire_at = None
     schedule.updated_at = now
-    result = await session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.schedule_id == schedule.id, OutboxRow.status.in_(["pending", "failed"]))
-        .values(status="cancelled")
+    result = cast(
+        CursorResult[Any],
+        await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.schedule_id == schedule.id, OutboxRow.status.in_(["pending", "failed"]))
+            .values(status="cancelled")
+        ),
     )
     await record(session, schedule, actor, "delete", now, cancelled=result.rowcount or 0)
     return result.rowcount or 0

@@ -134,7 +134,7 @@ class SchedulingService:
                     .order_by(Schedule.next_fire_at, Schedule.id)
                     .limit(FIRE_BATCH)
                 )
-                if session.bind.dialect.name == "postgresql":
+                if session.get_bind().dialect.name == "postgresql":
                     query = query.with_for_update(skip_locked=True)
                 due = list(await session.scalars(query))
                 if not due:

@@ -169,8 +169,8 @@ async def expand(session: AsyncSession, specs: Iterable[TargetSpec], channels: I
                 Identity.staff_id.in_([s.id for s in people.values()]), Identity.channel.in_(available)
             )
         )
-        for staff_id, channel, uid in rows:
-            identities.setdefault(staff_id, {})[channel] = uid
+        for staff_id, id_channel, uid in rows:
+            identities.setdefault(staff_id, {})[id_channel] = uid
     out = list(groups)
     for staff in people.values():
         ids = identities.get(staff.id, {})
