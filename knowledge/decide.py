@@ -142,9 +142,13 @@ def decide(cands: list[Candidate], th: Thresholds, query_empty: bool = False) ->
         others = [c.confidence for c in faqs if c is not top_faq]
         runner = max(others, default=0.0)
         # Curated entries win over raw passages when they match well.
-        if top_faq.confidence >= th.faq_answer and top_faq.confidence - runner >= th.margin:
+        if top_faq.confidence >= th.faq_answer and top_faq.confidence - runner >= th.margin and not top_faq.missing:
             return Decision("answered", [top_faq], f"常见问题匹配度 {top_faq.confidence:.2f}")
     lead = best.confidence - second
+    # A candidate lacking one of the question's concepts (Candidate.missing) is never
+    # the answer and never a menu entry: it is about something else.
+    if best.missing:
+        return _decline(cands, th)
     if (best.confidence >= th.answer and lead >= th.margin) or (
         best.confidence >= th.answer_clear and lead >= th.clear_margin
     ):
@@ -167,7 +171,10 @@ def decide(cands: list[Candidate], th: Thresholds, query_empty: bool = False) ->
         )
     if best.confidence >= th.clarify and best.window >= th.clarify_window:
         floor = max(th.clarify, best.confidence - th.menu_span)
-        menu = [c for c in cands if c.confidence >= floor and c.window >= th.menu_window][: th.menu_size]
+        menu = [c for c in cands if c.confidence >= floor and c.window >= th.menu_window and not c.missing]
+        menu = menu[: th.menu_size]
+        if not menu:
+            return _decline(cands, th)
         if len(menu) == 1 and best.confidence >= th.answer:
             return Decision("answered", menu, f"唯一候选匹配度 {best.confidence:.2f}")
         return Decision(
@@ -175,9 +182,15 @@ def decide(cands: list[Candidate], th: Thresholds, query_empty: bool = False) ->
             menu,
             f"最佳匹配度 {best.confidence:.2f}，有 {len(menu)} 个相近候选，需要确认",
         )
+    return _decline(cands, th)
+
+
+def _decline(cands: list[Candidate], th: Thresholds) -> Decision:
+    best = cands[0]
     near = [c for c in cands if c.confidence >= th.near_miss][:3]
+    lacking = f"，候选段落缺少“{'、'.join(best.missing)}”" if best.missing else ""
     return Decision(
         "unknown",
         near,
-        f"最佳匹配度 {best.confidence:.2f}，问题关键词集中出现的比例 {best.window:.2f}，证据不足",
+        f"最佳匹配度 {best.confidence:.2f}，问题关键词集中出现的比例 {best.window:.2f}{lacking}，证据不足",
     )

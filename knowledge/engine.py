@@ -208,7 +208,9 @@ class KnowledgeBase:
             if r.document_id is not None and not (r.document_id in docs and docs[r.document_id].is_current):
                 continue
             text = "\n".join([r.question, *[a for a in r.alternates.splitlines() if a]])
-            items.append(IndexedPassage(r.id, "faq", r.document_id or 0, "常见问题", r.tags.replace("\n", " "), text))
+            items.append(
+                IndexedPassage(r.id, "faq", r.document_id or 0, "常见问题", r.tags.replace("\n", " "), text, r.answer)
+            )
         return items
 
     def _core(self, text: str) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .tokenize import doc_terms
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 K1 = 1.2
 B = 0.75
 
@@ -37,6 +37,7 @@ class IndexedPassage:
     locator: str
     context: str  # heading path / FAQ tags: indexed, shown in explain
     text: str  # passage text, or the FAQ question (+ alternates)
+    answer: str = ""  # FAQ answer: indexed too, but ranking.py trusts it less than the question
 
 
 def _u32(values: Iterable[int] = ()) -> array:
@@ -85,7 +86,7 @@ class PassageIndex:
         doc_len = _u32()
         total = len(items)
         for i, item in enumerate(items):
-            toks = doc_terms(item.context + "\n" + item.text)
+            toks = doc_terms("\n".join((item.context, item.text, item.answer)))
             doc_len.append(len(toks))
             for term, tf in Counter(toks).items():
                 tid = vocab.get(term)
@@ -129,7 +130,7 @@ class PassageIndex:
             "key": key,
             "terms": "\x00".join(terms),
             "sizes": [len(self.offsets), len(self.post_docs), len(self.doc_len)],
-            "items": [(it.ref, it.kind, it.doc_id, it.locator, it.context, it.text) for it in self.items],
+            "items": [(it.ref, it.kind, it.doc_id, it.locator, it.context, it.text, it.answer) for it in self.items],
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kbidx-")

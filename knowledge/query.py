@@ -23,6 +23,8 @@ CROSS_WORD_WEIGHT = 0.35
 # Questions asking for a number, a duration, a frequency or a date.
 QUANTITY_QUESTION = re.compile(r"几|多少|多久|多长|多大|多少次|什么时候|啥时候|何时|哪天|哪一天|期限|比例")
 # ...of which those asking how long: "两名" answers 几个 but not 多久.
+# "How to ..." words: a concept right after them is what the question asks to do.
+HOW_WORDS = ("怎么", "如何", "怎样", "咋", "怎么样", "该怎么", "要怎么")
 DURATION_QUESTION = re.compile(r"多久|多长|几天|几年|几个月|几周|几个工作日|多少天|多少年|多少个月|期限")
 
 
@@ -43,6 +45,7 @@ class Clause:
     alternatives: list[Alternative]
     weight: float = 1.0
     concept: str | None = None  # canonical glossary form, when from the glossary
+    asked: bool = False  # right after 怎么/如何…: the action asked about (怎么处理), not the topic
 
 
 @dataclass
@@ -139,7 +142,8 @@ def analyse(
                 alts.append(Alternative(form, tuple(terms(form)), RELATED_FACTOR))
         alts = [a for a in alts if a.terms]
         if alts and entry.canonical not in {c.concept for c in clauses}:
-            clauses.append(Clause(m.surface, alts, 1.0, entry.canonical))
+            asked = fixed[: m.start].rstrip().endswith(HOW_WORDS)
+            clauses.append(Clause(m.surface, alts, 1.0, entry.canonical, asked))
             seen_terms.update(alts[0].terms)  # what was typed; not the expansions
 
     # Text outside glossary matches; matched spans stay visible as "\0" so that bigrams

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from .index import IndexedPassage, PassageIndex
-from .query import Clause, Query
-from .tokenize import term_set
+from .query import SYNONYM_FACTOR, Clause, Query
+from .tokenize import normalize, term_set
 
 SNIPPET_CHARS = 300
 CANDIDATES = 24  # passages kept after the BM25 pass
@@ -37,6 +37,17 @@ DURATION_ANSWER = re.compile(
 )
 QUANTITY_PENALTY = 0.6  # a passage stating no number cannot answer 几天/多久 on its own
 WINDOW_WEIGHT = 0.8
+# A passage without one of the question's glossary concepts (党费, 两优一先…), in any of
+# its own spellings, is about something else: 离退休党员 in a speech on Party-member
+# management does not answer how retirees pay 党费. Such candidates are ranked lower, and
+# decide() never answers with them or offers them in a menu. Only concepts that carry a
+# real share of the question count, and not the action asked about: in 如何处理 the
+# passage may well say 予以除名 instead of 处理/处置 (Clause.asked).
+MISSING_CONCEPT_PENALTY = 0.6
+KEY_CONCEPT_SHARE = 0.2
+# FAQ answers are searched too (a question may be answered by what an entry says rather
+# than how its question is worded), but trusted less than the curated question.
+FAQ_ANSWER_WEIGHT = 0.85
 _SENTENCES = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
 
 
@@ -54,6 +65,7 @@ class Candidate:
     snippet: str = ""
     rank: float = 0.0
     matched: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # question concepts the passage lacks
 
 
 @dataclass
@@ -223,7 +235,11 @@ class Ranker:
         for i, c in enumerate(cands):
             if c.item.kind == "faq":
                 c.confidence = c.window = max(c.coverage, c.fuzzy)
+                if c.item.answer:
+                    full, _ = self.coverage(clauses, wholes[c.pos] | term_set(c.item.answer))
+                    c.confidence = c.window = max(c.confidence, FAQ_ANSWER_WEIGHT * full)
                 c.snippet = c.item.text
+                c.missing = missing_concepts(clauses, "\n".join((c.item.context, c.item.text, c.item.answer)))
             elif i < WINDOWED:
                 win, c.snippet = self.best_window(clauses, contexts[c.item.context], c.item.text, wholes[c.pos])
                 c.window = win
@@ -235,10 +251,13 @@ class Ranker:
                     c.confidence *= QUANTITY_PENALTY  # says nothing about "how many/long"
                 elif query.wants_duration and not DURATION_ANSWER.search(c.snippet):
                     c.confidence *= QUANTITY_PENALTY  # a count (两名) is not a length of time
+                c.missing = missing_concepts(clauses, c.item.context + "\n" + c.item.text)
             else:
                 c.confidence = 0.7 * c.coverage  # not examined closely: never outranks
                 c.snippet = c.item.text[:SNIPPET_CHARS]
             c.rank = c.confidence + BM25_RANK_WEIGHT * c.bm25 / top_bm25
+            if c.missing:
+                c.rank *= MISSING_CONCEPT_PENALTY
         cands.sort(key=lambda c: c.rank, reverse=True)
         return cands[:limit], clauses
 
@@ -252,6 +271,37 @@ class Ranker:
             if sim >= 0.5 and sim > out.get(pos, 0.0):
                 out[pos] = sim
         return out
+
+
+def _flat(text: str) -> str:
+    """Normalized letters, digits and ideographs only: 召开“七一”表彰 contains 七一表彰."""
+    return "".join(ch for ch in normalize(text) if ch.isalnum())
+
+
+def missing_concepts(clauses: list[WeightedClause], text: str) -> list[str]:
+    """Labels of the question's key glossary concepts that ``text`` never spells out, in the
+    typed form, the canonical form or a synonym (related concepts do not count). A
+    question that is nothing but one concept (2优1先) needs the concept itself: a
+    synonym in passing (优秀共产党员) is not about it."""
+    total = sum(wc.weight for wc in clauses)
+    concepts = [
+        wc.clause
+        for wc in clauses
+        if wc.clause.concept is not None and not wc.clause.asked and wc.weight >= KEY_CONCEPT_SHARE * total
+    ]
+    if not concepts:
+        return []
+    flat = _flat(text)
+    bare = len(clauses) == 1
+    out = []
+    for clause in concepts:
+        if bare:
+            forms = [clause.alternatives[0].text, clause.concept or ""]
+        else:
+            forms = [a.text for a in clause.alternatives if a.factor >= SYNONYM_FACTOR]
+        if not any(f and _flat(f) in flat for f in forms):
+            out.append(clause.label)
+    return out
 
 
 def faq_forms(question: str, alternates: Iterable[str], canonical_core) -> list[str]:
