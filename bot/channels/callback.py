@@ -105,7 +105,11 @@ async def answer(
         answered = replies is not None
         for reply in replies or []:
             outgoing = Outgoing(reply_target(message, reply.private), reply, in_reply_to=message)
-            await with_retries(lambda o=outgoing: send(o), what=f"{message.channel} reply")
+
+            async def attempt(o: Outgoing = outgoing) -> None:
+                await send(o)
+
+            await with_retries(attempt, what=f"{message.channel} reply")
     finally:
         if after is not None:
             await after(answered)

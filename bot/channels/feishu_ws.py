@@ -264,12 +264,13 @@ class LongConnectionClient:
                 with contextlib.suppress(json.JSONDecodeError, UnicodeDecodeError):
                     self._configure(json.loads(frame.payload))
             return
-        payload: bytes | None = frame.payload
+        payload = frame.payload
         total = int(frame.header("sum") or 1)
         if total > 1:
-            payload = self._combine(frame.header("message_id"), total, int(frame.header("seq") or 0), frame.payload)
-            if payload is None:
+            combined = self._combine(frame.header("message_id"), total, int(frame.header("seq") or 0), frame.payload)
+            if combined is None:
                 return
+            payload = combined
         started = time.monotonic()
         code = 200
         if kind == "event":

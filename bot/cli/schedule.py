@@ -35,10 +35,10 @@ def _rule_from(args: argparse.Namespace, policy: Policy, now_local) -> Rule | st
             return "--event 需要一个具体的会议时间"
         send_at = now_local.replace(tzinfo=None, microsecond=0).isoformat()
         if args.when and args.when != "现在":
-            when = parse_phrase(args.when, now_local)
-            if isinstance(when, AskBack):
-                return f"发送时间：{when.question}"
-            send_at = when.rule.at
+            send_when = parse_phrase(args.when, now_local)
+            if isinstance(send_when, AskBack):
+                return f"发送时间：{send_when.question}"
+            send_at = send_when.rule.at
         minutes = parse_duration_minutes(args.rereminder or "不催")
         if minutes is None:
             return f"--rereminder {args.rereminder!r} 应写成 1天 / 2小时 / 30分钟 / 不催"
