@@ -23,6 +23,12 @@ CROSS_WORD_WEIGHT = 0.35
 # Questions asking for a number, a duration, a frequency or a date.
 QUANTITY_QUESTION = re.compile(r"几|多少|多久|多长|多大|多少次|什么时候|啥时候|何时|哪天|哪一天|期限|比例")
 # ...of which those asking how long: "两名" answers 几个 but not 多久.
+# Questions about age (多大可以入党): the rules state it as 年满十八岁 / 十八周岁.
+AGE_QUESTION = re.compile(r"多大年纪|多大年龄|多大|几岁|多少岁|年龄|年纪|岁数")
+AGE_FORMS = ("年满", "周岁", "年龄")
+# Questions asking who does something (谁来培养; not 向谁/找谁, which ask a recipient):
+# the answer names someone (由…担任, 指定…, 负责).
+WHO_QUESTION = re.compile(r"(?<![向给找跟和与对])谁")
 # "How to ..." words: a concept right after them is what the question asks to do.
 HOW_WORDS = ("怎么", "如何", "怎样", "咋", "怎么样", "该怎么", "要怎么")
 DURATION_QUESTION = re.compile(r"多久|多长|几天|几年|几个月|几周|几个工作日|多少天|多少年|多少个月|期限")
@@ -59,6 +65,7 @@ class Query:
     fixes: list[tuple[str, str]] = field(default_factory=list)
     wants_quantity: bool = False  # asks 几天/多久/多少…: an answer must state a number
     wants_duration: bool = False  # asks 多久/几年…: the number must be a length of time
+    wants_actor: bool = False  # asks 谁: an answer must name who (由…, 指定, 负责…)
 
     @property
     def is_empty(self) -> bool:
@@ -156,11 +163,15 @@ def analyse(
                 continue
             seen_terms.add(term)
             clauses.append(Clause(term, [Alternative(term, (term,))], weight))
+    if AGE_QUESTION.search(fixed) and not any(c.concept == "年龄" for c in clauses):
+        age = [Alternative(f, tuple(terms(f)), 1.0 if i == 0 else SYNONYM_FACTOR) for i, f in enumerate(AGE_FORMS)]
+        clauses.append(Clause(AGE_QUESTION.search(fixed).group(), age, 1.0))
     core = strip_stop_phrases(glossary.canonicalize(fixed))
     core = "".join(ch for ch in core if ch.isalnum())
     wants = bool(QUANTITY_QUESTION.search(fixed))
     duration = bool(DURATION_QUESTION.search(fixed))
-    return Query(question, norm, core, clauses, fixes, wants, duration)
+    actor = bool(WHO_QUESTION.search(fixed))
+    return Query(question, norm, core, clauses, fixes, wants, duration, actor)
 
 
 def _pieces(chunk: str, segmenter: Segmenter | None) -> list[tuple[str, float]]:

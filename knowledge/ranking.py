@@ -35,7 +35,10 @@ QUANTITY_ANSWER = re.compile(
 DURATION_ANSWER = re.compile(
     r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时)|每(?:年|月|季度|周|半年|天)|之日"
 )
-QUANTITY_PENALTY = 0.6  # a passage stating no number cannot answer 几天/多久 on its own
+# Someone named as doing or deciding something, for questions that ask 谁.
+ACTOR_ANSWER = re.compile(r"由|指定|负责|担任|承担|主持")
+QUANTITY_PENALTY = 0.6
+ACTOR_PENALTY = 0.85  # a passage stating no number cannot answer 几天/多久 on its own
 WINDOW_WEIGHT = 0.8
 # A passage without one of the question's glossary concepts (党费, 两优一先…), in any of
 # its own spellings, is about something else: 离退休党员 in a speech on Party-member
@@ -251,6 +254,8 @@ class Ranker:
                     c.confidence *= QUANTITY_PENALTY  # says nothing about "how many/long"
                 elif query.wants_duration and not DURATION_ANSWER.search(c.snippet):
                     c.confidence *= QUANTITY_PENALTY  # a count (两名) is not a length of time
+                if query.wants_actor and not ACTOR_ANSWER.search(c.snippet):
+                    c.confidence *= ACTOR_PENALTY  # names nobody: cannot answer 谁
                 c.missing = missing_concepts(clauses, c.item.context + "\n" + c.item.text)
             else:
                 c.confidence = 0.7 * c.coverage  # not examined closely: never outranks

@@ -46,3 +46,24 @@ async def test_how_to_verb_is_not_a_key_concept(kb: KnowledgeBase) -> None:
     # 处理 ⇄ 处置 is the action asked about; the clause says 失去联系, not 处理.
     ans = await kb.ask("党员联系不上怎么处理")
     assert ans.status == "answered" and ans.sources[0].locator.endswith("第二十四条")
+
+
+@pytest.mark.parametrize(
+    ("question", "locator"),
+    [
+        ("多大可以入党", "第五条"),  # age question ⇄ 年满十八岁
+        ("几岁能申请入党", "第五条"),
+        ("发展对象培训可以线上吗", "第十七条"),  # 线上 ⇄ 视频方式 (glossary)
+    ],
+)
+async def test_question_word_rules_find_the_clause(kb: KnowledgeBase, question: str, locator: str) -> None:
+    ans = await kb.ask(question)
+    assert ans.status == "answered", ans.reason
+    assert ans.sources[0].locator.endswith(locator)
+
+
+async def test_who_question_prefers_the_clause_naming_someone(kb: KnowledgeBase) -> None:
+    # 第九条: 党组织应当指定一至两名正式党员作入党积极分子的培养联系人.
+    ans = await kb.ask("积极分子谁来培养", record=False)
+    assert ans.status != "unknown", ans.reason
+    assert ans.sources[0].locator.endswith("第九条")
