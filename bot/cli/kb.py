@@ -31,7 +31,13 @@ async def _import(args: argparse.Namespace, config: Config) -> int:
             return 1
         finally:
             bar.close()
-    for label, names in (("新增", report.added), ("更新", report.updated), ("未变", report.unchanged)):
+    groups = (
+        ("新增", report.added),
+        ("更新", report.updated),
+        ("未变", report.unchanged),
+        ("跳过（非正文文件）", report.skipped),
+    )
+    for label, names in groups:
         if names:
             print(f"{label} {len(names)} 个：{'、'.join(names)}")
     print(f"共写入 {report.passages} 个段落、{report.faq_entries} 条常见问题。")
