@@ -215,7 +215,14 @@ async def _run_now(ctx: Context, rest: str) -> str:
     async with ctx.session() as session:
         schedule = await sched.get(session, schedule_id)
         await _visible(ctx, schedule)
-    count = await run_now(ctx.bot, _service(ctx).policy, schedule_id, ctx.user.user_id)
+    result = await run_now(ctx.bot, _service(ctx).policy, schedule_id, ctx.user.user_id)
+    count = result.recipients
+    if result.merged:
+        await ctx.audit("schedule.run-now", "ok", subject=str(schedule_id), detail=f"{count} recipients, merged")
+        return (
+            f"#{schedule_id} {schedule.name} 在此刻已经发出过一次（按计划或另一次立即发送），本次与之合并："
+            f"每位接收人只收到一份，共 {count} 位接收人。"
+        )
     await ctx.audit("schedule.run-now", "ok", subject=str(schedule_id), detail=f"{count} recipients")
     return f"已把 #{schedule_id} {schedule.name} 加入发送队列，共 {count} 位接收人。原定的发送时间不变。"
 

@@ -219,10 +219,16 @@ async def _run_now(args: argparse.Namespace, config: Config) -> int:
     policy = Policy.from_config(config)
     async with started_bot(config) as bot:
         try:
-            count = await run_now(bot, policy, args.id, _actor(args))
+            result = await run_now(bot, policy, args.id, _actor(args))
         except sched.ScheduleError as exc:
             return fail(str(exc))
-    print(f"已加入发送队列：{count} 位接收人。运行中的服务（orgbot run）会在几秒内发出。")
+    if result.merged:
+        print(
+            f"此刻已经发出过一次（按计划或另一次立即发送），本次与之合并："
+            f"每位接收人只收到一份，共 {result.recipients} 位接收人。"
+        )
+        return 0
+    print(f"已加入发送队列：{result.recipients} 位接收人。运行中的服务（orgbot run）会在几秒内发出。")
     return 0
 
 

@@ -46,6 +46,22 @@ class TickResult:
     sent: int = 0
 
 
+@dataclass(frozen=True)
+class RunNow:
+    """What 立即发送 did. ``merged``: the schedule had already fired at this very instant (on its own
+    or by another 立即发送), so this send was merged with it and nobody was queued a second copy."""
+
+    recipients: int
+    merged: bool = False
+
+
+async def _fired_at(session: AsyncSession, schedule_id: int, at: datetime) -> ScheduleFire | None:
+    """The schedule's fire at exactly ``at``, if it has one (the unique key of ``schedule_fires``)."""
+    return await session.scalar(
+        select(ScheduleFire).where(ScheduleFire.schedule_id == schedule_id, ScheduleFire.fire_at == at)
+    )
+
+
 async def expand_fire(
     session: AsyncSession,
     schedule: Schedule,
@@ -142,7 +158,15 @@ class SchedulingService:
                 for schedule in due:
                     assert schedule.next_fire_at is not None
                     fire = fire_for(schedule, self.policy, schedule.next_fire_at, schedule.next_stage)
-                    if now - fire.at > grace:
+                    # A 立即发送 at this very instant already queued the message for everyone: the
+                    # regular fire is merged into it rather than recorded (and sent) a second time.
+                    merged = await _fired_at(session, schedule.id, fire.at) is not None
+                    if merged:
+                        log.info(
+                            "schedule %s: fire at %s merged with a run-now at the same instant", schedule.id, fire.at
+                        )
+                        fired += 1
+                    elif now - fire.at > grace:
                         missed.append((schedule, fire))
                         outcome, count = "missed", 0
                     else:
@@ -155,16 +179,17 @@ class SchedulingService:
                             log.exception("schedule %s could not be expanded; reporting it instead", schedule.id)
                             missed.append((schedule, fire))
                             outcome, count = "error", 0
-                    session.add(
-                        ScheduleFire(
-                            schedule_id=schedule.id,
-                            fire_at=fire.at,
-                            stage=fire.stage,
-                            outcome=outcome,
-                            recipients=count,
-                            handled_at=now,
+                    if not merged:
+                        session.add(
+                            ScheduleFire(
+                                schedule_id=schedule.id,
+                                fire_at=fire.at,
+                                stage=fire.stage,
+                                outcome=outcome,
+                                recipients=count,
+                                handled_at=now,
+                            )
                         )
-                    )
                     schedule.last_fired_at = fire.at
                     nxt = next_fires(rule_of(schedule), self.policy, fire.at, 1, urgent=schedule.urgent)
                     schedule.next_fire_at = nxt[0].at if nxt else None
@@ -204,7 +229,7 @@ class SchedulingService:
             ]
             await enqueue(session, items, now)
 
-    async def run_now(self, schedule_id: int, actor: str) -> int:
+    async def run_now(self, schedule_id: int, actor: str) -> RunNow:
         """Send a schedule's message now, outside its rule (the next planned fire is unchanged)."""
         return await run_now(self.bot, self.policy, schedule_id, actor)
 
@@ -269,10 +294,19 @@ class SchedulingService:
         await self.leader.release()
 
 
-async def run_now(bot: OrgBot, policy: Policy, schedule_id: int, actor: str) -> int:
+async def run_now(bot: OrgBot, policy: Policy, schedule_id: int, actor: str) -> RunNow:
+    """Queue the schedule's message now. At the very instant it already fired (on its own or by
+    another 立即发送) the two are merged: that fire's pushes stand and nothing is queued twice."""
     now = bot.clock.now()
     async with bot.db() as session, session.begin():
         schedule = await get(session, schedule_id)
+        # Hold the schedule as fire_due does (PostgreSQL), so a regular fire at this instant is
+        # either committed before the check below or waits and then finds this one.
+        await session.refresh(schedule, with_for_update=True)
+        already = await _fired_at(session, schedule.id, now)
+        if already is not None:
+            await record(session, schedule, actor, "run-now", now, recipients=already.recipients, merged=True)
+            return RunNow(already.recipients, merged=True)
         rule = rule_of(schedule)
         occurrence = None
         if rule.deadline:
@@ -286,7 +320,7 @@ async def run_now(bot: OrgBot, policy: Policy, schedule_id: int, actor: str) -> 
             )
         )
         await record(session, schedule, actor, "run-now", now, recipients=count)
-    return count
+    return RunNow(count)
 
 
 async def staff_names(session: AsyncSession) -> dict[str, str]:
