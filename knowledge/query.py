@@ -163,9 +163,9 @@ def analyse(
                 continue
             seen_terms.add(term)
             clauses.append(Clause(term, [Alternative(term, (term,))], weight))
-    if AGE_QUESTION.search(fixed) and not any(c.concept == "年龄" for c in clauses):
+    if (asked_age := AGE_QUESTION.search(fixed)) and not any(c.concept == "年龄" for c in clauses):
         age = [Alternative(f, tuple(terms(f)), 1.0 if i == 0 else SYNONYM_FACTOR) for i, f in enumerate(AGE_FORMS)]
-        clauses.append(Clause(AGE_QUESTION.search(fixed).group(), age, 1.0))
+        clauses.append(Clause(asked_age.group(), age, 1.0))
     core = strip_stop_phrases(glossary.canonicalize(fixed))
     core = "".join(ch for ch in core if ch.isalnum())
     wants = bool(QUANTITY_QUESTION.search(fixed))
