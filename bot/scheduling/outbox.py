@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, and_, func, or_, select, update
@@ -61,8 +61,16 @@ class PushItem:
     format: str = "text"
 
 
-def push_key(schedule_id: int | str, fire_at: datetime, recipient_key: str) -> str:
-    return f"s{schedule_id}:{fire_at:%Y%m%dT%H%M%S}:{recipient_key}"[:191]
+def push_key(schedule_id: int | str, fire_at: datetime, recipient_key: str, stage: str = "") -> str:
+    """The idempotency key of one push.
+
+    The instant is written in UTC so the same fire computed in any zone matches; the
+    stage keeps a re-reminder (催办) apart from the notice sent at that same instant.
+    """
+    if fire_at.tzinfo is None:
+        raise ValueError("push_key needs an aware datetime")
+    stage_part = f"{stage}:" if stage else ""
+    return f"s{schedule_id}:{fire_at.astimezone(UTC):%Y%m%dT%H%M%SZ}:{stage_part}{recipient_key}"[:191]
 
 
 async def enqueue(session: AsyncSession, items: Sequence[PushItem], now: datetime) -> int:

@@ -88,7 +88,7 @@ async def expand_fire(
     text = compose(schedule, fire, policy, now)
     items = [
         PushItem(
-            key=push_key(schedule.id, fire.at, r.key),
+            key=push_key(schedule.id, fire.at, r.key, fire.stage),
             target=r.target,
             text=text,
             fire_at=fire.at,

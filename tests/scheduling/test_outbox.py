@@ -156,3 +156,15 @@ async def test_quiet_hours_hold_pushes_until_morning_but_not_urgent_ones(clocked
     clock.set(local(2026, 12, 2, 8, 0))
     await service.tick()
     assert len(await inbox(bot, "zs")) == 1
+
+
+def test_push_key_is_the_same_for_one_instant_in_any_zone():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.scheduling.outbox import push_key
+
+    shanghai = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    utc = shanghai.astimezone(ZoneInfo("UTC"))
+    assert push_key(7, shanghai, "local:u:a") == push_key(7, utc, "local:u:a")
+    assert push_key(7, shanghai, "local:u:a") != push_key(7, shanghai.replace(minute=1), "local:u:a")
