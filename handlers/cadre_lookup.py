@@ -75,6 +75,8 @@ async def lookup(ctx: Context, kind: str, *, asked: str, self_lookup: bool = Fal
         await ctx.audit(action, "denied", query=ctx.text, detail="guest")
         return _answer(ctx, GUEST_REPLY)
 
+    query_id: str | None
+    query_name: str | None
     if self_lookup:
         if not ctx.user.cadre_id:
             await ctx.audit(action, "no_link", query=ctx.text)
