@@ -10,18 +10,18 @@ go through a signed custom-robot webhook (target chat ``webhook``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from aiohttp import web
 
 from bot.channels.base import DeliveryError
 from bot.channels.callback import AnswerGate, answer_later, items, obj, refuse, within_window
 from bot.channels.dingtalk_sign import signature_matches, signed_webhook_url
 from bot.channels.outbound import ApiResponse, call_json
+from bot.channels.platform import PlatformChannel
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.render import split_utf8, title_of, to_dingtalk_markdown
 from bot.channels.tokens import AccessToken
@@ -29,7 +29,7 @@ from bot.config import Config, ConfigError, DingtalkConfig
 from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat
 
 if TYPE_CHECKING:
-    from bot.app import OrgBot
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -80,20 +80,19 @@ def incoming_from_robot_message(data: dict[str, Any], bot_name: str) -> Incoming
     )
 
 
-class DingTalkChannel:
+class DingTalkChannel(PlatformChannel):
     name = NAME
+    label = "钉钉"
     # Outbox pace; the robot webhook limit (20/min) is enforced in send().
     push_per_second = 10.0
 
     def __init__(self, cfg: DingtalkConfig) -> None:
+        super().__init__()
         self.cfg = cfg
         self.api_base = cfg.api_base.rstrip("/")
         self.token = AccessToken(self._fetch_token, refresh_margin=300)
         self.webhook_limit = RateLimiter(20, 60)
-        self.session: aiohttp.ClientSession | None = None
         self.gate = AnswerGate()
-        self.bot: OrgBot | None = None
-        self._stream_task: asyncio.Task[None] | None = None
         self.stream_client: Any = None
 
     def routes(self) -> list[web.RouteDef]:
@@ -101,25 +100,15 @@ class DingTalkChannel:
             return [web.post("/callback/dingtalk", self.callback)]
         return []
 
-    async def start(self, bot: OrgBot) -> None:
-        self.bot = bot
-        self.session = aiohttp.ClientSession()
-        if self.cfg.stream:
-            from bot.channels.dingtalk_stream import StreamClient
+    def _receiver(self) -> Coroutine[Any, Any, None] | None:
+        if not self.cfg.stream:
+            return None
+        from bot.channels.dingtalk_stream import StreamClient
 
-            self.stream_client = StreamClient(
-                self.api_base, self.cfg.app_key, self.cfg.app_secret, self.on_robot_message, self.session
-            )
-            self._stream_task = asyncio.create_task(self.stream_client.run(), name="dingtalk-stream")
-
-    async def stop(self) -> None:
-        if self._stream_task is not None:
-            self._stream_task.cancel()
-            await asyncio.gather(self._stream_task, return_exceptions=True)
-            self._stream_task = None
-        if self.session is not None:
-            await self.session.close()
-            self.session = None
+        self.stream_client = StreamClient(
+            self.api_base, self.cfg.app_key, self.cfg.app_secret, self.on_robot_message, self._session()
+        )
+        return self.stream_client.run()
 
     # --- receiving -------------------------------------------------------------------------
 
@@ -157,11 +146,6 @@ class DingTalkChannel:
         return web.json_response({})
 
     # --- sending ---------------------------------------------------------------------------
-
-    def _session(self) -> aiohttp.ClientSession:
-        if self.session is None:
-            raise DeliveryError("钉钉通道尚未启动")
-        return self.session
 
     def _session_webhook(self, origin: Incoming | None) -> str:
         if origin is None or origin.channel != NAME or self.bot is None:

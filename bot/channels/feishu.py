@@ -11,22 +11,22 @@ afterwards. Group answers are threaded replies to the asker's message. With
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import logging
 import time
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from aiohttp import web
 
 from bot.channels import feishu_crypto
 from bot.channels.base import DeliveryError
 from bot.channels.callback import AnswerGate, answer, items, obj, refuse, within_window
 from bot.channels.outbound import call_json
+from bot.channels.platform import PlatformChannel
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.render import split_utf8, to_feishu_card_markdown
 from bot.channels.tokens import AccessToken
@@ -34,7 +34,7 @@ from bot.config import Config, ConfigError, FeishuConfig
 from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat, Target
 
 if TYPE_CHECKING:
-    from bot.app import OrgBot
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +81,14 @@ def _receive_id_type(user_id: str) -> str:
     return "user_id"
 
 
-class FeishuChannel:
+class FeishuChannel(PlatformChannel):
     name = NAME
+    label = "飞书"
     # Outbox pace: the tenant message service allows about 5 sends a second.
     push_per_second = 5.0
 
     def __init__(self, cfg: FeishuConfig) -> None:
+        super().__init__()
         self.cfg = cfg
         self.api_base = cfg.api_base.rstrip("/")
         # The platform hands out a fresh token when less than 30 minutes remain.
@@ -95,36 +97,23 @@ class FeishuChannel:
         self.app_limit = RateLimiter(50, 1.0)
         self.webhook_limit = RateLimiter(5, 1.0)
         self.bot_open_id = ""
-        self.session: aiohttp.ClientSession | None = None
         self.gate = AnswerGate()
         self.long_connection: Any = None
-        self._ws_task: asyncio.Task[None] | None = None
-        self.bot: OrgBot | None = None
 
     def routes(self) -> list[web.RouteDef]:
         if self.cfg.app_id and not self.cfg.long_connection:
             return [web.post("/callback/feishu", self.callback)]
         return []
 
-    async def start(self, bot: OrgBot) -> None:
-        self.bot = bot
-        self.session = aiohttp.ClientSession()
-        if self.cfg.long_connection:
-            from bot.channels.feishu_ws import LongConnectionClient
+    def _receiver(self) -> Coroutine[Any, Any, None] | None:
+        if not self.cfg.long_connection:
+            return None
+        from bot.channels.feishu_ws import LongConnectionClient
 
-            self.long_connection = LongConnectionClient(
-                self.api_base, self.cfg.app_id, self.cfg.app_secret, self.on_event, self.session
-            )
-            self._ws_task = asyncio.create_task(self.long_connection.run(), name="feishu-long-connection")
-
-    async def stop(self) -> None:
-        if self._ws_task is not None:
-            self._ws_task.cancel()
-            await asyncio.gather(self._ws_task, return_exceptions=True)
-            self._ws_task = None
-        if self.session is not None:
-            await self.session.close()
-            self.session = None
+        self.long_connection = LongConnectionClient(
+            self.api_base, self.cfg.app_id, self.cfg.app_secret, self.on_event, self._session()
+        )
+        return self.long_connection.run()
 
     # --- receiving -------------------------------------------------------------------------
 
@@ -259,11 +248,6 @@ class FeishuChannel:
         )
 
     # --- sending ---------------------------------------------------------------------------
-
-    def _session(self) -> aiohttp.ClientSession:
-        if self.session is None:
-            raise DeliveryError("飞书通道尚未启动")
-        return self.session
 
     async def _fetch_token(self) -> tuple[str, float]:
         resp = await call_json(

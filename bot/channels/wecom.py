@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element, ParseError
 
-import aiohttp
 from aiohttp import web
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -30,6 +29,7 @@ from defusedxml.ElementTree import fromstring
 from bot.channels.base import DeliveryError
 from bot.channels.callback import AnswerGate, answer_later, items, obj, raw_query, refuse, within_window
 from bot.channels.outbound import call_json
+from bot.channels.platform import PlatformChannel
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.render import split_utf8, to_wecom_markdown, utf8_len
 from bot.channels.tokens import AccessToken
@@ -38,7 +38,7 @@ from bot.config import Config, ConfigError, WecomConfig
 from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat
 
 if TYPE_CHECKING:
-    from bot.app import OrgBot
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +75,14 @@ def _xml(body: bytes | str) -> Element:
         raise UndecryptablePayload(f"XML 无效：{type(exc).__name__}") from exc
 
 
-class WeComChannel:
+class WeComChannel(PlatformChannel):
     name = NAME
+    label = "企业微信"
     # Outbox pace; per-member (30/min) and per-robot (20/min) limits are enforced in send().
     push_per_second = 10.0
 
     def __init__(self, cfg: WecomConfig) -> None:
+        super().__init__()
         self.cfg = cfg
         self.api_base = cfg.api_base.rstrip("/")
         self.app_crypto = WeComCrypto.create(cfg.token, cfg.encoding_aes_key, cfg.corp_id) if cfg.token else None
@@ -90,9 +92,7 @@ class WeComChannel:
         self.member_limit = RateLimiter(30, 60)
         self.webhook_limit = RateLimiter(20, 60)
         self.streams: dict[str, _Stream] = {}
-        self.session: aiohttp.ClientSession | None = None
         self.gate = AnswerGate()
-        self.bot: OrgBot | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -106,15 +106,6 @@ class WeComChannel:
                 web.post("/callback/wecom/bot", self.bot_callback),
             ]
         return routes
-
-    async def start(self, bot: OrgBot) -> None:
-        self.bot = bot
-        self.session = aiohttp.ClientSession()
-
-    async def stop(self) -> None:
-        if self.session is not None:
-            await self.session.close()
-            self.session = None
 
     # --- receiving -------------------------------------------------------------------------
 
@@ -334,11 +325,6 @@ class WeComChannel:
             json_body={"msgtype": "markdown", "markdown": {"content": to_wecom_markdown(text)}},
         )
         self._check(resp.body, "企业微信 response_url")
-
-    def _session(self) -> aiohttp.ClientSession:
-        if self.session is None:
-            raise DeliveryError("企业微信通道尚未启动")
-        return self.session
 
     async def _fetch_token(self) -> tuple[str, float]:
         resp = await call_json(
