@@ -38,6 +38,13 @@ DURATION_ANSWER = re.compile(
 # Someone named as doing or deciding something, for questions that ask 谁.
 ACTOR_ANSWER = re.compile(r"由|指定|负责|担任|承担|主持")
 QUANTITY_PENALTY = 0.6
+# A duration must be about what the question asks: in 入积要培养多久 the length of time
+# should stand next to 培养 (经过一年以上培养教育), not be a frequency of something else
+# (每半年…考察) in a passage that says 培养 only in its chapter heading. The question's
+# plain words (not glossary concepts, which are the topic) are what it asks about; a
+# passage whose durations are all further than this from every one of them is demoted.
+ATTACHED_CHARS = 16
+DETACHED_PENALTY = 0.75
 ACTOR_PENALTY = 0.85  # a passage stating no number cannot answer 几天/多久 on its own
 WINDOW_WEIGHT = 0.8
 # A passage without one of the question's glossary concepts (党费, 两优一先…), in any of
@@ -233,6 +240,8 @@ class Ranker:
             cov, matched = self.coverage(clauses, whole)
             c = Candidate(pos, item, bm25=s, coverage=cov, matched=matched, fuzzy=fuzzy.get(pos, 0.0))
             c.rank = cov + BM25_RANK_WEIGHT * s / top_bm25
+            if item.kind != "faq" and not states_asked_number(query, item.text):
+                c.rank *= QUANTITY_PENALTY  # cannot answer 几天/多久: spend no window on it
             cands.append(c)
         cands.sort(key=lambda c: c.rank, reverse=True)
         for i, c in enumerate(cands):
@@ -254,6 +263,8 @@ class Ranker:
                     c.confidence *= QUANTITY_PENALTY  # says nothing about "how many/long"
                 elif query.wants_duration and not DURATION_ANSWER.search(c.snippet):
                     c.confidence *= QUANTITY_PENALTY  # a count (两名) is not a length of time
+                elif query.wants_duration and not duration_attached(clauses, c.snippet):
+                    c.confidence *= DETACHED_PENALTY  # a time, but not of what is asked
                 if query.wants_actor and not ACTOR_ANSWER.search(c.snippet):
                     c.confidence *= ACTOR_PENALTY  # names nobody: cannot answer 谁
                 c.missing = missing_concepts(clauses, c.item.context + "\n" + c.item.text)
@@ -276,6 +287,32 @@ class Ranker:
             if sim >= 0.5 and sim > out.get(pos, 0.0):
                 out[pos] = sim
         return out
+
+
+def states_asked_number(query: Query, text: str) -> bool:
+    """Whether ``text`` states the kind of number the question asks for (if any)."""
+    if query.wants_duration:
+        return bool(DURATION_ANSWER.search(text))
+    if query.wants_quantity:
+        return bool(QUANTITY_ANSWER.search(text))
+    return True
+
+
+def duration_attached(clauses: list[WeightedClause], text: str) -> bool:
+    """Whether some length of time in ``text`` stands within ATTACHED_CHARS of one of the
+    question's plain (non-glossary) words. Questions made only of concepts pass."""
+    words = [
+        wc.clause.label
+        for wc in clauses
+        if wc.clause.concept is None and wc.clause.weight >= 1.0 and len(wc.clause.alternatives) == 1
+    ]
+    if not words:
+        return True
+    for m in DURATION_ANSWER.finditer(text):
+        near = text[max(0, m.start() - ATTACHED_CHARS) : m.end() + ATTACHED_CHARS]
+        if any(w in near for w in words):
+            return True
+    return False
 
 
 def _flat(text: str) -> str:

@@ -50,6 +50,22 @@ async def test_a_probationer_breaking_discipline_is_not_answered_with_the_offici
     assert any("第三十一条" in s.locator for s in ans.sources)
 
 
+@pytest.mark.parametrize("question", ["入积要培养多久", "积极分子培养多长时间", "入党积极分子要培养多久"])
+async def test_how_long_to_cultivate_is_not_answered_with_the_half_yearly_review(
+    engine, tmp_path: Path, question: str
+) -> None:
+    # 第十一条 (每半年…考察) says 培养 only in its chapter heading and its time is a
+    # frequency of something else; 第十三条 attaches the time to it (经过一年以上培养教育).
+    kb = await KnowledgeBase.open(engine, tmp_path / "idx")
+    await kb.import_paths([bundled_corpus()])  # the corpus as shipped: texts + demo FAQ
+    ans = await kb.ask(question)
+    assert not (ans.status == "answered" and "第十一条" in ans.sources[0].locator), ans.reason
+    assert ans.status in ("answered", "clarify"), ans.reason
+    assert any(s.doc_key == XIZE and "第十三条" in s.locator for s in ans.sources)
+    if ans.status == "answered":
+        assert "一年以上培养教育" in ans.sources[0].snippet
+
+
 @pytest.mark.parametrize("question", ["今天天气怎么样", "食堂几点开饭", "wifi密码是多少", "你好"])
 async def test_declines_off_topic_and_logs_it(kb: KnowledgeBase, question: str) -> None:
     ans = await kb.ask(question, user_id="u1")
