@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +20,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.channels.outbound import call_json
+from bot.channels.platform import reconnect_forever
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +57,7 @@ class StreamClient:
 
     async def run(self) -> None:
         """Stay connected until cancelled, backing off (1 s doubling to 60 s, with jitter) after failures."""
-        backoff = 1.0
-        while True:
-            try:
-                await self._connect_once()
-                backoff = 1.0
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("dingtalk stream connection failed: %s", type(exc).__name__ + ": " + str(exc)[:200])
-            finally:
-                self.connected.clear()
-            await asyncio.sleep(backoff * (0.5 + random.random() / 2))
-            backoff = min(MAX_BACKOFF, backoff * 2)
+        await reconnect_forever(self._connect_once, "dingtalk stream connection", MAX_BACKOFF, self.connected.clear)
 
     async def _open(self) -> tuple[str, str]:
         resp = await call_json(

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from urllib.parse import parse_qs, urlparse
 import aiohttp
 
 from bot.channels.outbound import call_json
+from bot.channels.platform import reconnect_forever
 
 log = logging.getLogger(__name__)
 
@@ -185,17 +185,7 @@ class LongConnectionClient:
 
     async def run(self) -> None:
         """Stay connected until cancelled; back off (1 s doubling to 2 min, with jitter) after failures."""
-        backoff = 1.0
-        while True:
-            try:
-                await self._connect_once()
-                backoff = 1.0
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("feishu long connection failed: %s", f"{type(exc).__name__}: {str(exc)[:200]}")
-            await asyncio.sleep(backoff * (0.5 + random.random() / 2))
-            backoff = min(MAX_BACKOFF, backoff * 2)
+        await reconnect_forever(self._connect_once, "feishu long connection", MAX_BACKOFF)
 
     def _configure(self, conf: dict[str, Any]) -> None:
         interval = conf.get("PingInterval")

@@ -4,7 +4,9 @@ WebSocket modes (DingTalk Stream, Feishu long connection), one long-lived receiv
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import logging
+import random
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -13,6 +15,8 @@ from bot.channels.base import DeliveryError
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
+
+log = logging.getLogger(__name__)
 
 
 class PlatformChannel:
@@ -48,3 +52,30 @@ class PlatformChannel:
         if self.session is None:
             raise DeliveryError(f"{self.label}通道尚未启动")
         return self.session
+
+
+async def reconnect_forever(
+    connect_once: Callable[[], Awaitable[None]],
+    what: str,
+    max_backoff: float,
+    on_drop: Callable[[], None] | None = None,
+) -> None:
+    """Keep an outbound platform connection up until cancelled.
+
+    After a failure wait 1 s doubling to ``max_backoff``, with jitter so that many
+    instances restarting together do not reconnect in lockstep.
+    """
+    backoff = 1.0
+    while True:
+        try:
+            await connect_once()
+            backoff = 1.0
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("%s failed: %s", what, f"{type(exc).__name__}: {str(exc)[:200]}")
+        finally:
+            if on_drop is not None:
+                on_drop()
+        await asyncio.sleep(backoff * (0.5 + random.random() / 2))
+        backoff = min(max_backoff, backoff * 2)
