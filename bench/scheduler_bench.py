@@ -102,7 +102,7 @@ async def startup(url: str) -> tuple[float, float]:
     bot = make_bot(url)
     await bot.start(background=False)
     ready = time.perf_counter() - started
-    service = bot.services["scheduling"]
+    service = bot.scheduling
     t0 = time.perf_counter()
     await service.tick()
     first_tick = time.perf_counter() - t0
@@ -163,7 +163,7 @@ async def throughput(url: str, pushes: int, per_second: float) -> float:
     ]
     async with bot.db() as session, session.begin():
         await enqueue(session, items, now)
-    service = bot.services["scheduling"]
+    service = bot.scheduling
     started = time.perf_counter()
     sent = await service.sender.drain(max_rounds=10_000)
     elapsed = time.perf_counter() - started

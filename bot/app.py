@@ -1,9 +1,11 @@
 """The app object: the one place that holds state, and the wiring of channels, router and services.
 
-Message flow: a channel receives and verifies a request, builds an ``Incoming`` and
-calls ``bot.handle``; ``dispatcher.dispatch`` dedupes, resolves the sender, routes
-to a handler and returns replies, which the channel delivers. Scheduled work goes
-through the persistent outbox and reaches people through ``bot.deliver``.
+Message flow: a channel receives and verifies a request and builds an ``Incoming``.
+A platform message is recorded in the durable inbox before it is acknowledged
+(``bot.accept``); the answer workers (``bot/answering.py``) take it from there, run the
+dispatcher's chain (``bot/dispatcher.py``) and deliver the replies through ``bot.deliver``.
+The terminal and the HTTP API wait for their answer instead (``bot.handle``).
+Scheduled work goes through the persistent outbox and reaches people through ``bot.deliver``.
 """
 
 from __future__ import annotations
@@ -16,22 +18,29 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import delete, text
+from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import dispatcher
+from bot.answering import AnswerWorkers
 from bot.channels.base import Channel, DeliveryError
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.inbox import Inbox, State
+from bot.kb_service import KnowledgeService
 from bot.messages import Incoming, Outgoing, Reply
 from bot.router import Router, import_submodules
+from bot.scheduling.service import SchedulingService
 from bot.storage import migrate
 from bot.storage.db import create_engine, session_factory
-from bot.storage.models import ConversationState, ProcessedMessage
+from bot.storage.models import ConversationState
+from bot.throttle import SenderThrottle
 
 log = logging.getLogger(__name__)
 
 Hook = Callable[["OrgBot"], Awaitable[None]]
+# Answer workers that have not looked at the inbox for this long are reported stuck by /readyz.
+STUCK_SECONDS = 60.0
 
 
 class MigrationsPending(RuntimeError):
@@ -48,7 +57,12 @@ class OrgBot:
         handler_package: str = "handlers",
     ) -> None:
         self.config = config
-        self.engine = engine or create_engine(config.database.url, echo=config.database.echo)
+        self.engine = engine or create_engine(
+            config.database.url,
+            echo=config.database.echo,
+            pool_size=config.database.pool_size,
+            max_overflow=config.database.max_overflow,
+        )
         self.db: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.clock: Clock = clock or SystemClock()
         modules = import_submodules(handler_package)
@@ -57,13 +71,21 @@ class OrgBot:
         self.router = Router(collect_handlers(modules))
         self._setup_hooks: list[Hook] = [m.setup for m in modules if callable(getattr(m, "setup", None))]
         self._teardown_hooks: list[Hook] = [m.teardown for m in modules if callable(getattr(m, "teardown", None))]
-        self.services: dict[str, Any] = {}
         self.channels: dict[str, Channel] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        # The engine's services: handlers reach them as typed attributes of the context.
+        self.kb = KnowledgeService(self)
+        self.scheduling = SchedulingService(self)
+        lease = timedelta(seconds=config.bot.handler_timeout * 2 + 60)
+        self.inbox = Inbox(self.db, lease)
+        self.answer_workers = AnswerWorkers(
+            self, self.inbox, workers=config.bot.answer_workers, per_channel=config.bot.answers_per_channel
+        )
+        self.sender_throttle = SenderThrottle(config.bot.messages_per_minute)
         self._background: list[asyncio.Task[Any]] = []
         self.api_token = config.api.token or secrets.token_urlsafe(18)
         self.started = False
         self.background = False
+        self.answering = False
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -80,8 +102,14 @@ class OrgBot:
         log.info("applying database migrations")
         await migrate.upgrade(self.engine)
 
-    async def start(self, *, with_channels: bool = True, background: bool = True) -> None:
-        """Migrate, run handler set-up hooks, start channels; idempotent per instance."""
+    async def start(
+        self, *, with_channels: bool = True, background: bool = True, answering: bool | None = None
+    ) -> None:
+        """Migrate, run handler set-up hooks, start channels and the workers; idempotent per instance.
+
+        ``answering`` (default: ``background``) starts the answer workers, which also resume
+        messages a previous run acknowledged but did not answer. CLI commands leave it off.
+        """
         if self.started:
             return
         await self.prepare_database()
@@ -93,14 +121,40 @@ class OrgBot:
                 await channel.start(self)
         if background:
             self._background.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+            if self.config.scheduler.enabled:
+                self._background.append(asyncio.create_task(self.scheduling.run(), name="scheduler"))
+        if background if answering is None else answering:
+            await self._resume_inbox()
+            self.answer_workers.start()
+            self.answering = True
         self.started = True
 
+    async def _resume_inbox(self) -> None:
+        """Messages a previous run acknowledged are answered now; those too old are reported instead."""
+        now = self.clock.now()
+        if self.engine.dialect.name == "sqlite":
+            # One instance per SQLite file: whatever is still 'answering' was left by a process that is gone.
+            released = await self.inbox.release_all(now)
+            if released:
+                log.warning("resuming %d message(s) a previous run had started to answer", released)
+        await self._expire_stale(now)
+        waiting = sum((await self.inbox.counts()).values())
+        if waiting:
+            log.info("%d acknowledged message(s) from before the start are answered now", waiting)
+
+    async def _expire_stale(self, now: Any) -> None:
+        cutoff = now - timedelta(minutes=self.config.bot.answer_max_age_minutes)
+        expired = await self.inbox.expire_older_than(cutoff, now)
+        if expired:
+            log.warning("%d acknowledged message(s) too old to answer; reporting them to the admins", len(expired))
+            await self.scheduling.report_unanswered(expired, now)
+
     async def stop(self, timeout: float | None = None) -> None:
-        """Finish in-flight messages, then stop channels, hooks and the engine."""
+        """Drain the answer workers within the timeout, then stop background work, channels, hooks, engine."""
         timeout = self.config.server.shutdown_timeout if timeout is None else timeout
-        if self._tasks:
-            log.info("waiting for %d in-flight message(s)", len(self._tasks))
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+        if self.answering:
+            await self.answer_workers.stop(timeout)
+            self.answering = False
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -112,23 +166,27 @@ class OrgBot:
                 log.exception("channel %s failed to stop", channel.name)
         for hook in reversed(self._teardown_hooks):
             await hook(self)
+        await self.scheduling.close()
         await self.engine.dispose()
         self.started = False
 
+    async def accept(self, message: Incoming) -> bool:
+        """Record a platform message before it is acknowledged; False for a retry already recorded.
+
+        Raises ``InboxUnavailable`` when the database cannot take it: the callback then answers
+        5xx so the platform retries, instead of a 200 that would lose the message.
+        """
+        wanted = dispatcher.for_the_bot(self, message)
+        new = await self.inbox.record(message, self.clock.now(), state=State.RECEIVED if wanted else State.SKIPPED)
+        if new and wanted:
+            self.answer_workers.wake()
+        return new
+
     async def handle(self, message: Incoming) -> list[Reply] | None:
-        return await dispatcher.dispatch(self, message)
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]:
-        """Run work after a callback was acknowledged; shutdown waits for it."""
-        task = asyncio.create_task(coro, name=name or None)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background work failed", exc_info=task.exception())
+        """Answer a message whose sender waits for the answer (terminal, HTTP API); None: not for the bot."""
+        if not dispatcher.for_the_bot(self, message):
+            return None
+        return await dispatcher.run(self, message)
 
     async def deliver(self, message: Outgoing) -> None:
         channel = self.channels.get(message.target.channel)
@@ -143,23 +201,56 @@ class OrgBot:
         while True:
             try:
                 now = self.clock.now()
+                await self.inbox.forget_finished(now - timedelta(hours=self.config.bot.dedupe_hours))
+                await self._expire_stale(now)
                 async with self.db() as session, session.begin():
-                    cutoff = now - timedelta(hours=self.config.bot.dedupe_hours)
-                    await session.execute(delete(ProcessedMessage).where(ProcessedMessage.received_at < cutoff))
                     await session.execute(delete(ConversationState).where(ConversationState.expires_at < now))
             except Exception:
                 log.exception("housekeeping failed")
-            await asyncio.sleep(3600)
+            await asyncio.sleep(600)
 
     async def ready(self) -> tuple[bool, str]:
+        """Ready means: the database answers and takes writes, the schema is current, the workers move."""
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:
             return False, f"database unreachable: {type(exc).__name__}"
-        if not await migrate.is_current(self.engine):
-            return False, "migrations pending"
-        return True, "ok"
+        try:
+            if not await migrate.is_current(self.engine):
+                return False, "migrations pending"
+        except Exception as exc:
+            return False, f"schema unreadable: {type(exc).__name__}"
+        try:
+            await self._probe_write()
+        except Exception as exc:
+            return False, f"database not writable: {type(exc).__name__}: {str(exc)[:120]}"
+        loop = asyncio.get_running_loop()
+        if self.answering and loop.time() - self.answer_workers.last_progress > STUCK_SECONDS:
+            return False, "answer workers stuck"
+        outbox_stuck = self.scheduling.stuck_for(loop.time()) if self.background else None
+        if outbox_stuck is not None and outbox_stuck > STUCK_SECONDS:
+            return False, f"scheduler/outbox stuck for {outbox_stuck:.0f} s"
+        lead = "leads the scheduler" if self.scheduling.is_leader else "standby (does not lead the scheduler)"
+        return True, f"ok; {lead}"
+
+    async def _probe_write(self) -> None:
+        """A write that is rolled back: a read-only file or a read-only replica fails here."""
+        async with self.engine.connect() as conn:
+            trans = await conn.begin()
+            try:
+                await conn.execute(
+                    insert(ConversationState).values(
+                        channel="readyz",
+                        chat_id="probe",
+                        user_id="probe",
+                        handler="",
+                        data="{}",
+                        expires_at=self.clock.now(),
+                    )
+                )
+            finally:
+                await trans.rollback()
 
     def web_app(self) -> web.Application:
         from bot.web import build_web_app

@@ -40,6 +40,8 @@ class DatabaseConfig:
     url: str = "sqlite+aiosqlite:///data/orgbot.db"
     auto_migrate: bool = True
     echo: bool = False
+    pool_size: int = 10
+    max_overflow: int = 10
 
 
 @dataclass
@@ -61,6 +63,10 @@ class BotConfig:
     dedupe_hours: int = 72
     handler_timeout: float = 30.0
     replay_window_seconds: int = 3600
+    answer_workers: int = 8
+    answers_per_channel: int = 6
+    answer_max_age_minutes: int = 240
+    messages_per_minute: int = 30
 
 
 @dataclass
@@ -251,6 +257,14 @@ def _check_values(cfg: Config, from_env: Mapping[str, str] | None = None) -> Non
         parts = value.split(":")
         if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > 23 or int(parts[1]) > 59:
             raise bad(f"[scheduler] {key}", " HH:MM 形式的时间", value)
+    if cfg.database.pool_size < 1:
+        raise bad("[database] pool_size", "不小于 1 的连接数", cfg.database.pool_size)
+    if cfg.database.max_overflow < 0:
+        raise bad("[database] max_overflow", "不小于 0 的连接数", cfg.database.max_overflow)
+    if cfg.bot.answer_workers < 1:
+        raise bad("[bot] answer_workers", "不小于 1 的数目", cfg.bot.answer_workers)
+    if cfg.bot.answers_per_channel < 1:
+        raise bad("[bot] answers_per_channel", "不小于 1 的数目", cfg.bot.answers_per_channel)
     if cfg.bot.dedupe_hours < 25:
         raise bad("[bot] dedupe_hours", "不小于 25 的小时数（平台重试可达 24 小时）", cfg.bot.dedupe_hours)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from bot.app import OrgBot
 from bot.cadres import demo as cadres_demo
-from bot.kb_service import knowledge
 from bot.scheduling import demo as scheduling_demo
 
 
@@ -37,7 +36,7 @@ async def seed(bot: OrgBot) -> list[str]:
     done: list[str] = []
     await cadres_demo.seed_demo(bot)
     done.append("演示单位、人员（demo_admin / demo_organizer / demo_staff）、干部、培训与后备记录")
-    kb = await knowledge(bot).get()
+    kb = await bot.kb.get()
     docs = await kb.list_documents()
     if not docs:
         from knowledge import bundled_corpus

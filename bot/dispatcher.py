@@ -1,19 +1,27 @@
-"""The message path after a channel has verified a request: dedupe → who → route → handler → replies."""
+"""One message, one unit of work: a short chain of small steps with one error hook.
+
+    etiquette → identify → throttle → route → authorize → dialogue → handler → replies
+
+Each step is ``async def step(turn, proceed)``: it may stop the chain by not calling
+``proceed()`` (leaving replies on the turn), or do something after the rest has run.
+The dedupe claim happens before the chain: a platform message is recorded in the durable
+inbox when it is acknowledged (``OrgBot.accept``), and the answer workers run this chain.
+Steps open at most one database session at a time and never hold one while the handler runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import IntegrityError
-
-from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, HandlerResult, User, clear_state, load_state
+from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, HandlerResult, User, clear_state, read_state
+from bot.identity import LOCAL_CHANNELS as INLINE_CHANNELS
 from bot.identity import resolve_user
-from bot.logs import request_id
 from bot.messages import Incoming, Reply
-from bot.storage.models import ProcessedMessage
+from bot.router import Route, split_command
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -22,6 +30,7 @@ log = logging.getLogger(__name__)
 
 ERROR_REPLY = "抱歉，处理您的消息时出错了，请稍后再试；如一直出错，请联系管理员。"
 TIMEOUT_REPLY = "抱歉，这次处理时间太长，已经放弃。请换个说法或稍后再试。"
+THROTTLED_REPLY = "您发送消息太频繁了，请稍等一分钟再试。"
 
 
 def to_replies(result: HandlerResult) -> list[Reply]:
@@ -35,100 +44,170 @@ def to_replies(result: HandlerResult) -> list[Reply]:
     return [r for r in out if r.text.strip()]
 
 
-async def claim_message(bot: OrgBot, message: Incoming) -> bool:
-    """True the first time a (channel, message id) is seen, across restarts and instances."""
-    try:
-        async with bot.db() as session, session.begin():
-            session.add(
-                ProcessedMessage(
-                    channel=message.channel, message_id=message.message_id[:191], received_at=bot.clock.now()
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+@dataclass
+class Turn:
+    """What the chain knows about one message so far."""
+
+    bot: OrgBot
+    message: Incoming
+    user: User | None = None
+    pending: tuple[str, dict[str, Any]] | None = None
+    route: Route | None = None
+    replies: list[Reply] = field(default_factory=list)
+    ignored: bool = False  # not for the bot (a group message without @): no reply at all
+
+    def say(self, text: str) -> None:
+        self.replies.append(Reply(text))
 
 
-async def dispatch(bot: OrgBot, message: Incoming) -> list[Reply] | None:
-    """Answer one message. None means it was a duplicate or not for the bot; [] means no reply."""
-    token = request_id.set(f"{message.channel}:{message.message_id[:24]}")
-    try:
-        if not await claim_message(bot, message):
-            log.info("duplicate message ignored")
-            return None
-        if message.is_group and bot.config.bot.group_mention_only and not message.mentioned_bot:
-            return None
-        async with bot.db() as session:
-            user = await resolve_user(session, message.channel, message.sender_id, message.sender_name)
-        replies = await _route_and_run(bot, message, user)
-        log.info("answered with %d repl%s", len(replies), "y" if len(replies) == 1 else "ies")
-        return replies
-    finally:
-        request_id.reset(token)
+Proceed = Callable[[], Awaitable[None]]
+Step = Callable[[Turn, Proceed], Awaitable[None]]
 
 
-async def _route_and_run(bot: OrgBot, message: Incoming, user: User) -> list[Reply]:
-    text = message.text.strip()
+async def etiquette(turn: Turn, proceed: Proceed) -> None:
+    """In a group the bot speaks only when @-mentioned (if so configured)."""
+    if not for_the_bot(turn.bot, turn.message):
+        turn.ignored = True
+        return
+    await proceed()
+
+
+async def identify(turn: Turn, proceed: Proceed) -> None:
+    """Who is speaking and what dialogue they are in: one short read."""
+    message = turn.message
+    async with turn.bot.db() as session:
+        turn.user = await resolve_user(session, message.channel, message.sender_id, message.sender_name)
+        turn.pending = await read_state(session, message, turn.user.user_id, turn.bot.clock.now())
+    await proceed()
+
+
+async def throttle(turn: Turn, proceed: Proceed) -> None:
+    """One person flooding the bot over IM gets a short note, not a worker per message.
+
+    Local channels (terminal, HTTP API) wait for each answer, so they bound themselves.
+    """
+    assert turn.user is not None
+    if turn.message.channel in INLINE_CHANNELS:
+        await proceed()
+        return
+    if not turn.bot.sender_throttle.allow(f"{turn.message.channel}:{turn.user.user_id}"):
+        if turn.bot.sender_throttle.first_refusal(f"{turn.message.channel}:{turn.user.user_id}"):
+            turn.say(THROTTLED_REPLY)
+        return
+    await proceed()
+
+
+async def route(turn: Turn, proceed: Proceed) -> None:
+    text = turn.message.text.strip()
     if not text:
-        return [Reply(f"您好，我是{bot.config.bot.name}。发送 /帮助 查看我能做什么。")]
-    pending = await load_state(bot, message, user.user_id)
-    route = bot.router.resolve(text, pending[0] if pending else None)
-    if route is None:
-        from bot.router import split_command
-
+        turn.say(f"您好，我是{turn.bot.config.bot.name}。发送 /帮助 查看我能做什么。")
+        return
+    turn.route = turn.bot.router.resolve(text, turn.pending[0] if turn.pending else None)
+    if turn.route is None:
         cmd = split_command(text)
         word = cmd[0] if cmd else text
-        hint = bot.router.suggest_command(word)
+        hint = turn.bot.router.suggest_command(word)
         extra = f"您是不是想用 /{hint}？" if hint else ""
-        return [Reply(f"没有 /{word} 这个命令。{extra}发送 /帮助 查看可用的命令。")]
-    if route.spec.role > user.role:
-        return [
-            Reply(
-                f"抱歉，“{route.spec.help or route.command or '该功能'}”需要{route.spec.role.label}权限。如需开通，请联系管理员。"
-            )
-        ]
-    is_pending = pending is not None and pending[0] == route.spec.name and route.command is None
-    interrupted = pending[1] if pending is not None and not is_pending and route.command is not None else None
-    if pending is not None and not is_pending:
-        await clear_state(bot, message, user.user_id)
+        turn.say(f"没有 /{word} 这个命令。{extra}发送 /帮助 查看可用的命令。")
+        return
+    await proceed()
+
+
+async def authorize(turn: Turn, proceed: Proceed) -> None:
+    assert turn.route is not None and turn.user is not None
+    spec = turn.route.spec
+    if spec.role > turn.user.role:
+        turn.say(
+            f"抱歉，“{spec.help or turn.route.command or '该功能'}”需要{spec.role.label}权限。如需开通，请联系管理员。"
+        )
+        return
+    await proceed()
+
+
+async def dialogue(turn: Turn, proceed: Proceed) -> None:
+    """A pending dialogue continues with its own handler; anything else ends it (a command says which one)."""
+    assert turn.route is not None and turn.user is not None
+    pending = turn.pending
+    continues = pending is not None and pending[0] == turn.route.spec.name and turn.route.command is None
+    if pending is not None:
+        await clear_state(turn.bot, turn.message, turn.user.user_id)
+    if not continues:
+        turn.pending = None
+    await proceed()
+    if pending is not None and not continues and turn.route.command is not None:
+        turn.replies.extend(await _interrupted_note(turn, pending[1]))
+
+
+async def run_handler(turn: Turn, proceed: Proceed) -> None:
+    assert turn.route is not None and turn.user is not None
+    r = turn.route
     ctx = Context(
-        message=message,
-        user=user,
-        bot=bot,
-        spec=route.spec,
-        command=route.command,
-        args=route.args,
-        match=route.match,
-        pending=pending[1] if pending is not None and is_pending else None,
+        message=turn.message,
+        user=turn.user,
+        bot=turn.bot,
+        spec=r.spec,
+        command=r.command,
+        args=r.args,
+        match=r.match,
+        pending=turn.pending[1] if turn.pending else None,
     )
-    if is_pending:
-        await clear_state(bot, message, user.user_id)
     try:
-        result = await asyncio.wait_for(route.func(ctx), timeout=bot.config.bot.handler_timeout)
+        result = await asyncio.wait_for(r.func(ctx), timeout=turn.bot.config.bot.handler_timeout)
     except TimeoutError:
-        log.warning("handler %s timed out", route.spec.name)
+        log.warning("handler %s timed out", r.spec.name)
         result = TIMEOUT_REPLY
-    except Exception:
-        log.exception("handler %s failed", route.spec.name)
-        result = ERROR_REPLY
-    replies = to_replies(result)
-    if interrupted is not None:
-        replies.extend(await _interrupted_note(bot, message, user, interrupted))
-    return replies
+    turn.replies.extend(to_replies(result))
+    await proceed()
 
 
-async def _interrupted_note(bot: OrgBot, message: Incoming, user: User, data: dict[str, object]) -> list[Reply]:
+CHAIN: tuple[Step, ...] = (etiquette, identify, throttle, route, authorize, dialogue, run_handler)
+
+
+async def on_error(turn: Turn, exc: BaseException) -> None:
+    """The one error hook: logged with the message id (the request id), answered with an apology."""
+    where = turn.route.spec.name if turn.route is not None else "dispatch"
+    log.error("%s failed on message %s", where, turn.message.message_id, exc_info=exc)
+    turn.replies = [Reply(ERROR_REPLY)]
+
+
+async def run_chain(turn: Turn, steps: Iterable[Step] = CHAIN) -> Turn:
+    remaining = list(steps)
+
+    async def proceed() -> None:
+        if remaining:
+            step = remaining.pop(0)
+            await step(turn, proceed)
+
+    try:
+        await proceed()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        await on_error(turn, exc)
+    return turn
+
+
+async def run(bot: OrgBot, message: Incoming) -> list[Reply]:
+    """The replies to one message ([] for none)."""
+    turn = await run_chain(Turn(bot, message))
+    if not turn.ignored:
+        log.info("answered with %d repl%s", len(turn.replies), "y" if len(turn.replies) == 1 else "ies")
+    return turn.replies
+
+
+def for_the_bot(bot: OrgBot, message: Incoming) -> bool:
+    return not (message.is_group and bot.config.bot.group_mention_only and not message.mentioned_bot)
+
+
+async def _interrupted_note(turn: Turn, data: dict[str, object]) -> list[Reply]:
     """A command ended a labelled guided dialogue: say so, unless the command started it afresh."""
     label = data.get(DIALOGUE_LABEL)
-    if not label:
+    if not label or turn.user is None:
         return []
-    now = await load_state(bot, message, user.user_id)
+    async with turn.bot.db() as session:
+        now = await read_state(session, turn.message, turn.user.user_id, turn.bot.clock.now())
     if now is not None and now[1].get(DIALOGUE_LABEL) == label:
         return []
     restart = data.get(DIALOGUE_RESTART)
     again = f"，如需继续请重新发送 {restart}" if restart else ""
     return [Reply(f"已退出正在进行的“{label}”{again}")]
-
-
-def flatten(replies: Iterable[Reply] | None) -> list[Reply]:
-    return list(replies or [])

@@ -10,11 +10,12 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Incoming, Reply
 from bot.roles import Role
@@ -22,6 +23,9 @@ from bot.storage.models import AuditEntry, ConversationState
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
+    from bot.config import Config
+    from bot.kb_service import KnowledgeService
+    from bot.scheduling.service import SchedulingService
 
 HandlerResult = str | Reply | Iterable[str | Reply] | None
 HandlerFunc = Callable[["Context"], Awaitable[HandlerResult]]
@@ -120,11 +124,16 @@ class Context:
         return self.message.text
 
     @property
-    def config(self) -> Any:
+    def config(self) -> Config:
         return self.bot.config
 
-    def service(self, name: str) -> Any:
-        return self.bot.services[name]
+    @property
+    def kb(self) -> KnowledgeService:
+        return self.bot.kb
+
+    @property
+    def scheduling(self) -> SchedulingService:
+        return self.bot.scheduling
 
     def session(self) -> Any:
         return self.bot.db()
@@ -179,12 +188,18 @@ async def save_state(
         await session.execute(stmt)
 
 
+async def read_state(
+    session: AsyncSession, message: Incoming, user_id: str, now: datetime
+) -> tuple[str, dict[str, Any]] | None:
+    row = await session.get(ConversationState, (message.channel, message.chat_id, user_id))
+    if row is None or row.expires_at <= now:
+        return None
+    return row.handler, json.loads(row.data)
+
+
 async def load_state(bot: OrgBot, message: Incoming, user_id: str) -> tuple[str, dict[str, Any]] | None:
     async with bot.db() as session:
-        row = await session.get(ConversationState, (message.channel, message.chat_id, user_id))
-        if row is None or row.expires_at <= bot.clock.now():
-            return None
-        return row.handler, json.loads(row.data)
+        return await read_state(session, message, user_id, bot.clock.now())
 
 
 async def clear_state(bot: OrgBot, message: Incoming, user_id: str) -> None:

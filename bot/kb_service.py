@@ -12,7 +12,6 @@ from knowledge import KnowledgeBase, bundled_corpus
 if TYPE_CHECKING:
     from bot.app import OrgBot
 
-SERVICE = "kb"
 REFRESH_SECONDS = 30.0
 
 
@@ -39,10 +38,3 @@ class KnowledgeService:
                 await self._kb.refresh()
                 self._checked = time.monotonic()
             return self._kb
-
-
-def knowledge(bot: OrgBot) -> KnowledgeService:
-    service = bot.services.get(SERVICE)
-    if service is None:
-        service = bot.services[SERVICE] = KnowledgeService(bot)
-    return service

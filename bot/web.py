@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.channels.http_api import HttpApiChannel
+from bot.inbox import InboxUnavailable
 from bot.logs import request_id
 
 if TYPE_CHECKING:
@@ -30,6 +31,10 @@ async def _request_context(
         return await handler(request)
     except web.HTTPRequestEntityTooLarge:
         return web.json_response({"error": "请求体过大"}, status=413)
+    except InboxUnavailable:
+        # Never a 200 for a message that is not on disk: the platform retries a 5xx.
+        log.exception("message not recorded on %s %s", request.method, request.path)
+        return web.json_response({"error": "暂时无法记录消息，请稍后重试"}, status=503)
     except web.HTTPException:
         raise
     except Exception:

@@ -12,7 +12,6 @@ from typing import Any
 
 from bot.clock import local_minute
 from bot.handler import Context, handler
-from bot.kb_service import knowledge
 from bot.roles import Role
 
 PICK = re.compile(r"^\s*(?:第\s*)?([0-9一二三四五六七八九])\s*(?:条|个|项|\.|、|。)?\s*$")
@@ -93,7 +92,7 @@ async def answer_question(ctx: Context) -> str:
     small = _small_talk(ctx.text)
     if small is not None:
         return small
-    kb = await knowledge(ctx.bot).get()
+    kb = await ctx.kb.get()
     answer = await kb.ask(ctx.text, user_id=_asker(ctx))
     if answer.status == "answered":
         return answer.reply_text() + "\n如果答非所问，请回复“不对”。"
@@ -118,7 +117,7 @@ async def answer_question(ctx: Context) -> str:
 )
 async def feedback(ctx: Context) -> str:
     verdict = ctx.match.group(1) if ctx.match else ctx.text.strip()
-    kb = await knowledge(ctx.bot).get()
+    kb = await ctx.kb.get()
     if not await kb.record_feedback(verdict, user_id=_asker(ctx)):
         return "我还没有回答过您的问题，没有可以反馈的内容。"
     if verdict in ("有用", "有帮助"):
@@ -130,7 +129,7 @@ async def feedback(ctx: Context) -> str:
     commands=["未解答", "unanswered"], role=Role.ADMIN, help="查看最近没能回答的问题", category="管理", usage="/未解答"
 )
 async def unanswered(ctx: Context) -> str:
-    kb = await knowledge(ctx.bot).get()
+    kb = await ctx.kb.get()
     rows = await kb.unanswered_questions(limit=15)
     if not rows:
         return "最近没有未能回答的问题。"

@@ -124,7 +124,7 @@ async def receipt_report(ctx: Context) -> str | Reply:
             sent = await receipts.was_sent(session, schedule.id)
     except sched.ScheduleError as exc:
         return str(exc)
-    tz = ctx.service("scheduling").policy.tz
+    tz = ctx.scheduling.policy.tz
     action = action.strip()
     only = f"（仅含您管理范围 {scope.label} 内的人员）" if rep.scoped else ""
     if action in ("导出", "export", "csv"):
@@ -192,7 +192,7 @@ async def _list(ctx: Context) -> str:
     async with ctx.session() as session:
         scope = await receipts.scope_of(session, ctx.user.user_id, ctx.user.role, ctx.user.unit_scope)
         rows = await receipts.overview(session, scope)
-    tz = ctx.service("scheduling").policy.tz
+    tz = ctx.scheduling.policy.tz
     now = ctx.bot.clock.now()
     if not rows:
         return "还没有需要回执的通知。发送 /会议通知 创建。"
@@ -218,7 +218,7 @@ async def _nudge(ctx: Context, schedule: Schedule, rep: receipts.ReceiptReport) 
     if not rep.waiting:
         scope = "您管理范围内的人员" if rep.scoped else "所有人"
         return f"《{schedule.name}》{scope}都已确认，无需催办。"
-    service = ctx.service("scheduling")
+    service = ctx.scheduling
     now = ctx.bot.clock.now()
     only = {x.user_id for x in rep.waiting} if rep.scoped else None
     async with ctx.session() as session, session.begin():

@@ -37,21 +37,8 @@ TARGET_HELP = "发给谁？可写：@用户ID 或姓名、单位:编码（含下
 CONFIRM_HINT = "回复“确认”创建，“取消”放弃。"
 
 
-async def setup(bot: Any) -> None:
-    service = SchedulingService(bot)
-    bot.services["scheduling"] = service
-    if bot.background and bot.config.scheduler.enabled:
-        bot.add_background(service.run(), "scheduler")
-
-
-async def teardown(bot: Any) -> None:
-    service = bot.services.pop("scheduling", None)
-    if service is not None:
-        await service.close()
-
-
 def _service(ctx: Context) -> SchedulingService:
-    return ctx.service("scheduling")
+    return ctx.scheduling
 
 
 def _now_local(ctx: Context) -> datetime:

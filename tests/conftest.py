@@ -117,7 +117,7 @@ async def make_bot(db_url: str, config_for: Callable[..., Config]) -> AsyncItera
         bot.add_channel(LocalChannel())
         for ch in channels or []:
             bot.add_channel(ch)
-        await bot.start(background=False)
+        await bot.start(background=False, answering=True)
         bots.append(bot)
         return bot
 

@@ -29,8 +29,8 @@ async def test_same_platform_message_id_is_answered_once(bot):
     msg = Incoming(
         channel="wecom", chat_id="c", chat_type=ChatType.PRIVATE, sender_id="u", text="/帮助", message_id="m-1"
     )
-    assert await bot.handle(msg)
-    assert await bot.handle(msg) is None
+    assert await bot.accept(msg) is True
+    assert await bot.accept(msg) is False
 
 
 async def test_group_message_without_mention_is_ignored(bot):

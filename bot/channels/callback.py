@@ -1,21 +1,15 @@
-"""What every platform callback shares: strict query parsing, the replay window, refusals, answering later."""
+"""What every platform callback shares: strict query parsing, the replay window, refusals."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from bot.channels.outbound import with_retries
-from bot.messages import Incoming, Outgoing, Target
-
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
-    from bot.app import OrgBot
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -59,68 +53,3 @@ def _dumps(obj: object) -> str:
     import json
 
     return json.dumps(obj, ensure_ascii=False)
-
-
-def reply_target(message: Incoming, private: bool) -> Target:
-    """Private replies and 1:1 chats go to the person; group replies to the group."""
-    if private or not message.is_group:
-        return Target(message.channel, user_id=message.sender_id)
-    return Target(message.channel, chat_id=message.chat_id)
-
-
-class AnswerGate:
-    """Bounds how many answers one channel works on at once.
-
-    A burst of callbacks must not turn into thousands of concurrent handler runs: they
-    would crowd the event loop and slow down the acknowledgements the platforms time.
-    Waiting here costs nothing; the callback was already acknowledged.
-    """
-
-    def __init__(self, concurrency: int = 8) -> None:
-        self.concurrency = concurrency
-        self._semaphore: asyncio.Semaphore | None = None
-
-    @property
-    def semaphore(self) -> asyncio.Semaphore:
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.concurrency)
-        return self._semaphore
-
-
-async def answer(
-    bot: OrgBot,
-    message: Incoming,
-    send: Callable[[Outgoing], Awaitable[None]],
-    after: Callable[[bool], Awaitable[None]] | None = None,
-    gate: AnswerGate | None = None,
-) -> None:
-    """Run the message through the bot and deliver each reply; ``after(answered)`` closes platform sessions."""
-    if gate is not None:
-        async with gate.semaphore:
-            await answer(bot, message, send, after)
-        return
-    answered = False
-    try:
-        replies = await bot.handle(message)
-        answered = replies is not None
-        for reply in replies or []:
-            outgoing = Outgoing(reply_target(message, reply.private), reply, in_reply_to=message)
-
-            async def attempt(o: Outgoing = outgoing) -> None:
-                await send(o)
-
-            await with_retries(attempt, what=f"{message.channel} reply")
-    finally:
-        if after is not None:
-            await after(answered)
-
-
-def answer_later(
-    bot: OrgBot,
-    message: Incoming,
-    send: Callable[[Outgoing], Awaitable[None]],
-    after: Callable[[bool], Awaitable[None]] | None = None,
-    gate: AnswerGate | None = None,
-) -> None:
-    """Acknowledge now, answer afterwards: a slow answer must never make the platform retry."""
-    bot.spawn(answer(bot, message, send, after, gate), name=f"{message.channel}-answer")

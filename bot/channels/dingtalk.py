@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.channels.base import DeliveryError
-from bot.channels.callback import AnswerGate, answer_later, items, obj, refuse, within_window
+from bot.channels.callback import items, obj, refuse, within_window
 from bot.channels.dingtalk_sign import signature_matches, signed_webhook_url
 from bot.channels.outbound import ApiResponse, call_json
 from bot.channels.platform import PlatformChannel
@@ -92,7 +92,6 @@ class DingTalkChannel(PlatformChannel):
         self.api_base = cfg.api_base.rstrip("/")
         self.token = AccessToken(self._fetch_token, refresh_margin=300)
         self.webhook_limit = RateLimiter(20, 60)
-        self.gate = AnswerGate()
         self.stream_client: Any = None
 
     def routes(self) -> list[web.RouteDef]:
@@ -121,7 +120,7 @@ class DingTalkChannel(PlatformChannel):
         if incoming.is_group:
             # Admins need this id to target the group with scheduled pushes.
             log.info("group message in conversation %s (%s)", incoming.chat_id, data.get("conversationTitle", ""))
-        answer_later(self.bot, incoming, self.send, gate=self.gate)
+        await self.bot.accept(incoming)
         return True
 
     async def callback(self, request: web.Request) -> web.Response:

@@ -21,6 +21,7 @@ import aiohttp
 
 from bot.channels.outbound import call_json
 from bot.channels.platform import reconnect_forever
+from bot.inbox import InboxUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,13 @@ class StreamClient:
                 await ws.send_json(ack_frame(message_id, "", 400, "bad data"))
                 return ""
             if isinstance(payload, dict):
-                await self.on_message(payload)
+                try:
+                    await self.on_message(payload)
+                except InboxUnavailable:
+                    # Not recorded, so not acknowledged: the platform delivers it again.
+                    log.warning("dingtalk stream message not recorded (database unavailable)")
+                    await ws.send_json(ack_frame(message_id, "", 500, "temporarily unavailable"))
+                    return ""
             await ws.send_json(ack_frame(message_id, json.dumps({"response": None})))
             return ""
         if kind == "EVENT":

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from bot.channels import feishu_crypto
 from bot.channels.base import DeliveryError
-from bot.channels.callback import AnswerGate, answer, items, obj, refuse, within_window
+from bot.channels.callback import items, obj, refuse, within_window
 from bot.channels.outbound import call_json
 from bot.channels.platform import PlatformChannel
 from bot.channels.ratelimit import RateLimiter
@@ -97,7 +97,6 @@ class FeishuChannel(PlatformChannel):
         self.app_limit = RateLimiter(50, 1.0)
         self.webhook_limit = RateLimiter(5, 1.0)
         self.bot_open_id = ""
-        self.gate = AnswerGate()
         self.long_connection: Any = None
 
     def routes(self) -> list[web.RouteDef]:
@@ -161,11 +160,15 @@ class FeishuChannel(PlatformChannel):
         return web.json_response({"msg": "success"})
 
     async def on_event(self, data: dict[str, Any]) -> None:
-        """A verified schema-2.0 event, from the HTTP callback or the long connection: answer it later."""
+        """A verified schema-2.0 event, from the HTTP callback or the long connection: record it, answer later."""
         assert self.bot is not None
         header = obj(data.get("header"))
         if header.get("event_type") == MESSAGE_EVENT and isinstance(data.get("event"), dict):
-            self.bot.spawn(self._process(data["event"], str(header.get("event_id") or "")), name="feishu-answer")
+            incoming = await self._incoming(data["event"], str(header.get("event_id") or ""))
+            if incoming is not None:
+                if incoming.is_group:
+                    log.info("group message in chat %s", incoming.chat_id)
+                await self.bot.accept(incoming)
 
     def _token_ok(self, token: Any) -> bool:
         if not self.cfg.verification_token:
@@ -184,14 +187,6 @@ class FeishuChannel(PlatformChannel):
         if not within_window(ts, self.bot.clock.now().timestamp(), self.bot.config.bot.replay_window_seconds):
             return refuse(NAME, 403, "X-Lark-Request-Timestamp 超出允许的时间窗口")
         return None
-
-    async def _process(self, event: dict[str, Any], event_id: str) -> None:
-        assert self.bot is not None
-        incoming = await self._incoming(event, event_id)
-        if incoming is not None:
-            if incoming.is_group:
-                log.info("group message in chat %s", incoming.chat_id)
-            await answer(self.bot, incoming, self.send, gate=self.gate)
 
     async def _own_open_id(self) -> str:
         """The bot's open_id, to tell an @ of the bot from an @ of someone else."""

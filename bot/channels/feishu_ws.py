@@ -29,6 +29,7 @@ import aiohttp
 
 from bot.channels.outbound import call_json
 from bot.channels.platform import reconnect_forever
+from bot.inbox import InboxUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +270,9 @@ class LongConnectionClient:
                 if isinstance(event, dict):
                     await self.on_event(event)
             except (json.JSONDecodeError, UnicodeDecodeError):
+                code = 500
+            except InboxUnavailable:
+                log.warning("feishu event not recorded (database unavailable); the platform will resend it")
                 code = 500
         frame.headers.append(("biz_rt", str(int((time.monotonic() - started) * 1000))))
         frame.payload = json.dumps({"code": code}).encode()

@@ -27,7 +27,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from bot.channels.base import DeliveryError
-from bot.channels.callback import AnswerGate, answer_later, items, obj, raw_query, refuse, within_window
+from bot.channels.callback import items, obj, raw_query, refuse, within_window
 from bot.channels.outbound import call_json
 from bot.channels.platform import PlatformChannel
 from bot.channels.ratelimit import RateLimiter
@@ -92,7 +92,6 @@ class WeComChannel(PlatformChannel):
         self.member_limit = RateLimiter(30, 60)
         self.webhook_limit = RateLimiter(20, 60)
         self.streams: dict[str, _Stream] = {}
-        self.gate = AnswerGate()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -159,7 +158,7 @@ class WeComChannel(PlatformChannel):
             return refuse("wecom", 401, str(exc))
         incoming = self._app_incoming(msg)
         if incoming is not None:
-            answer_later(self.bot, incoming, self.send, gate=self.gate)
+            await self.bot.accept(incoming)
         # An empty 200 tells WeCom "received, no passive reply"; the answer follows via message/send.
         return web.Response(text="")
 
@@ -215,18 +214,16 @@ class WeComChannel(PlatformChannel):
             return web.Response(text="")
         stream_id = "s" + hashlib.sha1(incoming.message_id.encode()).hexdigest()[:20]
         if stream_id not in self.streams:
-            self.streams[stream_id] = _Stream()
+            stream = self.streams[stream_id] = _Stream()
             raw = dict(incoming.raw or {}, stream_id=stream_id)
-            incoming = dataclasses.replace(incoming, raw=raw)
-
-            async def finish(answered: bool, sid: str = stream_id) -> None:
-                stream = self.streams.get(sid)
-                if stream is not None:
-                    if not answered and not stream.parts:
-                        stream.parts.append("这条消息已经处理过了。")
-                    stream.finished = True
-
-            answer_later(self.bot, incoming, self.send, finish, self.gate)
+            try:
+                new = await self.bot.accept(dataclasses.replace(incoming, raw=raw))
+            except Exception:
+                del self.streams[stream_id]
+                raise
+            if not new:
+                stream.parts.append("这条消息已经处理过了。")
+                stream.finished = True
         return self._stream_reply(stream_id)
 
     def _bot_incoming(self, data: dict[str, Any]) -> Incoming | None:
@@ -300,6 +297,14 @@ class WeComChannel(PlatformChannel):
             await self._send_appchat(target.chat_id, reply)
         else:
             raise DeliveryError("没有指定接收人或群", permanent=True)
+
+    async def finish_answer(self, message: Incoming, answered: bool) -> None:
+        """The answer is complete: tell the polling AI-bot stream to stop."""
+        stream = self.streams.get((message.raw or {}).get("stream_id", ""))
+        if stream is not None:
+            if not answered and not stream.parts:
+                stream.parts.append("抱歉，这次没能答复，请稍后再问一次。")
+            stream.finished = True
 
     async def _reply_aibot(self, origin: Incoming, message: Outgoing) -> None:
         raw = origin.raw or {}

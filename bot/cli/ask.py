@@ -10,13 +10,12 @@ import sys
 
 from bot.cli.runtime import run_command, started_bot
 from bot.config import Config
-from bot.kb_service import knowledge
 
 
 async def _ask(args: argparse.Namespace, config: Config) -> int:
     questions = (line.rstrip("\n") for line in sys.stdin) if args.question == "-" else iter([args.question])
     async with started_bot(config) as bot:
-        kb = await knowledge(bot).get()
+        kb = await bot.kb.get()
         for question in questions:
             if args.question == "-" and not question.strip():
                 continue

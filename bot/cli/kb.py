@@ -9,7 +9,6 @@ from bot.cli.progress import ProgressBar
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.clock import local_minute
 from bot.config import Config
-from bot.kb_service import knowledge
 from knowledge import KnowledgeImportError
 
 STAGES = {"parse": "读取", "write": "写入", "index": "建索引"}
@@ -18,7 +17,7 @@ STAGES = {"parse": "读取", "write": "写入", "index": "建索引"}
 async def _import(args: argparse.Namespace, config: Config) -> int:
     bar = ProgressBar()
     async with started_bot(config) as bot:
-        kb = await knowledge(bot).get()
+        kb = await bot.kb.get()
         try:
             report = await kb.import_paths(
                 args.paths, progress=lambda s, d, t, f: bar.update(STAGES.get(s, s), d, t, f)
@@ -46,7 +45,7 @@ async def _import(args: argparse.Namespace, config: Config) -> int:
 
 async def _list(args: argparse.Namespace, config: Config) -> int:
     async with started_bot(config) as bot:
-        docs = await (await knowledge(bot).get()).list_documents()
+        docs = await (await bot.kb.get()).list_documents()
     if not docs:
         print("知识库是空的。用 `orgbot kb import 文件或目录` 导入文档。")
         return 0
@@ -64,7 +63,7 @@ async def _list(args: argparse.Namespace, config: Config) -> int:
 
 async def _remove(args: argparse.Namespace, config: Config) -> int:
     async with started_bot(config) as bot:
-        removed = await (await knowledge(bot).get()).remove(args.doc)
+        removed = await (await bot.kb.get()).remove(args.doc)
     if not removed:
         return fail(f"知识库里没有文档 {args.doc}（用 `orgbot kb list` 查看文档键）", 1)
     print(f"已删除 {args.doc}")
@@ -73,7 +72,7 @@ async def _remove(args: argparse.Namespace, config: Config) -> int:
 
 async def _stats(args: argparse.Namespace, config: Config) -> int:
     async with started_bot(config) as bot:
-        stats = await (await knowledge(bot).get()).stats()
+        stats = await (await bot.kb.get()).stats()
     labels = {
         "documents": "文档",
         "current_documents": "现行文档",
@@ -92,7 +91,7 @@ async def _stats(args: argparse.Namespace, config: Config) -> int:
 
 async def _unanswered(args: argparse.Namespace, config: Config) -> int:
     async with started_bot(config) as bot:
-        rows = await (await knowledge(bot).get()).unanswered_questions(limit=args.limit)
+        rows = await (await bot.kb.get()).unanswered_questions(limit=args.limit)
     if not rows:
         print("没有未解答的问题。")
         return 0
@@ -111,7 +110,7 @@ async def _faq_add(args: argparse.Namespace, config: Config) -> int:
     if not args.question.strip() or not args.answer.strip():
         return fail("问题和答案都不能为空")
     async with started_bot(config) as bot:
-        faq_id = await (await knowledge(bot).get()).add_faq(
+        faq_id = await (await bot.kb.get()).add_faq(
             args.question, args.answer, alternates=args.alt, tags=args.tag, source=args.source or ""
         )
     print(f"已添加常见问题 #{faq_id}：{args.question}")
@@ -120,7 +119,7 @@ async def _faq_add(args: argparse.Namespace, config: Config) -> int:
 
 async def _test(args: argparse.Namespace, config: Config) -> int:
     async with started_bot(config) as bot:
-        report = await (await knowledge(bot).get()).explain(args.question, limit=args.limit)
+        report = await (await bot.kb.get()).explain(args.question, limit=args.limit)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
         return 0

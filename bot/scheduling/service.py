@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.messages import Incoming
 from bot.scheduling import receipts
 from bot.scheduling.leader import LeaderLock
 from bot.scheduling.models import Receipt, Schedule, ScheduleFire
@@ -114,6 +115,7 @@ class SchedulingService:
         self._tick_lock = asyncio.Lock()
         self._wakeup = asyncio.Event()
         self._stopping = False
+        self._round_started: float | None = None  # loop time of a round still running, for /readyz
 
     @property
     def channels(self) -> list[str]:
@@ -241,7 +243,39 @@ class SchedulingService:
         """The only thing APScheduler does: wake the service's own loop."""
         self._wakeup.set()
 
+    def stuck_for(self, loop_now: float) -> float | None:
+        """Seconds the current scheduling round (firing, outbox sending) has been running, if any."""
+        return None if self._round_started is None else loop_now - self._round_started
+
+    async def report_unanswered(self, messages: Collection[Incoming], now: datetime) -> None:
+        """Acknowledged messages too old to answer after an outage are reported to the admins."""
+        if not messages:
+            return
+        lines = [f"【消息未答复】服务停止期间收到的 {len(messages)} 条消息超过了答复时限，未再答复，请酌情联系提问人："]
+        for m in list(messages)[:20]:
+            when = m.time.astimezone(self.policy.tz).strftime("%m-%d %H:%M")
+            lines.append(f"  {when} {m.channel} {m.sender_name or m.sender_id}：{m.text[:40]}")
+        if len(messages) > 20:
+            lines.append(f"  ……另有 {len(messages) - 20} 条")
+        text = "\n".join(lines)
+        first = next(iter(messages))
+        async with self.bot.db() as session, session.begin():
+            admins = await expand(session, [TargetSpec("role", "admin")], self.channels)
+            items = [
+                PushItem(
+                    key=f"unanswered:{first.channel}:{first.message_id[:40]}:{len(messages)}:{a.key}",
+                    target=a.target,
+                    text=text,
+                    fire_at=now,
+                    recipient=a.person,
+                    urgent=False,
+                )
+                for a in admins
+            ]
+            await enqueue(session, items, now)
+
     async def _round(self) -> None:
+        self._round_started = asyncio.get_running_loop().time()
         try:
             result = await self.tick()
             if not result.leader or self.scheduler is None:
@@ -257,6 +291,8 @@ class SchedulingService:
                 )
         except Exception:
             log.exception("scheduling round failed")
+        finally:
+            self._round_started = None
 
     async def run(self) -> None:
         """The background task `orgbot run` starts: rounds run whenever APScheduler rings, until cancelled."""

@@ -1,4 +1,4 @@
-"""The engine's own tables: who people are, what was already handled, conversation state, audit."""
+"""The engine's own tables: who people are, the durable inbox, conversation state, audit."""
 
 from __future__ import annotations
 
@@ -43,14 +43,36 @@ class Identity(Base):
     staff: Mapped[Staff] = relationship(back_populates="identities")
 
 
-class ProcessedMessage(Base):
-    """Platform message ids already taken, so a platform's retry is never answered twice."""
+class InboundMessage(Base):
+    """A message the bot acknowledged: the dedupe claim, the neutral message and how far its answer got.
 
-    __tablename__ = "processed_messages"
+    A platform does not retry an acknowledged callback, so the row is written before the
+    acknowledgement and answered from here: after a crash or SIGTERM the next start resumes
+    every row that is not yet answered. ``replies`` holds the computed answer so a resumed row
+    sends only what was not sent yet, without running the handler again.
+    """
 
-    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(191), primary_key=True)
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "message_id"),
+        Index("ix_inbound_messages_state_id", "state", "id"),
+        Index("ix_inbound_messages_conversation_state", "conversation", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(191))
+    conversation: Mapped[str] = mapped_column(String(255), default="")
+    state: Mapped[str] = mapped_column(String(16), default="received")
+    payload: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    replies: Mapped[str | None] = mapped_column(Text, nullable=True)
+    replies_sent: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
 
 
 class ConversationState(Base):

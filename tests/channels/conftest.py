@@ -27,10 +27,15 @@ async def fake() -> AsyncIterator[FakePlatforms]:
     await server.close()
 
 
-async def settle(bot: OrgBot) -> None:
-    """Wait for the answers the bot is working on after acknowledging callbacks."""
-    while bot._tasks:
-        await asyncio.gather(*list(bot._tasks), return_exceptions=True)
+async def settle(bot: OrgBot, timeout: float = 60.0) -> None:
+    """Wait until every acknowledged message in the durable inbox is answered (or given up)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (await bot.inbox.counts()) or bot.answer_workers.in_flight():
+        if loop.time() > deadline:
+            raise AssertionError(f"inbox not drained: {await bot.inbox.counts()}")
+        bot.answer_workers.wake()
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

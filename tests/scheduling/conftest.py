@@ -22,7 +22,7 @@ def local(*args: int) -> datetime:
 
 
 def service_of(bot: OrgBot) -> SchedulingService:
-    return bot.services["scheduling"]
+    return bot.scheduling
 
 
 async def inbox(bot: OrgBot, user_id: str) -> list[str]:

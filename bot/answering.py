@@ -1,0 +1,194 @@
+"""The answer workers: a bounded pool that takes acknowledged messages from the durable inbox.
+
+A burst of callbacks waits in the database, not in Python objects, so memory stays flat.
+Each worker claims one row, runs it through the dispatcher (unless a previous run already
+computed the replies), sends the replies one by one recording progress, and marks the row
+answered. On shutdown the workers stop claiming, finish what they are sending, give back
+rows they had not started to send, and the next start resumes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.channels.base import DeliveryError
+from bot.channels.outbound import with_retries
+from bot.identity import LOCAL_CHANNELS
+from bot.inbox import Claimed, Inbox, State
+from bot.logs import request_id
+from bot.messages import Incoming, Outgoing, Reply, Target
+
+if TYPE_CHECKING:
+    from bot.app import OrgBot
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL_SECONDS = 1.0
+MAX_ATTEMPTS = 5
+# Channels whose replies go back in an HTTP response; resumed after a restart, they land in the local inbox.
+INLINE_CHANNELS = LOCAL_CHANNELS
+
+
+def reply_target(message: Incoming, private: bool) -> Target:
+    """Private replies and 1:1 chats go to the person; group replies to the group."""
+    if message.channel in INLINE_CHANNELS:
+        return Target("local", user_id=message.sender_id)
+    if private or not message.is_group:
+        return Target(message.channel, user_id=message.sender_id)
+    return Target(message.channel, chat_id=message.chat_id)
+
+
+class AnswerWorkers:
+    def __init__(self, bot: OrgBot, inbox: Inbox, *, workers: int, per_channel: int) -> None:
+        self.bot = bot
+        self.inbox = inbox
+        self.size = workers
+        self.per_channel = per_channel
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._in_flight: Counter[str] = Counter()
+        self.last_progress = 0.0  # loop time of the last claim or idle check: /readyz tells a stuck pool
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks) and not self._closing
+
+    def in_flight(self) -> int:
+        return sum(self._in_flight.values())
+
+    def start(self) -> None:
+        self._closing = False
+        self.last_progress = asyncio.get_running_loop().time()
+        self._tasks = [asyncio.create_task(self._work(), name=f"answer-worker-{n}") for n in range(self.size)]
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self, timeout: float) -> None:
+        """Drain within ``timeout``: keep answering until then, finish sends in progress, keep the rest."""
+        if not self._tasks:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, timeout)
+        while loop.time() < deadline and (self.in_flight() or await self._waiting()):
+            await asyncio.sleep(0.05)
+        self._closing = True
+        self._wake.set()
+        _, pending = await asyncio.wait(self._tasks, timeout=max(0.0, deadline - loop.time()))
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        left = await self._waiting()
+        if left:
+            log.warning(
+                "shutdown: %d acknowledged message(s) not answered yet; they stay recorded for the next start", left
+            )
+
+    async def _waiting(self) -> int:
+        try:
+            counts = await self.inbox.counts()
+        except Exception:
+            return 0
+        return sum(counts.values())
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._closing:
+            self._wake.clear()
+            busy = frozenset(ch for ch, n in self._in_flight.items() if n >= self.per_channel)
+            try:
+                claimed = await self.inbox.claim(self.bot.clock.now(), busy)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not claim from the inbox")
+                claimed = None
+                await asyncio.sleep(IDLE_POLL_SECONDS)
+            self.last_progress = loop.time()
+            if claimed is None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                continue
+            channel = claimed.message.channel
+            self._in_flight[channel] += 1
+            try:
+                await self._answer(claimed)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("answer worker failed on inbox row %d", claimed.id)
+            finally:
+                self._in_flight[channel] -= 1
+
+    async def _answer(self, claimed: Claimed) -> None:
+        message = claimed.message
+        token = request_id.set(f"{message.channel}:{message.message_id[:24]}")
+        try:
+            replies = claimed.replies
+            if replies is None:
+                try:
+                    from bot import dispatcher
+
+                    replies = await dispatcher.run(self.bot, message)
+                    await self.inbox.save_replies(claimed.id, replies)
+                except asyncio.CancelledError:
+                    # Not started to send: give the row back whole, the next start answers it.
+                    await asyncio.shield(self.inbox.retry_later(claimed.id, self.bot.clock.now(), "shutdown"))
+                    raise
+            send = asyncio.ensure_future(self._send_from(claimed, replies))
+            try:
+                await asyncio.shield(send)
+            except asyncio.CancelledError:
+                # A send in progress is finished, so its progress is known and nothing is sent twice.
+                await send
+                raise
+        finally:
+            request_id.reset(token)
+
+    async def _send_from(self, claimed: Claimed, replies: list[Reply]) -> None:
+        message = claimed.message
+        channel = "local" if message.channel in INLINE_CHANNELS else message.channel
+        sent = claimed.replies_sent
+        ok = True
+        for index in range(sent, len(replies)):
+            reply = replies[index]
+            outgoing = Outgoing(reply_target(message, reply.private), reply, in_reply_to=message)
+
+            async def attempt(o: Outgoing = outgoing) -> None:
+                await self.bot.deliver(o)
+
+            ok = await with_retries(attempt, what=f"{message.channel} reply", attempts=3, max_wait=10.0)
+            if not ok:
+                break
+            sent = index + 1
+            await self.inbox.mark_sent(claimed.id, sent, self.bot.clock.now(), done=sent == len(replies))
+        if not replies:
+            await self.inbox.mark_sent(claimed.id, 0, self.bot.clock.now(), done=True)
+        if ok:
+            await self._after(channel, message, answered=True)
+            return
+        if claimed.attempts >= MAX_ATTEMPTS:
+            await self.inbox.finish(claimed.id, State.FAILED, self.bot.clock.now(), "delivery failed")
+            log.error("reply to %s given up after %d attempts", message.message_id, claimed.attempts)
+            await self._after(channel, message, answered=False)
+            return
+        delay = timedelta(seconds=30 * 2 ** (claimed.attempts - 1))
+        await self.inbox.retry_later(claimed.id, self.bot.clock.now() + delay, "delivery failed")
+
+    async def _after(self, channel_name: str, message: Incoming, *, answered: bool) -> None:
+        """Let a channel close what it keeps open per message (WeCom AI-bot streams)."""
+        channel = self.bot.channels.get(channel_name)
+        finish = getattr(channel, "finish_answer", None)
+        if finish is None:
+            return
+        try:
+            await finish(message, answered)
+        except DeliveryError as exc:
+            log.warning("finishing the answer failed: %s", exc)

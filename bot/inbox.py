@@ -1,0 +1,294 @@
+"""The durable inbox: what was acknowledged is on disk before the platform hears "200".
+
+A row moves received → answering → answered (or failed / expired). Workers claim rows one
+conversation at a time (a person's messages in a chat are answered in order and a flood from
+one sender occupies one worker), and a claim is a lease: a row whose worker died is claimed
+again when the lease runs out, or at the next start on SQLite, where only one instance runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CursorResult, and_, delete, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from bot.messages import ChatType, Incoming, Reply, ReplyFormat
+from bot.storage.models import InboundMessage
+
+
+class InboxUnavailable(RuntimeError):
+    """The message could not be recorded: the platform must get a 5xx and retry, never a 200."""
+
+
+class State(StrEnum):
+    RECEIVED = "received"
+    ANSWERING = "answering"
+    ANSWERED = "answered"
+    SKIPPED = "skipped"  # recorded only to dedupe (a group message that did not @ the bot)
+    FAILED = "failed"
+    EXPIRED = "expired"  # too old to answer when resumed: reported instead
+
+
+OPEN_STATES = (State.RECEIVED, State.ANSWERING)
+
+
+def conversation_of(message: Incoming) -> str:
+    return f"{message.chat_id}\x1f{message.sender_id}"[:255]
+
+
+def encode_message(message: Incoming) -> str:
+    return json.dumps(
+        {
+            "channel": message.channel,
+            "chat_id": message.chat_id,
+            "chat_type": message.chat_type.value,
+            "sender_id": message.sender_id,
+            "text": message.text,
+            "message_id": message.message_id,
+            "mentions": list(message.mentions),
+            "mentioned_bot": message.mentioned_bot,
+            "sender_name": message.sender_name,
+            "time": message.time.isoformat(),
+            "raw": message.raw,
+        },
+        ensure_ascii=False,
+        default=str,
+    )
+
+
+def decode_message(payload: str) -> Incoming:
+    data = json.loads(payload)
+    return Incoming(
+        channel=data["channel"],
+        chat_id=data["chat_id"],
+        chat_type=ChatType(data["chat_type"]),
+        sender_id=data["sender_id"],
+        text=data["text"],
+        message_id=data["message_id"],
+        mentions=tuple(data.get("mentions") or ()),
+        mentioned_bot=bool(data.get("mentioned_bot")),
+        sender_name=data.get("sender_name") or "",
+        time=datetime.fromisoformat(data["time"]),
+        raw=data.get("raw"),
+    )
+
+
+def encode_replies(replies: list[Reply]) -> str:
+    return json.dumps(
+        [
+            {
+                "text": r.text,
+                "format": r.format.value,
+                "private": r.private,
+                "mention_sender": r.mention_sender,
+                "mentions": list(r.mentions),
+            }
+            for r in replies
+        ],
+        ensure_ascii=False,
+    )
+
+
+def decode_replies(text: str | None) -> list[Reply] | None:
+    if text is None:
+        return None
+    return [
+        Reply(
+            d["text"],
+            format=ReplyFormat(d["format"]),
+            private=bool(d["private"]),
+            mention_sender=bool(d["mention_sender"]),
+            mentions=tuple(d["mentions"]),
+        )
+        for d in json.loads(text)
+    ]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """One row a worker holds: the message, and the answer computed before a restart, if any."""
+
+    id: int
+    message: Incoming
+    replies: list[Reply] | None
+    replies_sent: int
+    attempts: int
+    received_at: datetime
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount) if isinstance(result, CursorResult) else 0
+
+
+class Inbox:
+    def __init__(self, db: async_sessionmaker[AsyncSession], lease: timedelta) -> None:
+        self.db = db
+        self.lease = lease
+
+    async def record(self, message: Incoming, now: datetime, *, state: State = State.RECEIVED) -> bool:
+        """Write the message durably; False when this (channel, message id) was recorded before.
+
+        Raises InboxUnavailable when the database cannot take it, so the caller answers 5xx.
+        """
+        row = InboundMessage(
+            channel=message.channel,
+            message_id=message.message_id[:191],
+            conversation=conversation_of(message),
+            state=state.value,
+            payload=encode_message(message) if state is not State.SKIPPED else "",
+            received_at=now,
+            attempts=0,
+            available_at=now,
+            replies_sent=0,
+            error="",
+        )
+        try:
+            async with self.db() as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            return False
+        except Exception as exc:
+            raise InboxUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+        return True
+
+    async def claim(self, now: datetime, busy_channels: frozenset[str] = frozenset()) -> Claimed | None:
+        """Take the oldest claimable row whose conversation nobody is answering right now.
+
+        One UPDATE … RETURNING: on SQLite it takes the write lock at once (a read upgraded to a
+        write can fail with "database is locked"); on PostgreSQL SKIP LOCKED lets instances share.
+        """
+        other = aliased(InboundMessage)
+        conversation_busy = exists().where(
+            other.conversation == InboundMessage.conversation,
+            other.state == State.ANSWERING.value,
+            other.lease_until > now,
+            other.id != InboundMessage.id,
+        )
+        claimable = or_(
+            and_(InboundMessage.state == State.RECEIVED.value, InboundMessage.available_at <= now),
+            and_(InboundMessage.state == State.ANSWERING.value, InboundMessage.lease_until <= now),
+        )
+        pick = select(InboundMessage.id).where(claimable, ~conversation_busy).order_by(InboundMessage.id).limit(1)
+        if busy_channels:
+            pick = pick.where(InboundMessage.channel.not_in(sorted(busy_channels)))
+        async with self.db() as session, session.begin():
+            if session.get_bind().dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            row = (
+                await session.execute(
+                    update(InboundMessage)
+                    .where(InboundMessage.id == pick.scalar_subquery())
+                    .values(
+                        state=State.ANSWERING.value,
+                        lease_until=now + self.lease,
+                        attempts=InboundMessage.attempts + 1,
+                    )
+                    .returning(
+                        InboundMessage.id,
+                        InboundMessage.payload,
+                        InboundMessage.replies,
+                        InboundMessage.replies_sent,
+                        InboundMessage.attempts,
+                        InboundMessage.received_at,
+                    )
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        return Claimed(
+            id=row.id,
+            message=decode_message(row.payload),
+            replies=decode_replies(row.replies),
+            replies_sent=row.replies_sent,
+            attempts=row.attempts,
+            received_at=row.received_at,
+        )
+
+    async def save_replies(self, row_id: int, replies: list[Reply]) -> None:
+        async with self.db() as session, session.begin():
+            await session.execute(
+                update(InboundMessage).where(InboundMessage.id == row_id).values(replies=encode_replies(replies))
+            )
+
+    async def mark_sent(self, row_id: int, sent: int, now: datetime, *, done: bool) -> None:
+        values: dict[str, Any] = {"replies_sent": sent}
+        if done:
+            values.update(state=State.ANSWERED.value, finished_at=now, lease_until=None)
+        async with self.db() as session, session.begin():
+            await session.execute(update(InboundMessage).where(InboundMessage.id == row_id).values(**values))
+
+    async def finish(self, row_id: int, state: State, now: datetime, error: str = "") -> None:
+        async with self.db() as session, session.begin():
+            await session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.id == row_id)
+                .values(state=state.value, finished_at=now, lease_until=None, error=error[:2000])
+            )
+
+    async def retry_later(self, row_id: int, at: datetime, error: str) -> None:
+        async with self.db() as session, session.begin():
+            await session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.id == row_id)
+                .values(state=State.RECEIVED.value, available_at=at, lease_until=None, error=error[:2000])
+            )
+
+    async def release_all(self, now: datetime) -> int:
+        """At start on SQLite (one instance only): rows left 'answering' belong to a process that is gone."""
+        async with self.db() as session, session.begin():
+            result = await session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.state == State.ANSWERING.value)
+                .values(state=State.RECEIVED.value, lease_until=None, available_at=now)
+            )
+        return _rowcount(result)
+
+    async def expire_older_than(self, cutoff: datetime, now: datetime) -> list[Incoming]:
+        """Rows still unanswered since before ``cutoff``: too late to answer, to be reported instead."""
+        async with self.db() as session, session.begin():
+            rows = list(
+                await session.scalars(
+                    select(InboundMessage).where(
+                        InboundMessage.state == State.RECEIVED.value, InboundMessage.received_at < cutoff
+                    )
+                )
+            )
+            if rows:
+                await session.execute(
+                    update(InboundMessage)
+                    .where(InboundMessage.id.in_([r.id for r in rows]), InboundMessage.state == State.RECEIVED.value)
+                    .values(state=State.EXPIRED.value, finished_at=now, error="too old when resumed")
+                )
+        return [decode_message(r.payload) for r in rows if r.payload]
+
+    async def counts(self) -> dict[str, int]:
+        async with self.db() as session:
+            rows = await session.execute(
+                select(InboundMessage.state, func.count())
+                .where(InboundMessage.state.in_([s.value for s in OPEN_STATES]))
+                .group_by(InboundMessage.state)
+            )
+            return {state: int(n) for state, n in rows}
+
+    async def oldest_waiting(self) -> datetime | None:
+        async with self.db() as session:
+            value: datetime | None = await session.scalar(
+                select(func.min(InboundMessage.received_at)).where(InboundMessage.state == State.RECEIVED.value)
+            )
+            return value
+
+    async def forget_finished(self, cutoff: datetime) -> None:
+        """Finished rows are kept only as long as platforms may retry (``dedupe_hours``)."""
+        async with self.db() as session, session.begin():
+            await session.execute(
+                delete(InboundMessage).where(
+                    InboundMessage.received_at < cutoff, InboundMessage.state.not_in([s.value for s in OPEN_STATES])
+                )
+            )
