@@ -1,6 +1,6 @@
 """Durable inbox: the dedupe claim row carries the message and its answer's progress.
 
-Revision ID: 0008_durable_inbox
+Revision ID: 0005_durable_inbox
 """
 
 import sqlalchemy as sa
@@ -8,7 +8,7 @@ from alembic import op
 
 from bot.storage.base import UTCDateTime
 
-revision = "0008_durable_inbox"
+revision = "0005_durable_inbox"
 down_revision = "0004_scheduling"
 branch_labels = None
 depends_on = None
