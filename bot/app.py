@@ -20,6 +20,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import dispatcher
+from bot.channels import signature_ledger
 from bot.channels.base import Channel, DeliveryError
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -147,6 +148,7 @@ class OrgBot:
                     cutoff = now - timedelta(hours=self.config.bot.dedupe_hours)
                     await session.execute(delete(ProcessedMessage).where(ProcessedMessage.received_at < cutoff))
                     await session.execute(delete(ConversationState).where(ConversationState.expires_at < now))
+                    await signature_ledger.purge_expired(session, now)
             except Exception:
                 log.exception("housekeeping failed")
             await asyncio.sleep(3600)
