@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from yarl import URL
 
+from bot.cadres.ids import find_id_in_text
 from bot.channels import signature_ledger
 from bot.channels.base import DeliveryError
 from bot.channels.callback import AnswerGate, answer_later, items, obj, refuse, within_window
@@ -170,9 +171,25 @@ class DingTalkChannel(PlatformChannel):
             body_digest=signature_ledger.body_digest(data),
         )
         if not await signature_ledger.claim(self.bot.db, delivery, now):
+            await signature_ledger.record_replay(self.bot.db, delivery, self._claimed(incoming), now)
             return refuse(NAME, 401, "timestamp/sign 已用于另一条消息（疑似重放伪造）")
         self._answer_later(incoming, data)
         return web.json_response({})
+
+    @staticmethod
+    def _claimed(incoming: Incoming) -> signature_ledger.ClaimedContent:
+        webhook = str((incoming.raw or {}).get("session_webhook", ""))
+        try:
+            host = (URL(webhook).host or "") if webhook else ""
+        except (ValueError, TypeError):
+            host = "（无法解析）"
+        return signature_ledger.ClaimedContent(
+            sender=incoming.sender_id,
+            chat_id=incoming.chat_id,
+            text=incoming.text,
+            subject=find_id_in_text(incoming.text),
+            note=f"msgId {incoming.message_id[:64]}，sessionWebhook 主机 {host[:128] or '无'}",
+        )
 
     @staticmethod
     def _skew(timestamp: str, now: datetime) -> str:

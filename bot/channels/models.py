@@ -26,3 +26,5 @@ class CallbackSignature(Base):
     body_digest: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Set by the first refused replay, which alone is audited: replays cannot flood the log.
+    first_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

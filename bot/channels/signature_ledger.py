@@ -4,7 +4,8 @@ A platform whose signature covers only the timestamp (DingTalk's robot callback)
 makes every captured (timestamp, sign) pair a bearer credential for whatever body
 comes with it. Recording the pair with its first message's id and body digest, under
 a primary key, lets the platform's own retry (same pair, same message) through and
-refuses any other message under that pair, atomically across instances.
+refuses any other message under that pair, atomically across instances. The first
+refused replay of a pair leaves an audit row: someone holds a captured pair.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.models import CallbackSignature
+from bot.storage.models import AuditEntry
 
 # Rows outlive any replay window the configuration allows (platforms tolerate at most an
 # hour), so raising the window at a restart cannot revive a pair whose row was purged.
 KEEP_FOR = timedelta(hours=1)
+REPLAY_ACTION = "callback.replay"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,17 @@ class SignedDelivery:
     signed_at: datetime
     message_id: str
     body_digest: str
+
+
+@dataclass(frozen=True)
+class ClaimedContent:
+    """What a refused replay claimed to be, for the audit row; none of it is verified."""
+
+    sender: str
+    chat_id: str
+    text: str
+    subject: str | None
+    note: str
 
 
 def body_digest(data: Any) -> str:
@@ -66,6 +80,38 @@ async def claim(db: async_sessionmaker[AsyncSession], delivery: SignedDelivery, 
     return True
 
 
+async def record_replay(
+    db: async_sessionmaker[AsyncSession], delivery: SignedDelivery, claimed: ClaimedContent, now: datetime
+) -> bool:
+    """Audit the first refused replay of a pair (True); later ones only count in the logs."""
+    async with db() as session, session.begin():
+        first = await session.execute(
+            update(CallbackSignature)
+            .where(
+                CallbackSignature.channel == delivery.channel,
+                CallbackSignature.signature == delivery.signature,
+                CallbackSignature.first_refused_at.is_(None),
+            )
+            .values(first_refused_at=now)
+        )
+        if getattr(first, "rowcount", 0) != 1:
+            return False
+        session.add(
+            AuditEntry(
+                at=now,
+                actor=f"{delivery.channel}:unverified",
+                actor_role="guest",
+                channel=delivery.channel,
+                chat_id=claimed.chat_id[:191],
+                action=REPLAY_ACTION,
+                query=claimed.text[:2000],
+                subject=claimed.subject,
+                outcome="refused",
+                detail=f"已用过的签名重放，自称发送人 {claimed.sender[:64]}；{claimed.note}"[:2000],
+            )
+        )
+    return True
+
+
 async def purge_expired(session: AsyncSession, now: datetime) -> None:
     await session.execute(delete(CallbackSignature).where(CallbackSignature.expires_at < now))
-

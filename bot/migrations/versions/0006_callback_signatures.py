@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("body_digest", sa.String(64), nullable=False),
         sa.Column("signed_at", UTCDateTime, nullable=False),
         sa.Column("expires_at", UTCDateTime, nullable=False),
+        sa.Column("first_refused_at", UTCDateTime, nullable=True),
         sa.PrimaryKeyConstraint("channel", "signature", name="pk_callback_signatures"),
     )
     op.create_index("ix_callback_signatures_expires_at", "callback_signatures", ["expires_at"])
