@@ -52,7 +52,7 @@ WEBHOOK_PENALTY = 600.0  # exceeding 20/min throttles the robot for 10 minutes
 SESSION_WEBHOOK_MARGIN_MS = 10_000
 SESSION_WEBHOOK_PATH = "/robot/sendBySession"
 NO_PRIVATE_ROUTE = (
-    "这条回答涉及个人信息，只能通过钉钉单聊消息发给您，但机器人尚未配置单聊发送（robot_code）。请联系管理员。"
+    "这条回答涉及个人信息，只能通过钉钉单聊消息发给您，但机器人尚未配置单聊发送（app_key）。请联系管理员。"
 )
 
 
@@ -105,6 +105,8 @@ class DingTalkChannel(PlatformChannel):
         self.cfg = cfg
         self.api_base = cfg.api_base.rstrip("/")
         self.oapi_origin = URL(cfg.oapi_base).origin()
+        # An enterprise-internal app's robotCode is its AppKey unless the console says otherwise.
+        self.robot_code = cfg.robot_code or cfg.app_key
         self.token = AccessToken(self._fetch_token, refresh_margin=300)
         self.webhook_limit = RateLimiter(20, 60)
         self.gate = AnswerGate()
@@ -258,7 +260,7 @@ class DingTalkChannel(PlatformChannel):
         if not person:
             raise DeliveryError("私密回复没有接收人", permanent=True)
         if not self.can_send_openapi:
-            log.warning("private answer not sent: [dingtalk] robot_code/app_key not configured")
+            log.warning("private answer not sent: [dingtalk] app_key not configured, no OpenAPI 1:1 message")
             if origin is not None:
                 await self._tell_where_asked(origin, Reply(NO_PRIVATE_ROUTE))
             return
@@ -279,7 +281,7 @@ class DingTalkChannel(PlatformChannel):
 
     @property
     def can_send_openapi(self) -> bool:
-        return bool(self.cfg.app_key and self.cfg.app_secret and self.cfg.robot_code)
+        return bool(self.cfg.app_key and self.cfg.app_secret and self.robot_code)
 
     @staticmethod
     def _webhook_bodies(reply: Reply, mention: str) -> list[dict[str, Any]]:
@@ -341,7 +343,7 @@ class DingTalkChannel(PlatformChannel):
                 "POST",
                 f"{self.api_base}{path}",
                 what=what,
-                json_body={"robotCode": self.cfg.robot_code, **payload},
+                json_body={"robotCode": self.robot_code, **payload},
                 headers={"x-acs-dingtalk-access-token": token},
             )
             code = str(resp.body.get("code") or "")

@@ -218,3 +218,10 @@ async def test_reply_mentions_are_rendered_as_ats(ding_bot, fake):
     (call,) = fake.sent("dingtalk", "sendBySession")
     assert call.body["at"] == {"atUserIds": ["zhangsan", "lisi", "wangwu"]}
     assert call.body["text"]["content"] == "@zhangsan @lisi @wangwu 请尽快报送"
+
+
+async def test_robot_code_defaults_to_the_app_key(serve_channel, fake):
+    bot, _, _ = await serve_channel(dingtalk, **dingtalk_env(fake.url, ORGBOT_DINGTALK_ROBOT_CODE=""))
+    await bot.deliver(Outgoing(Target("dingtalk", user_id="lisi"), Reply("一")))
+    (call,) = fake.sent("dingtalk", "oToMessages/batchSend")
+    assert call.body["robotCode"] == "ding-key"

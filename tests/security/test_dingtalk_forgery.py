@@ -140,6 +140,18 @@ async def test_a_genuine_admin_lookup_reaches_only_the_admin_by_openapi_one_to_o
     assert audit.actor == "ding_admin" and audit.subject == "A1002"
 
 
+async def test_without_openapi_credentials_the_record_is_withheld_not_sent_to_the_webhook(serve_channel, fake):
+    env = dingtalk_env(fake.url, ORGBOT_DINGTALK_APP_KEY="", ORGBOT_DINGTALK_ROBOT_CODE="")
+    bot, _, client = await serve_channel(dingtalk, **env)
+    await people(bot)
+    message = robot_message(fake.url, "/干部 A1002", "msgNoApi1", staff_id=ADMIN_STAFF_ID, group=False)
+    assert (await client.post("/callback/dingtalk", data=body(message), headers=fresh_headers())).status == 200
+    await settle(bot)
+    (note,) = fake.sent("dingtalk")
+    assert note.path == "/robot/sendBySession" and note.body["text"]["content"] == dingtalk.NO_PRIVATE_ROUTE
+    assert ID_CARD_A1002 not in json.dumps([c.body for c in fake.calls], ensure_ascii=False)
+
+
 async def test_one_pair_is_claimed_once_across_two_instances_racing(serve_channel, fake, attacker):
     env = dingtalk_env(fake.url)
     first = await serve_channel(dingtalk, **env)
