@@ -260,9 +260,10 @@ class DingTalkChannel(PlatformChannel):
         if not person:
             raise DeliveryError("私密回复没有接收人", permanent=True)
         if not self.can_send_openapi:
+            if origin is None:
+                raise DeliveryError("未配置钉钉 app_key/app_secret，私密消息只能走单聊 OpenAPI", permanent=True)
             log.warning("private answer not sent: [dingtalk] app_key not configured, no OpenAPI 1:1 message")
-            if origin is not None:
-                await self._tell_where_asked(origin, Reply(NO_PRIVATE_ROUTE))
+            await self._tell_where_asked(origin, Reply(NO_PRIVATE_ROUTE))
             return
         await self._send_openapi_user(person, reply)
         if origin is not None and origin.is_group:

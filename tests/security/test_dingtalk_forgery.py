@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,9 +22,11 @@ from sqlalchemy import select
 
 from bot.app import OrgBot
 from bot.cadres.demo import seed_demo
-from bot.channels import dingtalk
+from bot.channels import dingtalk, signature_ledger
+from bot.channels.base import DeliveryError
 from bot.channels.models import CallbackSignature
 from bot.channels.private_note import SENT_PRIVATELY
+from bot.messages import Outgoing, Reply, Target
 from bot.storage.models import AuditEntry
 from tests.channels.conftest import settle
 from tests.channels.dingtalk_peer import body, dingtalk_env, robot_message, signed_headers
@@ -175,10 +178,6 @@ async def test_one_pair_is_claimed_once_across_two_instances_racing(serve_channe
 
 
 async def test_used_pairs_are_kept_an_hour_then_purged(ding):
-    from datetime import timedelta
-
-    from bot.channels import signature_ledger
-
     bot, _, client = ding
     message = robot_message("http://x", "/帮助", "msgPurge1", at_bot=False)
     assert (await client.post("/callback/dingtalk", data=body(message), headers=fresh_headers())).status == 200
@@ -226,3 +225,11 @@ async def test_each_pair_is_accepted_with_at_most_one_message(ding, fake):
     await loop.run_in_executor(None, prop)
     await settle(bot)
     assert fake.sent("dingtalk") == []  # group messages not at the bot: nothing to answer
+
+
+async def test_a_private_push_without_openapi_credentials_fails_loudly(serve_channel, fake):
+    env = dingtalk_env(fake.url, ORGBOT_DINGTALK_APP_KEY="", ORGBOT_DINGTALK_ROBOT_CODE="")
+    bot, _, _ = await serve_channel(dingtalk, **env)
+    with pytest.raises(DeliveryError) as err:
+        await bot.deliver(Outgoing(Target("dingtalk", user_id=ADMIN_STAFF_ID), Reply("身份证号…", private=True)))
+    assert err.value.permanent and fake.calls == []
