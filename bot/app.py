@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import dispatcher
 from bot.answering import AnswerWorkers
+from bot.channels import signature_ledger
 from bot.channels.base import Channel, DeliveryError
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -205,6 +206,7 @@ class OrgBot:
                 await self._expire_stale(now)
                 async with self.db() as session, session.begin():
                     await session.execute(delete(ConversationState).where(ConversationState.expires_at < now))
+                    await signature_ledger.purge_expired(session, now)
             except Exception:
                 log.exception("housekeeping failed")
             await asyncio.sleep(600)

@@ -131,6 +131,7 @@ class DingtalkConfig:
     webhook_url: str = ""
     webhook_secret: str = ""
     stream: bool = False
+    replay_window_seconds: int = 60
     api_base: str = "https://api.dingtalk.com"
     oapi_base: str = "https://oapi.dingtalk.com"
 
@@ -265,6 +266,12 @@ def _check_values(cfg: Config, from_env: Mapping[str, str] | None = None) -> Non
         raise bad("[bot] answer_workers", "不小于 1 的数目", cfg.bot.answer_workers)
     if cfg.bot.answers_per_channel < 1:
         raise bad("[bot] answers_per_channel", "不小于 1 的数目", cfg.bot.answers_per_channel)
+    if not 1 <= cfg.dingtalk.replay_window_seconds <= 3600:
+        raise bad(
+            "[dingtalk] replay_window_seconds",
+            " 1–3600 之间的秒数（钉钉自身最多容忍 1 小时）",
+            cfg.dingtalk.replay_window_seconds,
+        )
     if cfg.bot.dedupe_hours < 25:
         raise bad("[bot] dedupe_hours", "不小于 25 的小时数（平台重试可达 24 小时）", cfg.bot.dedupe_hours)
 

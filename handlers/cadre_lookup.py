@@ -29,7 +29,6 @@ COMMAND = {TRAINING: "培训", RESERVE: "后备", PROFILE: "干部"}
 
 GUEST_REPLY = "抱歉，干部信息查询只对已登记的工作人员开放。如需开通，请联系组织部管理员。"
 NO_LINK_REPLY = "您的账号还没有关联干部编号，暂时查不到本人的记录。请联系管理员在人员表中为您填写“干部编号”。"
-SENT_PRIVATELY = "涉及个人信息，已私信回复您，请在与我的私聊中查看。"
 
 _SELF_RE = re.compile(r"^\s*(我(?!们)|本人|自己)|我(自己)?(今年|本年度?|的)")
 
@@ -46,10 +45,10 @@ def _today(ctx: Context) -> date:
 
 
 def _answer(ctx: Context, text: str) -> list[Reply]:
-    """Personal data never goes to a group: answer privately and say so where they asked."""
-    if ctx.message.is_group:
-        return [Reply(text, private=True), Reply(SENT_PRIVATELY)]
-    return [Reply(text)]
+    """Personal data goes to the asker alone, in a 1:1 chat too: a platform channel then sends it
+    to the person's own id, never to a group or to an address taken from the message. In a group
+    the channel that delivered it privately leaves the one note saying so."""
+    return [Reply(text, private=True)]
 
 
 async def _show(ctx: Context, kind: str, viewer: Viewer, cadre: Cadre) -> str:

@@ -1,11 +1,16 @@
 """钉钉 enterprise-internal app robot: HTTP callback (or Stream mode), replies and pushes.
 
 Receiving: the robot's HTTP callback carries ``timestamp`` (ms) and ``sign`` headers
-(HMAC-SHA256 keyed with the AppSecret); Stream mode (``stream = true``) takes the same
-messages over an outbound WebSocket instead (bot/channels/dingtalk_stream.py).
-Replying: the message's ``sessionWebhook`` while it is valid, else the robot OpenAPI
-(``groupMessages/send``, ``oToMessages/batchSend``). Scheduled group notices can also
-go through a signed custom-robot webhook (target chat ``webhook``).
+(HMAC-SHA256 keyed with the AppSecret). The sign covers only the timestamp, never the
+body, so each pair is accepted once, with one message (bot/channels/signature_ledger.py),
+within a short window. Stream mode (``stream = true``, recommended) takes the same
+messages over an authenticated outbound WebSocket instead (bot/channels/dingtalk_stream.py).
+Replying: the message's ``sessionWebhook`` while it is valid and only when it is
+DingTalk's own ``{oapi_base}/robot/sendBySession`` (the URL comes from the body), else
+the robot OpenAPI (``groupMessages/send``, ``oToMessages/batchSend``). Personal data
+(``Reply.private``) goes only by OpenAPI 1:1 message to the sender's staff id.
+Scheduled group notices can also go through a signed custom-robot webhook (target chat
+``webhook``).
 """
 
 from __future__ import annotations
@@ -13,20 +18,25 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from yarl import URL
 
+from bot.cadres.ids import find_id_in_text
+from bot.channels import signature_ledger
 from bot.channels.base import DeliveryError
 from bot.channels.callback import items, obj, refuse, within_window
 from bot.channels.dingtalk_sign import signature_matches, signed_webhook_url
 from bot.channels.outbound import ApiResponse, call_json
 from bot.channels.platform import PlatformChannel
+from bot.channels.private_note import SENT_PRIVATELY
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.render import split_utf8, title_of, to_dingtalk_markdown
 from bot.channels.tokens import AccessToken
 from bot.config import Config, ConfigError, DingtalkConfig
-from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat
+from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat, Target
 
 if TYPE_CHECKING:
     pass
@@ -40,6 +50,10 @@ OPENAPI_LIMIT = 12000  # msgParam must stay under 15 000 bytes including the JSO
 WEBHOOK_RATE_ERRORS = {130101, 90030, 410100}
 WEBHOOK_PENALTY = 600.0  # exceeding 20/min throttles the robot for 10 minutes
 SESSION_WEBHOOK_MARGIN_MS = 10_000
+SESSION_WEBHOOK_PATH = "/robot/sendBySession"
+NO_PRIVATE_ROUTE = (
+    "这条回答涉及个人信息，只能通过钉钉单聊消息发给您，但机器人尚未配置单聊发送（app_key）。请联系管理员。"
+)
 
 
 def incoming_from_robot_message(data: dict[str, Any], bot_name: str) -> Incoming | None:
@@ -90,6 +104,9 @@ class DingTalkChannel(PlatformChannel):
         super().__init__()
         self.cfg = cfg
         self.api_base = cfg.api_base.rstrip("/")
+        self.oapi_origin = URL(cfg.oapi_base).origin()
+        # An enterprise-internal app's robotCode is its AppKey unless the console says otherwise.
+        self.robot_code = cfg.robot_code or cfg.app_key
         self.token = AccessToken(self._fetch_token, refresh_margin=300)
         self.webhook_limit = RateLimiter(20, 60)
         self.stream_client: Any = None
@@ -112,16 +129,20 @@ class DingTalkChannel(PlatformChannel):
     # --- receiving -------------------------------------------------------------------------
 
     async def on_robot_message(self, data: dict[str, Any]) -> bool:
-        """Answer a robot message later; False when it is not one (no msgId or sender)."""
+        """Record a robot message to be answered; False when it is not one (no msgId or sender)."""
         assert self.bot is not None
         incoming = incoming_from_robot_message(data, self.bot.config.bot.name)
         if incoming is None:
             return False
+        await self._accept(incoming, data)
+        return True
+
+    async def _accept(self, incoming: Incoming, data: dict[str, Any]) -> None:
+        assert self.bot is not None
         if incoming.is_group:
             # Admins need this id to target the group with scheduled pushes.
             log.info("group message in conversation %s (%s)", incoming.chat_id, data.get("conversationTitle", ""))
         await self.bot.accept(incoming)
-        return True
 
     async def callback(self, request: web.Request) -> web.Response:
         assert self.bot is not None
@@ -131,43 +152,98 @@ class DingTalkChannel(PlatformChannel):
             return refuse(NAME, 401, "缺少 timestamp/sign 请求头")
         if not signature_matches(sign, timestamp, self.cfg.app_secret):
             return refuse(NAME, 401, "sign 校验失败")
-        now = self.bot.clock.now().timestamp()
-        if not within_window(timestamp, now, self.bot.config.bot.replay_window_seconds, milliseconds=True):
-            return refuse(NAME, 403, "timestamp 超出允许的时间窗口")
+        now = self.bot.clock.now()
+        if not within_window(timestamp, now.timestamp(), self.cfg.replay_window_seconds, milliseconds=True):
+            return refuse(NAME, 403, f"timestamp 超出允许的时间窗口（{self._skew(timestamp, now)}）")
         try:
             data = json.loads(await request.read())
         except (json.JSONDecodeError, UnicodeDecodeError):
             return refuse(NAME, 400, "请求体不是有效的 JSON")
         if not isinstance(data, dict):
             return refuse(NAME, 400, "请求体应为 JSON 对象")
-        if not await self.on_robot_message(data):
+        incoming = incoming_from_robot_message(data, self.bot.config.bot.name)
+        if incoming is None:
             return refuse(NAME, 400, "不是机器人消息（缺少 msgId 或发送人）")
+        delivery = signature_ledger.SignedDelivery(
+            channel=NAME,
+            signature=sign,
+            signed_at=datetime.fromtimestamp(int(timestamp) / 1000, UTC),
+            message_id=incoming.message_id,
+            body_digest=signature_ledger.body_digest(data),
+        )
+        if not await signature_ledger.claim(self.bot.db, delivery, now):
+            await signature_ledger.record_replay(self.bot.db, delivery, self._claimed(incoming), now)
+            return refuse(NAME, 401, "timestamp/sign 已用于另一条消息（疑似重放伪造）")
+        await self._accept(incoming, data)
         return web.json_response({})
+
+    @staticmethod
+    def _claimed(incoming: Incoming) -> signature_ledger.ClaimedContent:
+        webhook = str((incoming.raw or {}).get("session_webhook", ""))
+        try:
+            host = (URL(webhook).host or "") if webhook else ""
+        except (ValueError, TypeError):
+            host = "（无法解析）"
+        return signature_ledger.ClaimedContent(
+            sender=incoming.sender_id,
+            chat_id=incoming.chat_id,
+            text=incoming.text,
+            subject=find_id_in_text(incoming.text),
+            note=f"msgId {incoming.message_id[:64]}，sessionWebhook 主机 {host[:128] or '无'}",
+        )
+
+    @staticmethod
+    def _skew(timestamp: str, now: datetime) -> str:
+        """How far off the sender's clock is, so an operator can tell clock drift from a replay."""
+        seconds = now.timestamp() - int(timestamp) / 1000
+        return f"比本机{'早' if seconds > 0 else '晚'} {abs(seconds):.0f} 秒"
 
     # --- sending ---------------------------------------------------------------------------
 
     def _session_webhook(self, origin: Incoming | None) -> str:
+        """The message's sessionWebhook, when it is still valid and is DingTalk's own.
+
+        The URL comes from the callback body, which the HTTP callback's sign does not
+        cover: anything but ``{oapi_base}/robot/sendBySession`` is refused, checked with
+        the parser aiohttp will connect with, so the answer cannot be sent elsewhere.
+        """
         if origin is None or origin.channel != NAME or self.bot is None:
             return ""
         raw = origin.raw or {}
         url = raw.get("session_webhook", "")
         now_ms = self.bot.clock.now().timestamp() * 1000
-        if url and raw.get("session_webhook_expires_ms", 0) > now_ms + SESSION_WEBHOOK_MARGIN_MS:
-            return url
-        return ""
+        if not url or raw.get("session_webhook_expires_ms", 0) <= now_ms + SESSION_WEBHOOK_MARGIN_MS:
+            return ""
+        if not self._is_dingtalk_session_url(url):
+            log.warning("sessionWebhook outside %s ignored (forged message?)", self.oapi_origin)
+            return ""
+        return url
+
+    def _is_dingtalk_session_url(self, url: str) -> bool:
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError):
+            return False
+        return (
+            parsed.is_absolute()
+            and parsed.origin() == self.oapi_origin
+            and parsed.user is None
+            and parsed.password is None
+            and parsed.path == SESSION_WEBHOOK_PATH
+            and not parsed.fragment
+        )
 
     async def send(self, message: Outgoing) -> None:
         origin, reply, target = message.in_reply_to, message.reply, message.target
+        if reply.private:
+            await self._send_private(origin, target, reply)
+            return
         session_webhook = self._session_webhook(origin)
-        if origin is not None and session_webhook and (not reply.private or not origin.is_group):
+        if origin is not None and session_webhook:
             mention = origin.sender_id if origin.is_group and reply.mention_sender else ""
             await self._post_webhook(session_webhook, reply, mention, limit_key=f"session:{origin.chat_id}")
-            return
-        if target.is_user:
+        elif target.is_user:
             await self._send_openapi_user(target.user_id, reply)
-            if origin is not None and origin.is_group and reply.private and session_webhook:
-                note = Reply("涉及个人信息的内容已单独发给您，请查看与我的单聊。")
-                await self._post_webhook(session_webhook, note, origin.sender_id, limit_key=f"session:{origin.chat_id}")
         elif target.chat_id == WEBHOOK_CHAT:
             if not self.cfg.webhook_url:
                 raise DeliveryError("未配置钉钉自定义机器人 webhook_url", permanent=True)
@@ -176,6 +252,36 @@ class DingTalkChannel(PlatformChannel):
             await self._send_openapi_group(target.chat_id, reply)
         else:
             raise DeliveryError("没有指定接收人或群", permanent=True)
+
+    async def _send_private(self, origin: Incoming | None, target: Target, reply: Reply) -> None:
+        """Personal data: only by OpenAPI 1:1 message to a staff id, never to a URL from a message body."""
+        person = target.user_id or (origin.sender_id if origin is not None else "")
+        if not person:
+            raise DeliveryError("私密回复没有接收人", permanent=True)
+        if not self.can_send_openapi:
+            if origin is None:
+                raise DeliveryError("未配置钉钉 app_key/app_secret，私密消息只能走单聊 OpenAPI", permanent=True)
+            log.warning("private answer not sent: [dingtalk] app_key not configured, no OpenAPI 1:1 message")
+            await self._tell_where_asked(origin, Reply(NO_PRIVATE_ROUTE))
+            return
+        await self._send_openapi_user(person, reply)
+        if origin is not None and origin.is_group:
+            await self._tell_where_asked(origin, Reply(SENT_PRIVATELY))
+
+    async def _tell_where_asked(self, origin: Incoming, note: Reply) -> None:
+        """A short public note in the chat the question came from; never carries personal data."""
+        session_webhook = self._session_webhook(origin)
+        mention = origin.sender_id if origin.is_group else ""
+        if session_webhook:
+            await self._post_webhook(session_webhook, note, mention, limit_key=f"session:{origin.chat_id}")
+        elif origin.is_group and self.can_send_openapi:
+            await self._send_openapi_group(origin.chat_id, note)
+        elif not origin.is_group and self.can_send_openapi:
+            await self._send_openapi_user(origin.sender_id, note)
+
+    @property
+    def can_send_openapi(self) -> bool:
+        return bool(self.cfg.app_key and self.cfg.app_secret and self.robot_code)
 
     @staticmethod
     def _webhook_bodies(reply: Reply, mention: str) -> list[dict[str, Any]]:
@@ -228,7 +334,7 @@ class DingTalkChannel(PlatformChannel):
         return str(token), float(resp.body.get("expireIn") or 7200)
 
     async def _openapi(self, path: str, payload: dict[str, Any], what: str) -> ApiResponse:
-        if not (self.cfg.app_key and self.cfg.app_secret and self.cfg.robot_code):
+        if not self.can_send_openapi:
             raise DeliveryError("未配置钉钉 app_key/app_secret/robot_code，无法主动发消息", permanent=True)
         for attempt in range(2):
             token = await self.token.get()
@@ -237,7 +343,7 @@ class DingTalkChannel(PlatformChannel):
                 "POST",
                 f"{self.api_base}{path}",
                 what=what,
-                json_body={"robotCode": self.cfg.robot_code, **payload},
+                json_body={"robotCode": self.robot_code, **payload},
                 headers={"x-acs-dingtalk-access-token": token},
             )
             code = str(resp.body.get("code") or "")

@@ -27,6 +27,7 @@ from bot.channels.base import DeliveryError
 from bot.channels.callback import items, obj, refuse, within_window
 from bot.channels.outbound import call_json
 from bot.channels.platform import PlatformChannel
+from bot.channels.private_note import SENT_PRIVATELY
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.render import split_utf8, to_feishu_card_markdown
 from bot.channels.tokens import AccessToken
@@ -310,7 +311,7 @@ class FeishuChannel(PlatformChannel):
                 payload["uuid"] = hashlib.sha1(f"{origin.message_id}:p{i}:{content}".encode()).hexdigest()[:40]
             await self._api(f"/open-apis/im/v1/messages?receive_id_type={id_type}", payload, receiver=receive_id)
         if origin is not None and origin.is_group and raw.get("message_id") and target.is_user:
-            note = Reply("涉及个人信息的内容已单独发给您，请查看与我的单聊。")
+            note = Reply(SENT_PRIVATELY)
             await self.send(Outgoing(Target(NAME, chat_id=origin.chat_id), note, origin))
 
     async def _api(self, path: str, payload: dict[str, Any], *, receiver: str) -> None:

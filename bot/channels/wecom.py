@@ -30,6 +30,7 @@ from bot.channels.base import DeliveryError
 from bot.channels.callback import items, obj, raw_query, refuse, within_window
 from bot.channels.outbound import call_json
 from bot.channels.platform import PlatformChannel
+from bot.channels.private_note import NOT_SENT_IN_GROUP, SENT_BY_APP_MESSAGE
 from bot.channels.ratelimit import RateLimiter
 from bot.channels.render import split_utf8, to_wecom_markdown, utf8_len
 from bot.channels.tokens import AccessToken
@@ -313,9 +314,9 @@ class WeComChannel(PlatformChannel):
         if message.reply.private and origin.is_group:
             if self.can_send_app:
                 await self._send_app(origin.sender_id, message.reply)
-                text = "涉及个人信息的内容已通过应用消息单独发给您，请查收。"
+                text = SENT_BY_APP_MESSAGE
             else:
-                text = "这条回答涉及个人信息，不便在群里发送，请在与我的单聊中查询。"
+                text = NOT_SENT_IN_GROUP
         if stream is not None and not stream.finished:
             stream.parts.append(to_wecom_markdown(text) if message.reply.format is ReplyFormat.MARKDOWN else text)
             return

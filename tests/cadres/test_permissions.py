@@ -89,20 +89,19 @@ async def test_masking_is_lifted_only_for_admins(demo_bot):
     assert "000000198604120011" not in own and "**************0011" in own
 
 
-async def test_group_answers_go_privately_with_a_notice_in_the_group(demo_bot):
+async def test_group_answers_go_privately_and_the_note_is_left_to_the_channel(demo_bot):
+    """One note in the group, posted by the channel that delivered privately (tests/channels: one per platform)."""
     replies = await say_replies(demo_bot, "demo_organizer", "/培训 A1003", group=True)
-    private = [r for r in replies if r.private]
-    public = [r for r in replies if not r.private]
-    assert len(private) == 1 and "演示·王芳" in private[0].text
-    assert len(public) == 1 and "私信" in public[0].text and "王芳" not in public[0].text
+    assert len(replies) == 1 and replies[0].private and "演示·王芳" in replies[0].text
     refused = await say_replies(demo_bot, "demo_staff", "/后备 A1004", group=True)
     assert all("刘洋" not in r.text for r in refused)
     assert not [r for r in refused if not r.private and "A1004" in r.text]
 
 
-async def test_private_chat_answers_in_place(demo_bot):
+async def test_private_chat_answers_go_to_the_person_alone(demo_bot):
+    """Private in a 1:1 chat too, so a platform sends it to the person's id, not to an address from the message."""
     replies = await say_replies(demo_bot, "demo_staff", "/我的培训")
-    assert len(replies) == 1 and not replies[0].private
+    assert len(replies) == 1 and replies[0].private
 
 
 async def test_help_lists_the_lookups(demo_bot):

@@ -24,6 +24,7 @@ def dingtalk_env(api_base: str, **extra: str) -> dict[str, str]:
         "ORGBOT_DINGTALK_WEBHOOK_URL": f"{api_base}/robot/send?access_token=abc",
         "ORGBOT_DINGTALK_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "ORGBOT_DINGTALK_API_BASE": api_base,
+        "ORGBOT_DINGTALK_OAPI_BASE": api_base,
     }
     env.update(extra)
     return env
@@ -38,6 +39,7 @@ def robot_message(
     group: bool = True,
     webhook_valid_ms: int = 5_400_000,
     at_bot: bool = True,
+    session_webhook: str | None = None,
 ) -> dict[str, Any]:
     now_ms = int(time.time() * 1000)
     data = {
@@ -56,7 +58,8 @@ def robot_message(
         "senderId": "$:LWCP_v1:$sender",
         "conversationTitle": "组工干部群",
         "isInAtList": at_bot,
-        "sessionWebhook": f"{api_base}/dingtalk/session/s1",
+        # The shape DingTalk really sends: its oapi host, an opaque session token.
+        "sessionWebhook": session_webhook or f"{api_base}/robot/sendBySession?session=s1",
         "text": {"content": f" {text}"},
         "robotCode": "dingrobot",
         "msgtype": "text",

@@ -107,7 +107,7 @@ class FakePlatforms:
         app.router.add_post("/cgi-bin/{api:.*}", self.wecom_api)
         app.router.add_post("/v1.0/oauth2/accessToken", self.dingtalk_token)
         app.router.add_post("/v1.0/robot/{api:.*}", self.dingtalk_api)
-        app.router.add_post("/dingtalk/session/{sid}", self.dingtalk_session_webhook)
+        app.router.add_post("/robot/sendBySession", self.dingtalk_session_webhook)
         app.router.add_post("/robot/send", self.dingtalk_custom_webhook)
         app.router.add_post("/v1.0/gateway/connections/open", self.dingtalk_gateway_open)
         app.router.add_get("/dingtalk/gateway", self.dingtalk_gateway)

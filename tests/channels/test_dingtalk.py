@@ -26,9 +26,9 @@ async def test_group_mention_is_answered_once_through_the_session_webhook_with_a
     message = robot_message(fake.url, "/帮助", "msgA1")
     resp = await client.post("/callback/dingtalk", data=body(message), headers=signed_headers())
     assert resp.status == 200
-    await fake.wait_for(lambda: fake.sent("dingtalk", "/session/"))
+    await fake.wait_for(lambda: fake.sent("dingtalk", "sendBySession"))
     await settle(bot)
-    (call,) = fake.sent("dingtalk", "/session/")
+    (call,) = fake.sent("dingtalk", "sendBySession")
     assert call.body["msgtype"] == "text"
     assert call.body["text"]["content"].startswith("@zhangsan ") and "可以帮您" in call.body["text"]["content"]
     assert call.body["at"] == {"atUserIds": ["zhangsan"]}
@@ -36,7 +36,7 @@ async def test_group_mention_is_answered_once_through_the_session_webhook_with_a
     retry = await client.post("/callback/dingtalk", data=body(message), headers=signed_headers())
     assert retry.status == 200
     await settle(bot)
-    assert len(fake.sent("dingtalk", "/session/")) == 1
+    assert len(fake.sent("dingtalk", "sendBySession")) == 1
 
 
 async def test_private_chat_is_answered_without_an_at(ding_bot, fake):
@@ -44,7 +44,7 @@ async def test_private_chat_is_answered_without_an_at(ding_bot, fake):
     message = robot_message(fake.url, "/帮助", "msgA2", group=False)
     await client.post("/callback/dingtalk", data=body(message), headers=signed_headers())
     await settle(bot)
-    (call,) = fake.sent("dingtalk", "/session/")
+    (call,) = fake.sent("dingtalk", "sendBySession")
     assert not call.body["text"]["content"].startswith("@") and call.body["at"] == {}
 
 
@@ -99,7 +99,7 @@ async def test_private_reply_from_a_group_goes_one_to_one_and_the_group_gets_a_n
     await channel.send(Outgoing(Target("dingtalk", user_id="zhangsan"), Reply("您的学时：52", private=True), origin))
     (one,) = fake.sent("dingtalk", "oToMessages/batchSend")
     assert one.body["userIds"] == ["zhangsan"] and "52" in one.body["msgParam"]
-    (note,) = fake.sent("dingtalk", "/session/")
+    (note,) = fake.sent("dingtalk", "sendBySession")
     assert "52" not in note.body["text"]["content"]
 
 
@@ -182,14 +182,14 @@ async def test_stream_mode_receives_acks_like_the_sdk_and_answers(serve_channel,
     bot, _channel, client = await serve_channel(dingtalk, **dingtalk_env(fake.url, ORGBOT_DINGTALK_STREAM="true"))
     assert (await client.post("/callback/dingtalk", data=b"{}")).status == 404  # no HTTP callback in Stream mode
     await fake.wait_for(lambda: len(fake.stream_acks) == 2)
-    await fake.wait_for(lambda: fake.sent("dingtalk", "/session/"))
+    await fake.wait_for(lambda: fake.sent("dingtalk", "sendBySession"))
     await settle(bot)
     expected = await reference_ack(frame)
     ack = fake.stream_acks[0]
     assert ack["code"] == expected["code"] and ack["headers"] == expected["headers"]
     assert json.loads(ack["data"]) == json.loads(expected["data"])
     assert fake.stream_acks[1]["headers"]["messageId"] == "frame-2"
-    assert len(fake.sent("dingtalk", "/session/")) == 1  # the re-pushed message is not answered twice
+    assert len(fake.sent("dingtalk", "sendBySession")) == 1  # the re-pushed message is not answered twice
 
 
 async def test_stream_mode_reconnects_when_the_gateway_says_disconnect(serve_channel, fake):
@@ -215,6 +215,13 @@ async def test_reply_mentions_are_rendered_as_ats(ding_bot, fake):
     origin = dingtalk.incoming_from_robot_message(robot_message(fake.url, "谁还没交", "msgM1"), "组工助手")
     reply = Reply("请尽快报送", mentions=("lisi", "wangwu"))
     await channel.send(Outgoing(Target("dingtalk", chat_id=origin.chat_id), reply, origin))
-    (call,) = fake.sent("dingtalk", "/session/")
+    (call,) = fake.sent("dingtalk", "sendBySession")
     assert call.body["at"] == {"atUserIds": ["zhangsan", "lisi", "wangwu"]}
     assert call.body["text"]["content"] == "@zhangsan @lisi @wangwu 请尽快报送"
+
+
+async def test_robot_code_defaults_to_the_app_key(serve_channel, fake):
+    bot, _, _ = await serve_channel(dingtalk, **dingtalk_env(fake.url, ORGBOT_DINGTALK_ROBOT_CODE=""))
+    await bot.deliver(Outgoing(Target("dingtalk", user_id="lisi"), Reply("一")))
+    (call,) = fake.sent("dingtalk", "oToMessages/batchSend")
+    assert call.body["robotCode"] == "ding-key"

@@ -74,7 +74,7 @@ def _feishu(tamper: bool) -> Callable[[str], Callback]:
 PLATFORMS = {
     "wecom": Platform(wecom_peer.wecom_env, _wecom(False), _wecom(True), lambda f: f.sent("wecom", "message/send")),
     "dingtalk": Platform(
-        dingtalk_peer.dingtalk_env, _dingtalk(False), _dingtalk(True), lambda f: f.sent("dingtalk", "/session/")
+        dingtalk_peer.dingtalk_env, _dingtalk(False), _dingtalk(True), lambda f: f.sent("dingtalk", "sendBySession")
     ),
     "feishu": Platform(
         feishu_peer.feishu_env, _feishu(False), _feishu(True), lambda f: f.sent("feishu", "/im/v1/messages")
