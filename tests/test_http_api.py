@@ -11,6 +11,12 @@ AUTH = {"Authorization": "Bearer test-token"}
 
 
 @pytest.fixture
+async def bot(make_bot):
+    """These tests are about the API itself, so the token may act as anyone (what act_as limits is in tests/security)."""
+    return await make_bot(ORGBOT_API_ACT_AS="*")
+
+
+@pytest.fixture
 async def client(bot):
     async with TestClient(TestServer(bot.web_app())) as c:
         yield c
