@@ -78,7 +78,7 @@ async def test_web_chat_page_is_self_contained(client):
     resp = await client.get("/")
     assert resp.status == 200
     page = await resp.text()
-    assert "/api/v1/chat" in page
+    assert "/登录" in page
     assert "http://" not in page and "https://" not in page
 
 
