@@ -280,3 +280,24 @@ async def test_orgbot_admin_login_link_prints_a_working_link_and_logout_ends_ses
     ended = await asyncio.to_thread(orgbot, "admin", "logout", "demo_admin", db_url=db_url)
     assert ended.returncode == 0 and "1 个" in ended.stdout
     assert (await chat(client, "/帮助", csrf)).status == 401
+
+
+async def test_the_demo_logs_its_identities_in_directly_and_says_so(running, tmp_path):
+    from bot.config import load_config
+    from bot.demo import demo_login_links, write_demo_config
+
+    config = load_config(write_demo_config(tmp_path / "demo", 8080), environ={})
+    assert config.api.act_as == ["*"]
+    assert "Demo only" in (tmp_path / "demo" / "orgbot.toml").read_text(encoding="utf-8")
+    bot, client = await running()
+    links = await demo_login_links(bot)
+    assert [(user, label) for user, label, _ in links] == [
+        ("demo_admin", "管理员"),
+        ("demo_organizer", "组织员"),
+        ("demo_staff", "工作人员"),
+    ]
+    for user_id, _, url in links:
+        client.session.cookie_jar.clear()
+        assert (await log_in(client, url.split("?t=", 1)[1])).status == 303
+        name = {"demo_admin": "演示管理员", "demo_organizer": "演示组织员", "demo_staff": "演示·张伟"}[user_id]
+        assert name in await (await client.get("/")).text()
