@@ -55,10 +55,10 @@ class WebChat:
         )
         return web.Response(text=text, content_type="text/html", headers=PAGE_HEADERS)
 
-    async def _checked(self, request: web.Request) -> WebSession | web.Response:
+    async def _checked(self, request: web.Request, *, activity: bool = True) -> WebSession | web.Response:
         if not self.bot.config.api.web_chat:
             raise web.HTTPNotFound()
-        session = await current_session(request, self.bot)
+        session = await current_session(request, self.bot, activity=activity)
         if session is None:
             return _json({"error": "登录已失效，请重新登录", "login": True}, status=401)
         if not csrf_ok(request, self.bot, session, request.headers.get(CSRF_HEADER, "")):
@@ -92,7 +92,7 @@ class WebChat:
         return _json({"replies": [{"text": r.text, "format": r.format.value} for r in replies]})
 
     async def inbox(self, request: web.Request) -> web.Response:
-        session = await self._checked(request)
+        session = await self._checked(request, activity=False)
         if isinstance(session, web.Response):
             return session
         rows = await fetch_inbox(self.bot, session.user.user_id)

@@ -148,8 +148,12 @@ class LoginService:
             _audit(session, now, Actor(user.user_id, user.role.name.lower(), "web"), "login", "ok")
         return WebSession(token=raw, user=user, csrf=csrf_for(raw), expires_at=expires)
 
-    async def session(self, raw: str) -> WebSession | None:
-        """The live session for a cookie value, or None once it was ended, idle too long or too old."""
+    async def session(self, raw: str, *, activity: bool = True) -> WebSession | None:
+        """The live session for a cookie value, or None once it was ended, idle too long or too old.
+
+        ``activity=False`` for the page's own background polling, which must not keep an
+        unattended browser logged in.
+        """
         if not raw:
             return None
         now = self.bot.clock.now()
@@ -161,7 +165,7 @@ class LoginService:
             staff = await session.scalar(select(Staff).where(Staff.user_id == row.user_id))
             if staff is None or not staff.active:
                 return None
-            if now - row.last_seen_at >= TOUCH_EVERY:
+            if activity and now - row.last_seen_at >= TOUCH_EVERY:
                 row.last_seen_at = now
             return WebSession(token=raw, user=user_from_staff(staff), csrf=csrf_for(raw), expires_at=row.expires_at)
 

@@ -57,8 +57,8 @@ def login_needed_page(bot: OrgBot) -> web.Response:
     return render_page(bot, "请先登录", HOW_TO_LOGIN)
 
 
-async def current_session(request: web.Request, bot: OrgBot) -> WebSession | None:
-    return await LoginService(bot).session(request.cookies.get(cookie_name(bot), ""))
+async def current_session(request: web.Request, bot: OrgBot, *, activity: bool = True) -> WebSession | None:
+    return await LoginService(bot).session(request.cookies.get(cookie_name(bot), ""), activity=activity)
 
 
 def same_origin(request: web.Request, bot: OrgBot) -> bool:

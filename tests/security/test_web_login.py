@@ -198,6 +198,17 @@ async def test_idle_expiry_on_a_manual_clock(running, clock):
     assert (await chat(client, "/帮助", csrf)).status == 401
 
 
+async def test_background_inbox_polling_does_not_keep_an_unattended_page_logged_in(running, clock):
+    bot, client = await running()
+    assert (await log_in(client, await new_link(bot))).status == 303
+    headers = {"X-CSRF-Token": csrf_of(client, bot)}
+    for _ in range(bot.config.login.idle_minutes - 1):
+        clock.advance(timedelta(minutes=1))
+        assert (await client.post("/web/inbox", headers=headers)).status == 200
+    clock.advance(timedelta(minutes=1))
+    assert (await client.post("/web/inbox", headers=headers)).status == 401
+
+
 async def test_absolute_expiry_on_a_manual_clock(running, clock):
     bot, client = await running()
     idle = timedelta(minutes=bot.config.login.idle_minutes)
