@@ -312,3 +312,13 @@ async def test_the_demo_logs_its_identities_in_directly_and_says_so(running, tmp
         assert (await log_in(client, url.split("?t=", 1)[1])).status == 303
         name = {"demo_admin": "演示管理员", "demo_organizer": "演示组织员", "demo_staff": "演示·张伟"}[user_id]
         assert name in await (await client.get("/")).text()
+
+
+async def test_a_cross_site_form_cannot_log_a_victim_in_to_the_attackers_account(running):
+    """Login CSRF: an attacker's page posting the attacker's own link is refused, and the link is not burnt."""
+    bot, client = await running()
+    token = await new_link(bot, "demo_staff")
+    for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        resp = await client.post("/login", data={"t": token}, headers=headers, allow_redirects=False)
+        assert resp.status == 403 and "Set-Cookie" not in resp.headers
+    assert (await log_in(client, token)).status == 303
