@@ -48,6 +48,19 @@ class DatabaseConfig:
 class ApiConfig:
     token: str = ""
     web_chat: bool = True
+    # Staff user ids the token may speak for ("*": anyone); others become the guest ``api:<user_id>``.
+    act_as: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoginConfig:
+    """Personal login for the web chat page (and the admin console): one-time links, session cookies."""
+
+    link_minutes: int = 15
+    idle_minutes: int = 30
+    max_hours: int = 12
+    secure_cookies: bool = False
+    base_url: str = ""
 
 
 @dataclass
@@ -153,6 +166,7 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     api: ApiConfig = field(default_factory=ApiConfig)
+    login: LoginConfig = field(default_factory=LoginConfig)
     log: LogConfig = field(default_factory=LogConfig)
     bot: BotConfig = field(default_factory=BotConfig)
     knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
@@ -272,6 +286,13 @@ def _check_values(cfg: Config, from_env: Mapping[str, str] | None = None) -> Non
             " 1–3600 之间的秒数（钉钉自身最多容忍 1 小时）",
             cfg.dingtalk.replay_window_seconds,
         )
+    for key in ("link_minutes", "idle_minutes", "max_hours"):
+        if getattr(cfg.login, key) < 1:
+            raise bad(f"[login] {key}", "正整数", getattr(cfg.login, key))
+    if cfg.login.base_url and not cfg.login.base_url.startswith(("http://", "https://")):
+        raise bad("[login] base_url", " http:// 或 https:// 开头的地址", cfg.login.base_url)
+    if "*" in cfg.api.act_as and len(cfg.api.act_as) > 1:
+        raise bad("[api] act_as", ' ["*"]（任何人）或用户 ID 列表，二者不能混用', cfg.api.act_as)
     if cfg.bot.dedupe_hours < 25:
         raise bad("[bot] dedupe_hours", "不小于 25 的小时数（平台重试可达 24 小时）", cfg.bot.dedupe_hours)
 

@@ -24,11 +24,29 @@ def write_demo_config(folder: Path, port: int) -> Path:
             "# Written by `orgbot demo`; edit freely, or delete it to start over.\n"
             f'[database]\nurl = "sqlite+aiosqlite:///{db}"\n\n'
             f"[server]\nport = {port}\n\n"
-            f'[api]\ntoken = "{secrets.token_urlsafe(12)}"\n\n'
+            f'[api]\ntoken = "{secrets.token_urlsafe(12)}"\n'
+            "# Demo only: the token may speak for anyone. Never in production (see config.example.toml).\n"
+            'act_as = ["*"]\n\n'
+            "[login]\n# Demo: the printed login links stay valid for a working day.\nlink_minutes = 480\n\n"
             f'[knowledge]\nindex_dir = "{index}"\nload_bundled_corpus = true\n',
             encoding="utf-8",
         )
     return path
+
+
+DEMO_LOGINS = (("demo_admin", "管理员"), ("demo_organizer", "组织员"), ("demo_staff", "工作人员"))
+
+
+async def demo_login_links(bot: OrgBot) -> list[tuple[str, str, str]]:
+    """One-time web login links for the demo identities: (user id, role label, url)."""
+    from bot.auth.logins import Actor, LoginService
+
+    service = LoginService(bot)
+    links = []
+    for user_id, label in DEMO_LOGINS:
+        link = await service.issue_link(user_id, Actor("demo", "cli", "cli"))
+        links.append((user_id, label, link.url))
+    return links
 
 
 async def seed(bot: OrgBot) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.auth.act_as import is_api_guest
 from bot.handler import User
 from bot.roles import Role
 from bot.storage.models import Identity, Staff
@@ -30,6 +31,8 @@ def guest(sender_id: str, name: str = "") -> User:
 
 async def resolve_user(session: AsyncSession, channel: str, sender_id: str, sender_name: str = "") -> User:
     if channel in LOCAL_CHANNELS:
+        if is_api_guest(sender_id):
+            return guest(sender_id, sender_name)
         staff = await session.scalar(select(Staff).where(Staff.user_id == sender_id))
     else:
         staff = await session.scalar(

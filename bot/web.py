@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from importlib import resources
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.auth.web import LoginPages
 from bot.channels.http_api import HttpApiChannel
 from bot.inbox import InboxUnavailable
 from bot.logs import request_id
+from bot.web_chat import WebChat
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -55,16 +56,10 @@ def build_web_app(bot: OrgBot) -> web.Application:
         ok, why = await bot.ready()
         return web.json_response({"status": "ok" if ok else "unavailable", "detail": why}, status=200 if ok else 503)
 
-    page = resources.files("bot").joinpath("static/chat.html").read_text(encoding="utf-8")
-
-    async def chat_page(_: web.Request) -> web.Response:
-        if not bot.config.api.web_chat:
-            raise web.HTTPNotFound()
-        return web.Response(text=page.replace("{{BOT_NAME}}", bot.config.bot.name), content_type="text/html")
-
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/", chat_page)
+    app.router.add_routes(WebChat(bot).routes())
+    app.router.add_routes(LoginPages(bot).routes())
     app.router.add_routes(HttpApiChannel(bot).routes())
     for channel in bot.channels.values():
         app.router.add_routes(channel.routes())

@@ -1,4 +1,8 @@
-"""The HTTP JSON channel: ``POST /api/v1/chat`` and ``GET /api/v1/inbox``, behind a bearer token."""
+"""The HTTP JSON channel: ``POST /api/v1/chat`` and ``GET /api/v1/inbox``, behind a bearer token.
+
+The token speaks only for the people ``[api] act_as`` lists; any other ``user_id``
+is answered as the guest ``api:<user_id>`` and its inbox is not the token's to read.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.auth.act_as import ActAs
 from bot.channels.local import fetch_inbox
 from bot.messages import ChatType, Incoming, Reply
 
@@ -65,6 +70,7 @@ class HttpApiChannel:
 
     def __init__(self, bot: OrgBot) -> None:
         self.bot = bot
+        self.act_as = ActAs(bot.config.api.act_as)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/api/v1/chat", self.chat), web.get("/api/v1/inbox", self.inbox)]
@@ -80,12 +86,11 @@ class HttpApiChannel:
         if isinstance(parsed, str):
             return _error(400, parsed)
         user_id, chat_id, text, chat_type = parsed
-        channel = "web" if request.headers.get("X-Orgbot-Client") == "web" else "http"
         message = Incoming(
-            channel=channel,
+            channel="http",
             chat_id=chat_id,
             chat_type=ChatType(chat_type),
-            sender_id=user_id,
+            sender_id=self.act_as.identity(user_id),
             text=text,
             mentioned_bot=True,
         )
@@ -98,5 +103,7 @@ class HttpApiChannel:
         user_id = request.query.get("user_id", "").strip()
         if not user_id or len(user_id) > MAX_ID:
             return _error(400, "请提供 user_id 参数")
+        if not self.act_as.may_act_as(user_id):
+            return _error(403, f"此令牌不能代表 {user_id} 读取推送：请在 [api] act_as 中列出该用户")
         rows = await fetch_inbox(self.bot, user_id)
         return _json({"messages": [{"text": r.text, "format": r.format, "at": r.created_at.isoformat()} for r in rows]})

@@ -6,6 +6,8 @@ table until the person's terminal or web page fetches them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -48,21 +50,36 @@ class LocalChannel:
             )
 
 
-async def fetch_inbox(bot: OrgBot, user_id: str, limit: int = 50) -> list[LocalInboxMessage]:
-    """Hand over a person's waiting pushes once: they are marked delivered in the same transaction."""
+@dataclass(frozen=True)
+class InboxPush:
+    id: int
+    text: str
+    format: str
+    created_at: datetime
+
+
+async def fetch_inbox(bot: OrgBot, user_id: str, limit: int = 50) -> list[InboxPush]:
+    """Hand over a person's waiting pushes exactly once, also to concurrent pollers.
+
+    One UPDATE … RETURNING claims the rows: on SQLite the statement opens the write
+    transaction (writers are serialized), on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets
+    a second poller pass over rows another poller is taking instead of taking them too.
+    """
+    pick = (
+        select(LocalInboxMessage.id)
+        .where(LocalInboxMessage.user_id == user_id, LocalInboxMessage.delivered_at.is_(None))
+        .order_by(LocalInboxMessage.id)
+        .limit(limit)
+    )
+    if bot.engine.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    claim = (
+        update(LocalInboxMessage)
+        .where(LocalInboxMessage.id.in_(pick.scalar_subquery()), LocalInboxMessage.delivered_at.is_(None))
+        .values(delivered_at=bot.clock.now())
+        .returning(LocalInboxMessage.id, LocalInboxMessage.text, LocalInboxMessage.format, LocalInboxMessage.created_at)
+        .execution_options(synchronize_session=False)
+    )
     async with bot.db() as session, session.begin():
-        rows = list(
-            await session.scalars(
-                select(LocalInboxMessage)
-                .where(LocalInboxMessage.user_id == user_id, LocalInboxMessage.delivered_at.is_(None))
-                .order_by(LocalInboxMessage.id)
-                .limit(limit)
-            )
-        )
-        if rows:
-            await session.execute(
-                update(LocalInboxMessage)
-                .where(LocalInboxMessage.id.in_([r.id for r in rows]))
-                .values(delivered_at=bot.clock.now())
-            )
-        return rows
+        rows = (await session.execute(claim)).all()
+    return sorted((InboxPush(*row) for row in rows), key=lambda p: p.id)

@@ -9,18 +9,22 @@ from pathlib import Path
 from bot.app import OrgBot
 from bot.cli.runtime import fail, started_bot
 from bot.config import ConfigError, load_config
-from bot.demo import seed, write_demo_config
+from bot.demo import demo_login_links, seed, write_demo_config
 from bot.logs import setup_logging
 from bot.server import serve
 
 
-def _banner(bot: OrgBot, url: str, config_path: Path) -> None:
+def _banner(bot: OrgBot, url: str, config_path: Path, links: list[tuple[str, str, str]]) -> None:
     token = bot.api_token
+    logins = "\n".join(f"  {label} {user_id}：{link}" for user_id, label, link in links)
     print(
         f"""
 ================ 组工助手 演示已启动 ================
-网页聊天：  {url}#token={token}&user=demo_admin
-API 令牌：  {token}
+网页聊天（【演示】身份直接登录；每个链接只能用一次，打开后点“登录”）：
+{logins}
+  链接用过后再要一个：orgbot admin login-link demo_admin --config {config_path}
+网页地址：  {url}
+API 令牌：  {token}（演示配置 act_as = ["*"]：令牌可代表任何人，仅限演示）
 终端聊天：  orgbot chat --config {config_path} --user demo_admin
 HTTP 接口：
   curl -s {url}api/v1/chat -H 'Authorization: Bearer {token}' \\
@@ -47,18 +51,19 @@ def _demo(args: argparse.Namespace) -> int:
         config.server.host = args.host
     setup_logging("WARNING")
 
-    async def prepare() -> list[str]:
+    async def prepare() -> tuple[list[str], list[tuple[str, str, str]]]:
         async with started_bot(config) as bot:
-            return await seed(bot)
+            return await seed(bot), await demo_login_links(bot)
 
     try:
-        for line in asyncio.run(prepare()):
+        done, links = asyncio.run(prepare())
+        for line in done:
             print(f"已载入：{line}", flush=True)
         if args.no_serve:
             print(f"演示数据已就绪。终端聊天：orgbot chat --config {config_path} --user demo_admin")
             return 0
         setup_logging(config.log.level)
-        asyncio.run(serve(config, on_ready=lambda bot, url: _banner(bot, url, config_path)))
+        asyncio.run(serve(config, on_ready=lambda bot, url: _banner(bot, url, config_path, links)))
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
