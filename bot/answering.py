@@ -137,7 +137,9 @@ class AnswerWorkers:
                     from bot import dispatcher
 
                     replies = await dispatcher.run(self.bot, message)
-                    await self.inbox.save_replies(claimed.id, replies)
+                    if len(replies) > 1:
+                        # Several replies: keep them, so a resumed row sends only the rest.
+                        await self.inbox.save_replies(claimed.id, replies)
                 except asyncio.CancelledError:
                     # Not started to send: give the row back whole, the next start answers it.
                     await asyncio.shield(self.inbox.retry_later(claimed.id, self.bot.clock.now(), "shutdown"))
@@ -168,9 +170,15 @@ class AnswerWorkers:
             if not ok:
                 break
             sent = index + 1
-            await self.inbox.mark_sent(claimed.id, sent, self.bot.clock.now(), done=sent == len(replies))
+            await self.inbox.mark_sent(
+                claimed.id,
+                sent,
+                self.bot.clock.now(),
+                done=sent == len(replies),
+                replies=replies if sent == 1 else None,
+            )
         if not replies:
-            await self.inbox.mark_sent(claimed.id, 0, self.bot.clock.now(), done=True)
+            await self.inbox.mark_sent(claimed.id, 0, self.bot.clock.now(), done=True, replies=[])
         if ok:
             await self._after(channel, message, answered=True)
             return
@@ -179,6 +187,8 @@ class AnswerWorkers:
             log.error("reply to %s given up after %d attempts", message.message_id, claimed.attempts)
             await self._after(channel, message, answered=False)
             return
+        if claimed.replies is None and sent == 0:
+            await self.inbox.save_replies(claimed.id, replies)  # the retry sends these, without a second run
         delay = timedelta(seconds=30 * 2 ** (claimed.attempts - 1))
         await self.inbox.retry_later(claimed.id, self.bot.clock.now() + delay, "delivery failed")
 

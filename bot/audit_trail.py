@@ -1,4 +1,8 @@
-"""Reading the audit log back: filters for `orgbot audit list/export`. The app never edits it."""
+"""The audit log's one writer and its reader (filters for `orgbot audit list/export`).
+
+Chat, the CLI, the web login and the callback checks all write through ``write`` so every
+row is cut to the columns' sizes the same way; the app never edits or deletes a row.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,38 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    actor: str
+    actor_role: str
+    channel: str
+    action: str
+    outcome: str
+    chat_id: str = ""
+    query: str = ""
+    subject: str | None = None
+    detail: str = ""
+
+
+def write(session: AsyncSession, at: datetime, record: AuditRecord) -> None:
+    """Add one row to the caller's transaction (it commits with the work it describes)."""
+    session.add(
+        AuditEntry(
+            at=at,
+            actor=record.actor[:191],
+            actor_role=record.actor_role[:16],
+            channel=record.channel[:32],
+            chat_id=record.chat_id[:191],
+            action=record.action[:64],
+            query=record.query[:2000],
+            subject=record.subject[:64] if record.subject else None,
+            outcome=record.outcome[:32],
+            detail=record.detail[:4000],
+        )
+    )
+
 
 HEADERS = ("时间", "操作人", "角色", "渠道", "会话", "操作", "查询内容", "干部编号", "结果", "说明")
 

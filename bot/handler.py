@@ -17,9 +17,11 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit_trail import AuditRecord
+from bot.audit_trail import write as write_audit
 from bot.messages import Incoming, Reply
 from bot.roles import Role
-from bot.storage.models import AuditEntry, ConversationState
+from bot.storage.models import ConversationState
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -149,19 +151,20 @@ class Context:
         self, action: str, outcome: str, *, query: str = "", subject: str | None = None, detail: str = ""
     ) -> None:
         async with self.bot.db() as session, session.begin():
-            session.add(
-                AuditEntry(
-                    at=self.bot.clock.now(),
+            write_audit(
+                session,
+                self.bot.clock.now(),
+                AuditRecord(
                     actor=self.user.user_id,
                     actor_role=self.user.role.name.lower(),
                     channel=self.message.channel,
                     chat_id=self.message.chat_id,
                     action=action,
-                    query=query[:2000],
+                    query=query,
                     subject=subject,
                     outcome=outcome,
                     detail=detail,
-                )
+                ),
             )
 
 

@@ -8,7 +8,10 @@ again when the lease runs out, or at the next start on SQLite, where only one in
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -128,9 +131,19 @@ def _rowcount(result: Any) -> int:
 
 
 class Inbox:
-    def __init__(self, db: async_sessionmaker[AsyncSession], lease: timedelta) -> None:
+    def __init__(self, db: async_sessionmaker[AsyncSession], lease: timedelta, *, sqlite: bool = False) -> None:
         self.db = db
         self.lease = lease
+        # SQLite has one writer; connections that wait for it sleep in coarse steps inside the
+        # busy handler. Queuing this instance's inbox writes here costs nothing and avoids that.
+        self._write_lock: asyncio.Lock | contextlib.nullcontext[None] = (
+            asyncio.Lock() if sqlite else contextlib.nullcontext()
+        )
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        async with self._write_lock, self.db() as session, session.begin():
+            yield session
 
     async def record(self, message: Incoming, now: datetime, *, state: State = State.RECEIVED) -> bool:
         """Write the message durably; False when this (channel, message id) was recorded before.
@@ -150,7 +163,7 @@ class Inbox:
             error="",
         )
         try:
-            async with self.db() as session, session.begin():
+            async with self._writing() as session:
                 session.add(row)
         except IntegrityError:
             return False
@@ -178,7 +191,7 @@ class Inbox:
         pick = select(InboundMessage.id).where(claimable, ~conversation_busy).order_by(InboundMessage.id).limit(1)
         if busy_channels:
             pick = pick.where(InboundMessage.channel.not_in(sorted(busy_channels)))
-        async with self.db() as session, session.begin():
+        async with self._writing() as session:
             if session.get_bind().dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
             row = (
@@ -212,20 +225,24 @@ class Inbox:
         )
 
     async def save_replies(self, row_id: int, replies: list[Reply]) -> None:
-        async with self.db() as session, session.begin():
+        async with self._writing() as session:
             await session.execute(
                 update(InboundMessage).where(InboundMessage.id == row_id).values(replies=encode_replies(replies))
             )
 
-    async def mark_sent(self, row_id: int, sent: int, now: datetime, *, done: bool) -> None:
+    async def mark_sent(
+        self, row_id: int, sent: int, now: datetime, *, done: bool, replies: list[Reply] | None = None
+    ) -> None:
         values: dict[str, Any] = {"replies_sent": sent}
+        if replies is not None:
+            values["replies"] = encode_replies(replies)
         if done:
             values.update(state=State.ANSWERED.value, finished_at=now, lease_until=None)
-        async with self.db() as session, session.begin():
+        async with self._writing() as session:
             await session.execute(update(InboundMessage).where(InboundMessage.id == row_id).values(**values))
 
     async def finish(self, row_id: int, state: State, now: datetime, error: str = "") -> None:
-        async with self.db() as session, session.begin():
+        async with self._writing() as session:
             await session.execute(
                 update(InboundMessage)
                 .where(InboundMessage.id == row_id)
@@ -233,7 +250,7 @@ class Inbox:
             )
 
     async def retry_later(self, row_id: int, at: datetime, error: str) -> None:
-        async with self.db() as session, session.begin():
+        async with self._writing() as session:
             await session.execute(
                 update(InboundMessage)
                 .where(InboundMessage.id == row_id)
@@ -242,7 +259,7 @@ class Inbox:
 
     async def release_all(self, now: datetime) -> int:
         """At start on SQLite (one instance only): rows left 'answering' belong to a process that is gone."""
-        async with self.db() as session, session.begin():
+        async with self._writing() as session:
             result = await session.execute(
                 update(InboundMessage)
                 .where(InboundMessage.state == State.ANSWERING.value)
@@ -252,7 +269,7 @@ class Inbox:
 
     async def expire_older_than(self, cutoff: datetime, now: datetime) -> list[Incoming]:
         """Rows still unanswered since before ``cutoff``: too late to answer, to be reported instead."""
-        async with self.db() as session, session.begin():
+        async with self._writing() as session:
             rows = list(
                 await session.scalars(
                     select(InboundMessage).where(
@@ -286,7 +303,7 @@ class Inbox:
 
     async def forget_finished(self, cutoff: datetime) -> None:
         """Finished rows are kept only as long as platforms may retry (``dedupe_hours``)."""
-        async with self.db() as session, session.begin():
+        async with self._writing() as session:
             await session.execute(
                 delete(InboundMessage).where(
                     InboundMessage.received_at < cutoff, InboundMessage.state.not_in([s.value for s in OPEN_STATES])

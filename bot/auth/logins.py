@@ -18,10 +18,12 @@ from urllib.parse import quote
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit_trail import AuditRecord
+from bot.audit_trail import write as write_audit
 from bot.auth.models import LoginLink, LoginSession
 from bot.handler import User
 from bot.identity import user_from_staff
-from bot.storage.models import AuditEntry, Staff
+from bot.storage.models import Staff
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -230,17 +232,16 @@ def _audit(
     subject_user: str = "",
     detail: str = "",
 ) -> None:
-    session.add(
-        AuditEntry(
-            at=now,
+    write_audit(
+        session,
+        now,
+        AuditRecord(
             actor=actor.user_id,
             actor_role=actor.role,
             channel=actor.channel,
-            chat_id="",
             action=action,
-            query=subject_user,
-            subject=None,
             outcome=outcome,
+            query=subject_user,
             detail=detail,
-        )
+        ),
     )

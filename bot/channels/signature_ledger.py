@@ -20,8 +20,9 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.audit_trail import AuditRecord
+from bot.audit_trail import write as write_audit
 from bot.channels.models import CallbackSignature
-from bot.storage.models import AuditEntry
 
 # Rows outlive any replay window the configuration allows (platforms tolerate at most an
 # hour), so raising the window at a restart cannot revive a pair whose row was purged.
@@ -96,19 +97,20 @@ async def record_replay(
         )
         if getattr(first, "rowcount", 0) != 1:
             return False
-        session.add(
-            AuditEntry(
-                at=now,
+        write_audit(
+            session,
+            now,
+            AuditRecord(
                 actor=f"{delivery.channel}:unverified",
                 actor_role="guest",
                 channel=delivery.channel,
-                chat_id=claimed.chat_id[:191],
+                chat_id=claimed.chat_id,
                 action=REPLAY_ACTION,
-                query=claimed.text[:2000],
+                query=claimed.text,
                 subject=claimed.subject,
                 outcome="refused",
-                detail=f"已用过的签名重放，自称发送人 {claimed.sender[:64]}；{claimed.note}"[:2000],
-            )
+                detail=f"已用过的签名重放，自称发送人 {claimed.sender[:64]}；{claimed.note}",
+            ),
         )
     return True
 

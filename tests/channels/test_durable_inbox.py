@@ -169,7 +169,8 @@ async def test_every_message_answered_once_and_in_order_per_person(make_bot, sen
     if id(make_bot) not in _SHARED:
         capture = Capture(delay=0.002)
         _SHARED.clear()
-        _SHARED[id(make_bot)] = (await make_bot(channels=[capture]), capture)
+        bot = await make_bot(channels=[capture], ORGBOT_BOT_MESSAGES_PER_MINUTE="0")
+        _SHARED[id(make_bot)] = (bot, capture)
     bot, capture = _SHARED[id(make_bot)]
     base = len(capture.sent)
     ids = []
@@ -184,6 +185,22 @@ async def test_every_message_answered_once_and_in_order_per_person(make_bot, sen
     for person in set(senders):
         mine = [n for n in got if senders[n] == person]
         assert mine == sorted(mine)
+
+
+async def test_one_person_flooding_over_im_is_told_once_to_slow_down(make_bot):
+    capture = Capture()
+    bot = await make_bot(channels=[capture], ORGBOT_BOT_MESSAGES_PER_MINUTE="5")
+    for n in range(9):
+        assert await bot.accept(wecom_message(n, sender="flood"))
+    assert await bot.accept(wecom_message(100, sender="calm"))
+    await settle(bot)
+    texts = [m.reply.text for m in capture.sent]
+    assert sum("太频繁" in t for t in texts) == 1
+    assert sorted(answered_numbers_of(t for t in texts if "太频繁" not in t)) == [0, 1, 2, 3, 4, 100]
+
+
+def answered_numbers_of(texts: Any) -> list[int]:
+    return [int(m.group(1)) for t in texts if (m := ANSWER_RE.search(t))]
 
 
 async def test_database_unavailable_gives_5xx_and_the_platforms_retry_is_answered(serve_channel, fake):
