@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, HandlerResult, User, clear_state, read_state
+from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, HandlerResult, User, read_state, write_state
 from bot.identity import LOCAL_CHANNELS as INLINE_CHANNELS
 from bot.identity import resolve_user
 from bot.messages import Incoming, Reply
@@ -55,6 +55,7 @@ class Turn:
     route: Route | None = None
     replies: list[Reply] = field(default_factory=list)
     ignored: bool = False  # not for the bot (a group message without @): no reply at all
+    context: Context | None = None
 
     def say(self, text: str) -> None:
         self.replies.append(Reply(text))
@@ -125,23 +126,37 @@ async def authorize(turn: Turn, proceed: Proceed) -> None:
 
 
 async def dialogue(turn: Turn, proceed: Proceed) -> None:
-    """A pending dialogue continues with its own handler; anything else ends it (a command says which one)."""
+    """A pending dialogue continues with its own handler; anything else ends it (a command says which one).
+
+    The state is written once, after the handler: its next step, or the old one dropped.
+    """
     assert turn.route is not None and turn.user is not None
     pending = turn.pending
     continues = pending is not None and pending[0] == turn.route.spec.name and turn.route.command is None
-    if pending is not None:
-        await clear_state(turn.bot, turn.message, turn.user.user_id)
     if not continues:
         turn.pending = None
-    await proceed()
+    ok = False
+    try:
+        await proceed()
+        ok = True
+    finally:
+        ctx = turn.context
+        next_state = ctx.next_state if ctx is not None and ok else None
+        drop = pending is not None or (ctx is not None and ctx.cleared) or not ok
+        await write_state(turn.bot, turn.message, turn.user.user_id, next_state, drop=drop)
     if pending is not None and not continues and turn.route.command is not None:
-        turn.replies.extend(await _interrupted_note(turn, pending[1]))
+        label = pending[1].get(DIALOGUE_LABEL)
+        restarted = next_state is not None and next_state.data.get(DIALOGUE_LABEL) == label
+        if label and not restarted:
+            restart = pending[1].get(DIALOGUE_RESTART)
+            again = f"，如需继续请重新发送 {restart}" if restart else ""
+            turn.say(f"已退出正在进行的“{label}”{again}")
 
 
 async def run_handler(turn: Turn, proceed: Proceed) -> None:
     assert turn.route is not None and turn.user is not None
     r = turn.route
-    ctx = Context(
+    ctx = turn.context = Context(
         message=turn.message,
         user=turn.user,
         bot=turn.bot,
@@ -197,17 +212,3 @@ async def run(bot: OrgBot, message: Incoming) -> list[Reply]:
 
 def for_the_bot(bot: OrgBot, message: Incoming) -> bool:
     return not (message.is_group and bot.config.bot.group_mention_only and not message.mentioned_bot)
-
-
-async def _interrupted_note(turn: Turn, data: dict[str, object]) -> list[Reply]:
-    """A command ended a labelled guided dialogue: say so, unless the command started it afresh."""
-    label = data.get(DIALOGUE_LABEL)
-    if not label or turn.user is None:
-        return []
-    async with turn.bot.db() as session:
-        now = await read_state(session, turn.message, turn.user.user_id, turn.bot.clock.now())
-    if now is not None and now[1].get(DIALOGUE_LABEL) == label:
-        return []
-    restart = data.get(DIALOGUE_RESTART)
-    again = f"，如需继续请重新发送 {restart}" if restart else ""
-    return [Reply(f"已退出正在进行的“{label}”{again}")]

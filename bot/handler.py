@@ -107,6 +107,13 @@ class User:
         return self.staff_id is not None
 
 
+@dataclass(frozen=True)
+class NextState:
+    handler: str
+    data: dict[str, Any]
+    ttl: timedelta
+
+
 @dataclass
 class Context:
     """Everything a handler may use: the message, the sender, the bot's services."""
@@ -119,7 +126,9 @@ class Context:
     args: str = ""
     match: re.Match[str] | None = None
     pending: dict[str, Any] | None = None
-    _state_changed: bool = field(default=False, repr=False)
+    # What the dialogue state becomes after this turn; the dispatcher writes it once, after the handler.
+    next_state: NextState | None = field(default=None, repr=False)
+    cleared: bool = field(default=False, repr=False)
 
     @property
     def text(self) -> str:
@@ -142,10 +151,12 @@ class Context:
 
     async def expect(self, data: dict[str, Any], ttl: timedelta = timedelta(minutes=10)) -> None:
         """Route this person's next non-command message in this chat back to this handler."""
-        await save_state(self.bot, self.message, self.user.user_id, self.spec.name, data, ttl)
+        self.next_state = NextState(self.spec.name, data, ttl)
+        self.cleared = False
 
     async def clear(self) -> None:
-        await clear_state(self.bot, self.message, self.user.user_id)
+        self.next_state = None
+        self.cleared = True
 
     async def audit(
         self, action: str, outcome: str, *, query: str = "", subject: str | None = None, detail: str = ""
@@ -189,6 +200,14 @@ async def save_state(
             set_={k: values[k] for k in ("handler", "data", "expires_at")},
         )
         await session.execute(stmt)
+
+
+async def write_state(bot: OrgBot, message: Incoming, user_id: str, state: NextState | None, *, drop: bool) -> None:
+    """The turn's one write of dialogue state: the next step if there is one, else drop the old one."""
+    if state is not None:
+        await save_state(bot, message, user_id, state.handler, state.data, state.ttl)
+    elif drop:
+        await clear_state(bot, message, user_id)
 
 
 async def read_state(

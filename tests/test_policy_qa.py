@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from bot.kb_service import knowledge
 from knowledge import bundled_corpus
 from tests.conftest import add_staff, say
 from tests.test_cli import orgbot
@@ -16,7 +15,7 @@ from tests.test_cli import orgbot
 @pytest.fixture
 async def kb_bot(make_bot):
     bot = await make_bot()
-    await (await knowledge(bot).get()).import_paths([bundled_corpus()])
+    await (await bot.kb.get()).import_paths([bundled_corpus()])
     return bot
 
 
@@ -57,7 +56,7 @@ async def test_dialogue_words_and_small_talk_are_not_searched_or_logged(kb_bot):
         reply = await say(kb_bot, "zhangsan", text)
         assert expected in reply, (text, reply)
         assert "出处" not in reply and "请回复序号" not in reply, (text, reply)
-    stats = await (await knowledge(kb_bot).get()).stats()
+    stats = await (await kb_bot.kb.get()).stats()
     assert stats["unanswered"] == 0
 
 
@@ -84,7 +83,7 @@ async def test_feedback_is_recorded_against_the_last_answer(kb_bot):
     assert "没有可以反馈" in await say(kb_bot, "lisi", "不对")
     await say(kb_bot, "lisi", "入党介绍人要几个")
     assert "已记录" in await say(kb_bot, "lisi", "不对")
-    stats = await (await knowledge(kb_bot).get()).stats()
+    stats = await (await kb_bot.kb.get()).stats()
     assert stats["feedback"] == 1
 
 

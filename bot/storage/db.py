@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.storage.sqlite_gate import SqliteWriteGate
+
 
 class DatabaseUrlError(ValueError):
     pass
@@ -67,6 +69,7 @@ def create_engine(
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        SqliteWriteGate().install(engine.sync_engine)
     return engine
 
 
