@@ -77,7 +77,7 @@ class OrgBot:
         self.kb = KnowledgeService(self)
         self.scheduling = SchedulingService(self)
         lease = timedelta(seconds=config.bot.handler_timeout * 2 + 60)
-        self.inbox = Inbox(self.db, lease, sqlite=self.engine.dialect.name == "sqlite")
+        self.inbox = Inbox(self.db, lease)
         self.answer_workers = AnswerWorkers(
             self, self.inbox, workers=config.bot.answer_workers, per_channel=config.bot.answers_per_channel
         )

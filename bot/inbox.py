@@ -8,7 +8,6 @@ again when the lease runs out, or at the next start on SQLite, where only one in
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -131,18 +130,13 @@ def _rowcount(result: Any) -> int:
 
 
 class Inbox:
-    def __init__(self, db: async_sessionmaker[AsyncSession], lease: timedelta, *, sqlite: bool = False) -> None:
+    def __init__(self, db: async_sessionmaker[AsyncSession], lease: timedelta) -> None:
         self.db = db
         self.lease = lease
-        # SQLite has one writer; connections that wait for it sleep in coarse steps inside the
-        # busy handler. Queuing this instance's inbox writes here costs nothing and avoids that.
-        self._write_lock: asyncio.Lock | contextlib.nullcontext[None] = (
-            asyncio.Lock() if sqlite else contextlib.nullcontext()
-        )
 
     @contextlib.asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncSession]:
-        async with self._write_lock, self.db() as session, session.begin():
+        async with self.db() as session, session.begin():
             yield session
 
     async def record(self, message: Incoming, now: datetime, *, state: State = State.RECEIVED) -> bool:
