@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.access import Access, access_for
 from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, HandlerResult, User, read_state, write_state
 from bot.identity import LOCAL_CHANNELS as INLINE_CHANNELS
 from bot.identity import resolve_user
@@ -51,6 +52,7 @@ class Turn:
     bot: OrgBot
     message: Incoming
     user: User | None = None
+    access: Access | None = None
     pending: tuple[str, dict[str, Any]] | None = None
     route: Route | None = None
     replies: list[Reply] = field(default_factory=list)
@@ -74,10 +76,11 @@ async def etiquette(turn: Turn, proceed: Proceed) -> None:
 
 
 async def identify(turn: Turn, proceed: Proceed) -> None:
-    """Who is speaking and what dialogue they are in: one short read."""
+    """Who is speaking, what they may reach, and what dialogue they are in: one short read."""
     message = turn.message
     async with turn.bot.db() as session:
         turn.user = await resolve_user(session, message.channel, message.sender_id, message.sender_name)
+        turn.access = await access_for(session, turn.user)
         turn.pending = await read_state(session, message, turn.user.user_id, turn.bot.clock.now())
     await proceed()
 
@@ -165,6 +168,7 @@ async def run_handler(turn: Turn, proceed: Proceed) -> None:
         args=r.args,
         match=r.match,
         pending=turn.pending[1] if turn.pending else None,
+        access=turn.access,
     )
     try:
         result = await asyncio.wait_for(r.func(ctx), timeout=turn.bot.config.bot.handler_timeout)

@@ -24,6 +24,7 @@ from bot.roles import Role
 from bot.storage.models import ConversationState
 
 if TYPE_CHECKING:
+    from bot.access import Access
     from bot.app import OrgBot
     from bot.config import Config
     from bot.kb_service import KnowledgeService
@@ -126,6 +127,8 @@ class Context:
     args: str = ""
     match: re.Match[str] | None = None
     pending: dict[str, Any] | None = None
+    # The sender's role and unit scope, worked out once when they were identified.
+    access: Access | None = None
     # What the dialogue state becomes after this turn; the dispatcher writes it once, after the handler.
     next_state: NextState | None = field(default=None, repr=False)
     cleared: bool = field(default=False, repr=False)

@@ -1,0 +1,46 @@
+"""What a person may reach: their role and the units they manage, worked out once per message.
+
+Cadre lookups, reminder targets and receipt reports all ask the same two questions (is this
+person an admin; is this unit inside the organizer's scope), so the answer is computed once,
+when the sender is identified, and handed to every feature on ``ctx.access``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cadres.units import subtree_codes
+from bot.handler import User
+from bot.roles import Role
+
+
+@dataclass(frozen=True)
+class Access:
+    user_id: str
+    role: Role
+    cadre_id: str | None = None
+    unit_scope: str | None = None  # the organizer's top unit, as configured
+    units: frozenset[str] = frozenset()  # that unit and everything below it
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.role is Role.ORGANIZER
+
+    def covers_unit(self, code: str | None) -> bool:
+        """Admins cover every unit; an organizer the units of their scope; nobody else any."""
+        if self.is_admin:
+            return True
+        return self.is_organizer and code is not None and code in self.units
+
+
+async def access_for(session: AsyncSession, user: User) -> Access:
+    units: frozenset[str] = frozenset()
+    if user.role is Role.ORGANIZER and user.unit_scope:
+        units = frozenset(await subtree_codes(session, user.unit_scope))
+    return Access(user.user_id, user.role, user.cadre_id, user.unit_scope, units)
