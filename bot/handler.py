@@ -10,12 +10,14 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit_record import audit_entry
 from bot.messages import Incoming, Reply
 from bot.roles import Role
 from bot.storage.models import AuditEntry, ConversationState
@@ -32,6 +34,7 @@ SPEC_ATTR = "__orgbot_handler__"
 # again (“/提醒 新建”). When another command interrupts the dialogue, the person is told it ended.
 DIALOGUE_LABEL = "_dialogue"
 DIALOGUE_RESTART = "_restart"
+EXPECT_TTL = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,13 @@ class Context:
     def session(self) -> Any:
         return self.bot.db()
 
-    async def expect(self, data: dict[str, Any], ttl: timedelta = timedelta(minutes=10)) -> None:
+    async def expect(self, data: dict[str, Any], ttl: timedelta = EXPECT_TTL) -> None:
         """Route this person's next non-command message in this chat back to this handler."""
         await save_state(self.bot, self.message, self.user.user_id, self.spec.name, data, ttl)
+
+    async def expect_in(self, session: AsyncSession, data: dict[str, Any], ttl: timedelta = EXPECT_TTL) -> None:
+        """``expect`` inside the caller's transaction (with the audit row it belongs to)."""
+        await write_state(session, self.message, self.user.user_id, self.spec.name, data, self.bot.clock.now() + ttl)
 
     async def clear(self) -> None:
         await clear_state(self.bot, self.message, self.user.user_id)
@@ -140,20 +147,24 @@ class Context:
         self, action: str, outcome: str, *, query: str = "", subject: str | None = None, detail: str = ""
     ) -> None:
         async with self.bot.db() as session, session.begin():
-            session.add(
-                AuditEntry(
-                    at=self.bot.clock.now(),
-                    actor=self.user.user_id,
-                    actor_role=self.user.role.name.lower(),
-                    channel=self.message.channel,
-                    chat_id=self.message.chat_id,
-                    action=action,
-                    query=query[:2000],
-                    subject=subject,
-                    outcome=outcome,
-                    detail=detail,
-                )
-            )
+            session.add(self.audit_row(action, outcome, query=query, subject=subject, detail=detail))
+
+    def audit_row(
+        self, action: str, outcome: str, *, query: str = "", subject: str | None = None, detail: str = ""
+    ) -> AuditEntry:
+        """The audit row for this person and message, for a handler that writes it in its own transaction."""
+        return audit_entry(
+            at=self.bot.clock.now(),
+            actor=self.user.user_id,
+            actor_role=self.user.role.name.lower(),
+            channel=self.message.channel,
+            chat_id=self.message.chat_id,
+            action=action,
+            outcome=outcome,
+            query=query,
+            subject=subject,
+            detail=detail,
+        )
 
 
 def _state_key(message: Incoming, user_id: str) -> dict[str, str]:
@@ -163,20 +174,32 @@ def _state_key(message: Incoming, user_id: str) -> dict[str, str]:
 async def save_state(
     bot: OrgBot, message: Incoming, user_id: str, handler_name: str, data: dict[str, Any], ttl: timedelta
 ) -> None:
+    async with bot.db() as session, session.begin():
+        await write_state(session, message, user_id, handler_name, data, bot.clock.now() + ttl)
+
+
+async def write_state(
+    session: AsyncSession,
+    message: Incoming,
+    user_id: str,
+    handler_name: str,
+    data: dict[str, Any],
+    expires_at: datetime,
+) -> None:
+    """``save_state`` inside the caller's transaction, so a handler's writes land together."""
     values = {
         **_state_key(message, user_id),
         "handler": handler_name,
         "data": json.dumps(data, ensure_ascii=False, default=str),
-        "expires_at": bot.clock.now() + ttl,
+        "expires_at": expires_at,
     }
-    async with bot.db() as session, session.begin():
-        dialect = postgresql if bot.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(ConversationState).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["channel", "chat_id", "user_id"],
-            set_={k: values[k] for k in ("handler", "data", "expires_at")},
-        )
-        await session.execute(stmt)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(ConversationState).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["channel", "chat_id", "user_id"],
+        set_={k: values[k] for k in ("handler", "data", "expires_at")},
+    )
+    await session.execute(stmt)
 
 
 async def load_state(bot: OrgBot, message: Incoming, user_id: str) -> tuple[str, dict[str, Any]] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 
 from bot.app import OrgBot
-from bot.storage.models import AuditEntry
+from bot.audit_record import audit_entry
 
 
 def cli_actor() -> str:
@@ -18,16 +18,15 @@ def cli_actor() -> str:
 async def audit_cli(bot: OrgBot, action: str, outcome: str, *, query: str = "", detail: str = "") -> None:
     async with bot.db() as session, session.begin():
         session.add(
-            AuditEntry(
+            audit_entry(
                 at=bot.clock.now(),
                 actor=cli_actor(),
                 actor_role="cli",
                 channel="cli",
                 chat_id="",
                 action=action,
-                query=query[:2000],
-                subject=None,
                 outcome=outcome,
-                detail=detail[:4000],
+                query=query,
+                detail=detail,
             )
         )

@@ -1,12 +1,19 @@
-"""Per-person lookup limits, counted from the audit log so they hold across instances and restarts."""
+"""Per-person lookup limits, counted from the audit log so they hold across instances and restarts.
+
+The count and the audit row it leads to are one critical section per person (``admit``):
+otherwise concurrent lookups all read the same count and all pass.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit_record import storable
+from bot.cadres.models import LookupGate
 from bot.config import CadresConfig
 from bot.storage.models import AuditEntry
 
@@ -16,6 +23,7 @@ RATE_LIMITED = "rate_limited"
 
 async def limit_message(session: AsyncSession, actor: str, now: datetime, config: CadresConfig) -> str | None:
     """None while the person is within both limits, else the reply that explains which one they hit."""
+    actor = storable(actor, 191)
 
     async def count_since(since: datetime) -> int:
         return (
@@ -39,3 +47,16 @@ async def limit_message(session: AsyncSession, actor: str, now: datetime, config
             f"您在 24 小时内的查询已达上限（{config.lookups_per_day} 次），请明天再试；如确有工作需要，请联系管理员。"
         )
     return None
+
+
+async def admit(session: AsyncSession, actor: str, now: datetime, config: CadresConfig) -> str | None:
+    """``limit_message`` with this person's lookups serialized; call it first in the transaction that audits.
+
+    The gate write comes before any read: on PostgreSQL it locks the person's row until
+    commit, on SQLite it takes the write lock before the snapshot is read, so the next
+    lookup by the same person counts only after this one's audit row is committed.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(LookupGate).values(actor=storable(actor, 191), last_at=now)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["actor"], set_={"last_at": now}))
+    return await limit_message(session, actor, now, config)
