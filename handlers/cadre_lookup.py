@@ -20,7 +20,7 @@ from bot.cadres import lookups, replies
 from bot.cadres.ids import Query, find_id_in_text, normalize_text, parse_query
 from bot.cadres.models import Cadre
 from bot.cadres.permissions import Viewer, viewer_for
-from bot.cadres.rate_limit import RATE_LIMITED, admit
+from bot.cadres.rate_limit import RATE_LIMITED, PersonTurns, admit
 from bot.cadres.requirements import progress
 from bot.cadres.units import unit_names
 from bot.handler import Context, handler
@@ -28,6 +28,7 @@ from bot.messages import Reply
 from bot.roles import Role
 
 TRAINING, RESERVE, PROFILE = "training", "reserve", "profile"
+TURNS = "cadre_lookup_turns"
 ACTIONS = {TRAINING: "cadre.training", RESERVE: "cadre.reserve", PROFILE: "cadre.profile"}
 WHAT = {TRAINING: "培训学时", RESERVE: "后备干部情况", PROFILE: "基本信息"}
 COMMAND = {TRAINING: "培训", RESERVE: "后备", PROFILE: "干部"}
@@ -80,17 +81,21 @@ async def _show(ctx: Context, session: AsyncSession, kind: str, viewer: Viewer, 
     return replies.profile_reply(cadre, unit_name, unmasked=viewer.sees_unmasked)
 
 
-async def lookup(ctx: Context, kind: str, *, asked: str, self_lookup: bool = False) -> list[Reply] | str:
-    """Find, then gate and record in one transaction; the answer leaves only with its audit row.
+async def setup(bot: Any) -> None:
+    bot.services[TURNS] = PersonTurns()
 
-    The reads use one session and close it before the write begins, so a burst of
-    lookups never holds a pooled connection while waiting for another one. The rate
-    limit is counted inside the transaction that adds the audit row (``admit``), so
-    concurrent lookups by one person cannot all slip under it.
+
+async def lookup(ctx: Context, kind: str, *, asked: str, self_lookup: bool = False) -> list[Reply] | str:
+    """Find, gate and record in one transaction; the answer leaves only with its audit row.
+
+    One session, one transaction: a lookup never holds a pooled connection while waiting
+    for another, so a burst cannot exhaust the pool. The rate limit is counted inside the
+    transaction that adds the audit row (``admit``), so concurrent lookups by one person
+    cannot all slip under it; their turns queue in memory first (``PersonTurns``).
     """
     action = ACTIONS[kind]
-    found = await _find(ctx, kind, asked, self_lookup)
-    async with ctx.session() as session, session.begin():
+    async with ctx.service(TURNS).turn(ctx.user.user_id), ctx.session() as session, session.begin():
+        found = await _find(ctx, session, kind, asked, self_lookup)
         limited = await admit(session, ctx.user.user_id, ctx.bot.clock.now(), ctx.config.cadres)
         if limited:
             session.add(ctx.audit_row(action, RATE_LIMITED, query=ctx.text))
@@ -101,7 +106,8 @@ async def lookup(ctx: Context, kind: str, *, asked: str, self_lookup: bool = Fal
     return found.reply
 
 
-async def _find(ctx: Context, kind: str, asked: str, self_lookup: bool) -> Finding:
+async def _find(ctx: Context, session: AsyncSession, kind: str, asked: str, self_lookup: bool) -> Finding:
+    """Only reads; on SQLite they run before the gate's write opens the write transaction."""
     if ctx.user.role is Role.GUEST:
         return Finding("denied", _answer(ctx, GUEST_REPLY), detail="guest")
     if has_unstorable(ctx.text):
@@ -116,12 +122,11 @@ async def _find(ctx: Context, kind: str, asked: str, self_lookup: bool) -> Findi
         query = parse_query(asked)
         if query.error:
             return Finding("invalid", f"{query.error}\n用法：/{COMMAND[kind]} 干部编号或姓名", detail=query.error)
-    async with ctx.session() as session:
-        viewer = await viewer_for(session, ctx.user)
-        if query.cadre_id is not None:
-            return await _by_id(ctx, session, kind, viewer, query.cadre_id)
-        assert query.name is not None
-        return await _by_name(ctx, session, kind, viewer, query.name)
+    viewer = await viewer_for(session, ctx.user)
+    if query.cadre_id is not None:
+        return await _by_id(ctx, session, kind, viewer, query.cadre_id)
+    assert query.name is not None
+    return await _by_name(ctx, session, kind, viewer, query.name)
 
 
 async def _by_id(ctx: Context, session: AsyncSession, kind: str, viewer: Viewer, cadre_id: str) -> Finding:

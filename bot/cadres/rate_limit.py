@@ -6,6 +6,9 @@ otherwise concurrent lookups all read the same count and all pass.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -60,3 +63,31 @@ async def admit(session: AsyncSession, actor: str, now: datetime, config: Cadres
     stmt = dialect.insert(LookupGate).values(actor=storable(actor, 191), last_at=now)
     await session.execute(stmt.on_conflict_do_update(index_elements=["actor"], set_={"last_at": now}))
     return await limit_message(session, actor, now, config)
+
+
+class PersonTurns:
+    """One lookup per person at a time within this process, queued in memory.
+
+    ``admit`` is what makes the count exact, across instances too; this only keeps one
+    person's burst from occupying many pooled connections, each waiting on the same gate
+    row, while other people's messages wait for a connection.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def turn(self, actor: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(actor, asyncio.Lock())
+        self._waiting[actor] = self._waiting.get(actor, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[actor] -= 1
+            if not self._waiting[actor]:
+                del self._waiting[actor], self._locks[actor]
+
+    def __len__(self) -> int:
+        return len(self._locks)
