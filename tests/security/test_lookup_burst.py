@@ -57,3 +57,4 @@ async def test_200_concurrent_refusals_are_all_audited_and_a_bystander_is_answer
     assert sorted((r.actor, r.query) for r in rows) == sorted(sends)
     assert {r.outcome for r in rows} == {"denied", "not_found"}
     assert len(picks) == 50  # every pick-list refusal kept its dialogue, in its own chat
+    assert len(bot.services["cadre_lookup_turns"]) == 0  # nobody's turn is left behind
