@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.audit_record import storable
+from bot.audit_record import audit_entry, has_unstorable, storable
 from bot.cadres.demo import seed_demo
 from bot.clock import ManualClock
 from bot.dispatcher import ERROR_REPLY
@@ -85,3 +85,32 @@ async def test_any_unstorable_character_anywhere_in_a_lookup_is_refused_and_audi
     assert UNREADABLE in reply and ERROR_REPLY not in reply
     row = await _last_audit(admin_bot)
     assert row.outcome == "invalid" and row.query == storable(text, 2000)
+
+
+@settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=st.text(max_size=40))
+async def test_any_text_at_all_lands_in_the_audit_log_as_its_visible_form(make_bot, text):
+    bot = await make_bot()
+    async with bot.db() as session, session.begin():
+        session.add(
+            audit_entry(
+                at=NOW,
+                actor=text,
+                actor_role="guest",
+                channel="http",
+                chat_id=text,
+                action="cadre.profile",
+                outcome="invalid",
+                query=text,
+                subject=text[:64],
+                detail=text,
+            )
+        )
+    row = await _last_audit(bot)
+    assert (row.actor, row.chat_id, row.query, row.detail) == (storable(text, 191),) * 2 + (storable(text, 2000),) * 2
+    assert not has_unstorable(row.query + row.actor + (row.subject or ""))
