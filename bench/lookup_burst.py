@@ -5,8 +5,10 @@
 Each round fires ``--burst`` concurrent refused lookups (out of reach, unknown, pick list,
 guest; the rate limit raised so all of them do their reads) and, while they run, sends
 ``--bystanders`` help requests from other people, one every few milliseconds. It prints
-the bystanders' latency (p50/p99/max) beside the same requests sent with no burst in the
-same run, how long each burst took, and whether every refusal left its audit row.
+the bystanders' latency (p50/p99/max) beside two baselines from the same run: the same
+requests with no burst, and during a burst of as many plain /帮助 messages (what any
+burst costs on the shared message path, lookups or not). Also how long each burst took
+and whether every refusal left its audit row.
 Target: bystander p99 <= 1 s. Before the fix 16 lookups stalled everybody for ~30 s.
 Prints figures; asserts nothing. --db must be a scratch database (it is migrated and filled).
 """
@@ -56,7 +58,9 @@ async def main(args: argparse.Namespace) -> None:
     bot = await demo_bot(args.db, ORGBOT_CADRES_LOOKUPS_PER_MINUTE="100000", ORGBOT_CADRES_LOOKUPS_PER_DAY="100000")
     quiet: list[float] = []
     loaded: list[float] = []
+    chatty: list[float] = []
     bursts: list[float] = []
+    help_bursts: list[float] = []
     failures = 0
     try:
         for r in range(args.rounds):
@@ -75,14 +79,22 @@ async def main(args: argparse.Namespace) -> None:
             missing = args.burst - (await audited(bot) - before)
             if missing:
                 print(f"round {r + 1}: {missing} refusal(s) without an audit row")
+            started = time.perf_counter()
+            others = [asyncio.ensure_future(timed_say(bot, f"other-{r}-{i}", "/帮助")) for i in range(args.burst)]
+            await asyncio.sleep(0)
+            chatty += await bystanders(bot, args.bystanders, f"h{r}", 0.005)
+            await asyncio.gather(*others)
+            help_bursts.append(time.perf_counter() - started)
     finally:
         await bot.stop(timeout=2)
     print(f"database: {bot.engine.dialect.name}; pool {bot.engine.pool.status()}")
     print(f"{args.rounds} round(s) of {args.burst} concurrent refused lookups, {args.bystanders} bystanders each")
     print(f"{'bystander /帮助 latency':<28}{'p50':>9}{'p99':>9}{'max':>9}{'n':>6}   (ms)")
     print(line("baseline: no burst", quiet))
-    print(line("during the burst", loaded))
-    print(f"burst took (s): {', '.join(f'{b:.2f}' for b in bursts)}; error/timeout replies: {failures}")
+    print(line("during the lookup burst", loaded))
+    print(line(f"during {args.burst} other /帮助", chatty))
+    print(f"lookup burst took (s): {', '.join(f'{b:.2f}' for b in bursts)}; error/timeout replies: {failures}")
+    print(f"/帮助 burst took (s): {', '.join(f'{b:.2f}' for b in help_bursts)}")
     print(f"bystander p99 during the burst: {pct(loaded, 99):.2f} s (target <= 1 s)")
 
 
