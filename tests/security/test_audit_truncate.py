@@ -172,6 +172,10 @@ async def test_the_service_role_works_but_cannot_erase_or_change_the_schema(leas
         await seed_demo(bot)
         assert "000000199009030022" in await say(bot, "demo_admin", "/干部 A1002")
         assert "没有找到您有权查看" in await say(bot, "demo_staff", "/培训 A1003")
+        assert "出错了" not in await say(bot, "demo_staff", "入党积极分子要培养多久")
+        assert "出错了" not in await say(bot, "demo_staff", "食堂几点开饭")
+        async with bot.engine.connect() as conn:
+            assert await conn.scalar(text("SELECT count(*) FROM kb_unanswered")) >= 1  # logged for review
         now = bot.clock.now()
         async with bot.db() as session, session.begin():
             added = await enqueue(
