@@ -53,11 +53,13 @@ async def limit_message(session: AsyncSession, actor: str, now: datetime, config
 
 
 async def admit(session: AsyncSession, actor: str, now: datetime, config: CadresConfig) -> str | None:
-    """``limit_message`` with this person's lookups serialized; call it first in the transaction that audits.
+    """``limit_message`` with this person's lookups serialized; the first write of the transaction that audits.
 
-    The gate write comes before any read: on PostgreSQL it locks the person's row until
-    commit, on SQLite it takes the write lock before the snapshot is read, so the next
-    lookup by the same person counts only after this one's audit row is committed.
+    On PostgreSQL the gate upsert locks the person's row until commit, and the counts that
+    follow (READ COMMITTED) see every lookup committed before. On SQLite it opens the write
+    transaction (earlier SELECTs ran outside one), so the counts read the newest snapshot
+    and no other writer can commit in between. Either way the next lookup by the same
+    person counts only after this one's audit row is committed.
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(LookupGate).values(actor=storable(actor, 191), last_at=now)
