@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import dispatcher
 from bot.answering import AnswerWorkers
+from bot.cadres.rate_limit import PersonTurns
 from bot.channels import signature_ledger
 from bot.channels.base import Channel, DeliveryError
 from bot.clock import Clock, SystemClock
@@ -76,6 +77,7 @@ class OrgBot:
         # The engine's services: handlers reach them as typed attributes of the context.
         self.kb = KnowledgeService(self)
         self.scheduling = SchedulingService(self)
+        self.lookup_turns = PersonTurns()  # one cadre lookup per person at a time in this process
         lease = timedelta(seconds=config.bot.handler_timeout * 2 + 60)
         self.inbox = Inbox(self.db, lease)
         self.answer_workers = AnswerWorkers(

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit_record import audit_entry
 from bot.storage.models import AuditEntry
 
 
@@ -33,17 +34,17 @@ class AuditRecord:
 def write(session: AsyncSession, at: datetime, record: AuditRecord) -> None:
     """Add one row to the caller's transaction (it commits with the work it describes)."""
     session.add(
-        AuditEntry(
+        audit_entry(
             at=at,
-            actor=record.actor[:191],
-            actor_role=record.actor_role[:16],
-            channel=record.channel[:32],
-            chat_id=record.chat_id[:191],
-            action=record.action[:64],
-            query=record.query[:2000],
-            subject=record.subject[:64] if record.subject else None,
-            outcome=record.outcome[:32],
-            detail=record.detail[:4000],
+            actor=record.actor,
+            actor_role=record.actor_role,
+            channel=record.channel,
+            chat_id=record.chat_id,
+            action=record.action,
+            outcome=record.outcome,
+            query=record.query,
+            subject=record.subject,
+            detail=record.detail,
         )
     )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.access import Access, access_for
-from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, HandlerResult, User, read_state, write_state
+from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, HandlerResult, User, flush_state, read_state
 from bot.identity import LOCAL_CHANNELS as INLINE_CHANNELS
 from bot.identity import resolve_user
 from bot.messages import Incoming, Reply
@@ -145,8 +145,9 @@ async def dialogue(turn: Turn, proceed: Proceed) -> None:
     finally:
         ctx = turn.context
         next_state = ctx.next_state if ctx is not None and ok else None
-        drop = pending is not None or (ctx is not None and ctx.cleared) or not ok
-        await write_state(turn.bot, turn.message, turn.user.user_id, next_state, drop=drop)
+        written = ctx is not None and ok and ctx.state_written
+        drop = not written and (pending is not None or (ctx is not None and ctx.cleared) or not ok)
+        await flush_state(turn.bot, turn.message, turn.user.user_id, next_state, drop=drop)
     if pending is not None and not continues and turn.route.command is not None:
         label = pending[1].get(DIALOGUE_LABEL)
         restarted = next_state is not None and next_state.data.get(DIALOGUE_LABEL) == label

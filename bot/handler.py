@@ -17,11 +17,10 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.audit_trail import AuditRecord
-from bot.audit_trail import write as write_audit
+from bot.audit_record import audit_entry
 from bot.messages import Incoming, Reply
 from bot.roles import Role
-from bot.storage.models import ConversationState
+from bot.storage.models import AuditEntry, ConversationState
 
 if TYPE_CHECKING:
     from bot.access import Access
@@ -39,6 +38,7 @@ SPEC_ATTR = "__orgbot_handler__"
 # again (“/提醒 新建”). When another command interrupts the dialogue, the person is told it ended.
 DIALOGUE_LABEL = "_dialogue"
 DIALOGUE_RESTART = "_restart"
+EXPECT_TTL = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,7 @@ class Context:
     # What the dialogue state becomes after this turn; the dispatcher writes it once, after the handler.
     next_state: NextState | None = field(default=None, repr=False)
     cleared: bool = field(default=False, repr=False)
+    state_written: bool = field(default=False, repr=False)  # by expect_in, in the handler's own transaction
 
     @property
     def text(self) -> str:
@@ -152,34 +153,45 @@ class Context:
     def session(self) -> Any:
         return self.bot.db()
 
-    async def expect(self, data: dict[str, Any], ttl: timedelta = timedelta(minutes=10)) -> None:
+    async def expect(self, data: dict[str, Any], ttl: timedelta = EXPECT_TTL) -> None:
         """Route this person's next non-command message in this chat back to this handler."""
         self.next_state = NextState(self.spec.name, data, ttl)
         self.cleared = False
+        self.state_written = False
+
+    async def expect_in(self, session: AsyncSession, data: dict[str, Any], ttl: timedelta = EXPECT_TTL) -> None:
+        """``expect`` inside the caller's transaction (with the audit row it belongs to)."""
+        await write_state(session, self.message, self.user.user_id, self.spec.name, data, self.bot.clock.now() + ttl)
+        self.next_state = None
+        self.state_written = True
 
     async def clear(self) -> None:
         self.next_state = None
         self.cleared = True
+        self.state_written = False
 
     async def audit(
         self, action: str, outcome: str, *, query: str = "", subject: str | None = None, detail: str = ""
     ) -> None:
         async with self.bot.db() as session, session.begin():
-            write_audit(
-                session,
-                self.bot.clock.now(),
-                AuditRecord(
-                    actor=self.user.user_id,
-                    actor_role=self.user.role.name.lower(),
-                    channel=self.message.channel,
-                    chat_id=self.message.chat_id,
-                    action=action,
-                    query=query,
-                    subject=subject,
-                    outcome=outcome,
-                    detail=detail,
-                ),
-            )
+            session.add(self.audit_row(action, outcome, query=query, subject=subject, detail=detail))
+
+    def audit_row(
+        self, action: str, outcome: str, *, query: str = "", subject: str | None = None, detail: str = ""
+    ) -> AuditEntry:
+        """The audit row for this person and message, for a handler that writes it in its own transaction."""
+        return audit_entry(
+            at=self.bot.clock.now(),
+            actor=self.user.user_id,
+            actor_role=self.user.role.name.lower(),
+            channel=self.message.channel,
+            chat_id=self.message.chat_id,
+            action=action,
+            outcome=outcome,
+            query=query,
+            subject=subject,
+            detail=detail,
+        )
 
 
 def _state_key(message: Incoming, user_id: str) -> dict[str, str]:
@@ -189,23 +201,35 @@ def _state_key(message: Incoming, user_id: str) -> dict[str, str]:
 async def save_state(
     bot: OrgBot, message: Incoming, user_id: str, handler_name: str, data: dict[str, Any], ttl: timedelta
 ) -> None:
+    async with bot.db() as session, session.begin():
+        await write_state(session, message, user_id, handler_name, data, bot.clock.now() + ttl)
+
+
+async def write_state(
+    session: AsyncSession,
+    message: Incoming,
+    user_id: str,
+    handler_name: str,
+    data: dict[str, Any],
+    expires_at: datetime,
+) -> None:
+    """``save_state`` inside the caller's transaction, so a handler's writes land together."""
     values = {
         **_state_key(message, user_id),
         "handler": handler_name,
         "data": json.dumps(data, ensure_ascii=False, default=str),
-        "expires_at": bot.clock.now() + ttl,
+        "expires_at": expires_at,
     }
-    async with bot.db() as session, session.begin():
-        dialect = postgresql if bot.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(ConversationState).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["channel", "chat_id", "user_id"],
-            set_={k: values[k] for k in ("handler", "data", "expires_at")},
-        )
-        await session.execute(stmt)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(ConversationState).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["channel", "chat_id", "user_id"],
+        set_={k: values[k] for k in ("handler", "data", "expires_at")},
+    )
+    await session.execute(stmt)
 
 
-async def write_state(bot: OrgBot, message: Incoming, user_id: str, state: NextState | None, *, drop: bool) -> None:
+async def flush_state(bot: OrgBot, message: Incoming, user_id: str, state: NextState | None, *, drop: bool) -> None:
     """The turn's one write of dialogue state: the next step if there is one, else drop the old one."""
     if state is not None:
         await save_state(bot, message, user_id, state.handler, state.data, state.ttl)

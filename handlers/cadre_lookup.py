@@ -8,14 +8,19 @@ asker privately.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.audit_record import has_unstorable
 from bot.cadres import lookups, replies
-from bot.cadres.ids import find_id_in_text, normalize_text, parse_query
+from bot.cadres.ids import Query, find_id_in_text, normalize_text, parse_query
 from bot.cadres.models import Cadre
 from bot.cadres.permissions import Viewer, viewer_for
-from bot.cadres.rate_limit import RATE_LIMITED, limit_message
+from bot.cadres.rate_limit import RATE_LIMITED, admit
 from bot.cadres.requirements import progress
 from bot.cadres.units import unit_names
 from bot.handler import Context, handler
@@ -29,6 +34,7 @@ COMMAND = {TRAINING: "培训", RESERVE: "后备", PROFILE: "干部"}
 
 GUEST_REPLY = "抱歉，干部信息查询只对已登记的工作人员开放。如需开通，请联系组织部管理员。"
 NO_LINK_REPLY = "您的账号还没有关联干部编号，暂时查不到本人的记录。请联系管理员在人员表中为您填写“干部编号”。"
+UNREADABLE_REPLY = "您发来的内容里有无法识别的控制字符（例如空字符），请只输入干部编号或姓名。"
 
 _SELF_RE = re.compile(r"^\s*(我(?!们)|本人|自己)|我(自己)?(今年|本年度?|的)")
 
@@ -51,9 +57,19 @@ def _answer(ctx: Context, text: str) -> list[Reply]:
     return [Reply(text, private=True)]
 
 
-async def _show(ctx: Context, kind: str, viewer: Viewer, cadre: Cadre) -> str:
-    async with ctx.session() as session:
-        names = await unit_names(session, {cadre.unit_code})
+@dataclass(frozen=True)
+class Finding:
+    """What a lookup found and would answer, before the rate-limit gate decides whether it may."""
+
+    outcome: str
+    reply: list[Reply] | str
+    subject: str | None = None
+    detail: str = ""
+    expect: dict[str, Any] | None = None
+
+
+async def _show(ctx: Context, session: AsyncSession, kind: str, viewer: Viewer, cadre: Cadre) -> str:
+    names = await unit_names(session, {cadre.unit_code})
     unit_name = names.get(cadre.unit_code, "")
     if kind == TRAINING:
         year = _today(ctx).year
@@ -64,73 +80,91 @@ async def _show(ctx: Context, kind: str, viewer: Viewer, cadre: Cadre) -> str:
 
 
 async def lookup(ctx: Context, kind: str, *, asked: str, self_lookup: bool = False) -> list[Reply] | str:
-    action = ACTIONS[kind]
-    async with ctx.session() as session:
-        limited = await limit_message(session, ctx.user.user_id, ctx.bot.clock.now(), ctx.config.cadres)
-    if limited:
-        await ctx.audit(action, RATE_LIMITED, query=ctx.text)
-        return limited
-    if ctx.user.role is Role.GUEST:
-        await ctx.audit(action, "denied", query=ctx.text, detail="guest")
-        return _answer(ctx, GUEST_REPLY)
+    """Find, gate and record in one transaction; the answer leaves only with its audit row.
 
-    query_id: str | None
-    query_name: str | None
+    One session, one transaction: a lookup never holds a pooled connection while waiting
+    for another, so a burst cannot exhaust the pool. The rate limit is counted inside the
+    transaction that adds the audit row (``admit``), so concurrent lookups by one person
+    cannot all slip under it; their turns queue in memory first (``PersonTurns``).
+    """
+    action = ACTIONS[kind]
+    async with ctx.bot.lookup_turns.turn(ctx.user.user_id), ctx.session() as session, session.begin():
+        found = await _find(ctx, session, kind, asked, self_lookup)
+        limited = await admit(session, ctx.user.user_id, ctx.bot.clock.now(), ctx.config.cadres)
+        if limited:
+            session.add(ctx.audit_row(action, RATE_LIMITED, query=ctx.text))
+            return limited
+        session.add(ctx.audit_row(action, found.outcome, query=ctx.text, subject=found.subject, detail=found.detail))
+        if found.expect is not None:
+            await ctx.expect_in(session, found.expect)
+    return found.reply
+
+
+async def _find(ctx: Context, session: AsyncSession, kind: str, asked: str, self_lookup: bool) -> Finding:
+    """Only reads; on SQLite they run before the gate's write opens the write transaction."""
+    if ctx.user.role is Role.GUEST:
+        return Finding("denied", _answer(ctx, GUEST_REPLY), detail="guest")
+    if has_unstorable(ctx.text):
+        return Finding(
+            "invalid", f"{UNREADABLE_REPLY}\n用法：/{COMMAND[kind]} 干部编号或姓名", detail="control characters"
+        )
     if self_lookup:
         if not ctx.user.cadre_id:
-            await ctx.audit(action, "no_link", query=ctx.text)
-            return NO_LINK_REPLY
-        query_id, query_name = ctx.user.cadre_id, None
+            return Finding("no_link", NO_LINK_REPLY)
+        query = Query(cadre_id=ctx.user.cadre_id)
     else:
         query = parse_query(asked)
         if query.error:
-            await ctx.audit(action, "invalid", query=ctx.text, detail=query.error)
-            return f"{query.error}\n用法：/{COMMAND[kind]} 干部编号或姓名"
-        query_id, query_name = query.cadre_id, query.name
+            return Finding("invalid", f"{query.error}\n用法：/{COMMAND[kind]} 干部编号或姓名", detail=query.error)
+    viewer = await viewer_for(session, ctx.user)
+    if query.cadre_id is not None:
+        return await _by_id(ctx, session, kind, viewer, query.cadre_id)
+    assert query.name is not None
+    return await _by_name(ctx, session, kind, viewer, query.name)
 
-    async with ctx.session() as session:
-        viewer = await viewer_for(session, ctx.user)
-        if query_id is not None:
-            cadre = await lookups.visible_cadre(session, viewer, query_id)
-            if cadre is None:
-                exists = await lookups.load_cadre(session, query_id) is not None
-                similar = await lookups.similar_ids(session, viewer, query_id)
-                await ctx.audit(
-                    action,
-                    "denied" if exists else "not_found",
-                    query=ctx.text,
-                    subject=query_id,
-                    detail="suggested=" + ",".join(c.cadre_id for c in similar) if similar else "",
-                )
-                if not similar:
-                    return _answer(ctx, _no_access(query_id))
-                names = await unit_names(session, {c.unit_code for c in similar})
-                await ctx.expect({"kind": kind, "ids": [c.cadre_id for c in similar]})
-                intro = f"没有找到干部编号 {query_id}。您要查的可能是（请回复序号）："
-                text = replies.choices_reply(similar, names, WHAT[kind], intro)
-                return _answer(ctx, text)
-            matches = [cadre]
-        else:
-            assert query_name is not None
-            matches = await lookups.search_by_name(session, viewer, query_name)
-            if not matches:
-                await ctx.audit(action, "not_found", query=ctx.text, detail=f"name={query_name}")
-                return _answer(ctx, _no_access(query_name))
-            if len(matches) > 1:
-                shown = matches[: lookups.MAX_CHOICES]
-                names = await unit_names(session, {c.unit_code for c in shown})
-                await ctx.audit(
-                    action, "choices", query=ctx.text, detail="candidates=" + ",".join(c.cadre_id for c in shown)
-                )
-                await ctx.expect({"kind": kind, "ids": [c.cadre_id for c in shown]})
-                text = replies.choices_reply(shown, names, WHAT[kind])
-                if len(matches) > len(shown):
-                    text += f"\n（另有 {len(matches) - len(shown)} 位未列出，请用干部编号或更完整的姓名查询。）"
-                return _answer(ctx, text)
-            cadre = await lookups.load_cadre(session, matches[0].cadre_id)
-            assert cadre is not None
-    await ctx.audit(action, "allowed", query=ctx.text, subject=cadre.cadre_id)
-    return _answer(ctx, await _show(ctx, kind, viewer, cadre))
+
+async def _by_id(ctx: Context, session: AsyncSession, kind: str, viewer: Viewer, cadre_id: str) -> Finding:
+    found = await lookups.find_by_id(session, viewer, cadre_id)
+    if found.cadre is not None:
+        return await _allowed(ctx, session, kind, viewer, found.cadre)
+    outcome = "denied" if found.exists else "not_found"
+    similar = found.similar
+    if not similar:
+        return Finding(outcome, _answer(ctx, _no_access(cadre_id)), subject=cadre_id)
+    names = await unit_names(session, {c.unit_code for c in similar})
+    intro = f"没有找到干部编号 {cadre_id}。您要查的可能是（请回复序号）："
+    return Finding(
+        outcome,
+        _answer(ctx, replies.choices_reply(similar, names, WHAT[kind], intro)),
+        subject=cadre_id,
+        detail="suggested=" + ",".join(c.cadre_id for c in similar),
+        expect={"kind": kind, "ids": [c.cadre_id for c in similar]},
+    )
+
+
+async def _by_name(ctx: Context, session: AsyncSession, kind: str, viewer: Viewer, name: str) -> Finding:
+    matches = await lookups.search_by_name(session, viewer, name)
+    if not matches:
+        return Finding("not_found", _answer(ctx, _no_access(name)), detail=f"name={name}")
+    if len(matches) > 1:
+        shown = matches[: lookups.MAX_CHOICES]
+        names = await unit_names(session, {c.unit_code for c in shown})
+        text = replies.choices_reply(shown, names, WHAT[kind])
+        if len(matches) > len(shown):
+            text += f"\n（另有 {len(matches) - len(shown)} 位未列出，请用干部编号或更完整的姓名查询。）"
+        return Finding(
+            "choices",
+            _answer(ctx, text),
+            detail="candidates=" + ",".join(c.cadre_id for c in shown),
+            expect={"kind": kind, "ids": [c.cadre_id for c in shown]},
+        )
+    cadre = await lookups.load_cadre(session, matches[0].cadre_id)
+    assert cadre is not None
+    return await _allowed(ctx, session, kind, viewer, cadre)
+
+
+async def _allowed(ctx: Context, session: AsyncSession, kind: str, viewer: Viewer, cadre: Cadre) -> Finding:
+    return Finding("allowed", _answer(ctx, await _show(ctx, session, kind, viewer, cadre)), subject=cadre.cadre_id)
 
 
 async def pick(ctx: Context, kind: str) -> list[Reply] | str | None:

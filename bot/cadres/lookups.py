@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.cadres.models import Cadre, ReserveRecord
-from bot.cadres.permissions import Viewer, can, visible_clause
+from bot.cadres.permissions import Viewer, can, can_see, visible_clause
 
 MAX_CHOICES = 9
 
@@ -23,12 +25,26 @@ async def load_cadre(session: AsyncSession, cadre_id: str) -> Cadre | None:
     )
 
 
-async def visible_cadre(session: AsyncSession, viewer: Viewer, cadre_id: str) -> Cadre | None:
-    """The cadre if it exists *and* the viewer may see it; callers cannot tell the two cases apart."""
-    cadre = await load_cadre(session, cadre_id)
-    if cadre is None or not can(viewer, cadre):
-        return None
-    return cadre
+@dataclass(frozen=True)
+class ByIdResult:
+    """What a lookup by ID found: the full record only if the viewer may see it."""
+
+    cadre: Cadre | None
+    exists: bool
+    similar: list[Cadre]
+
+
+async def find_by_id(session: AsyncSession, viewer: Viewer, cadre_id: str) -> ByIdResult:
+    """The record if the viewer may see it, else suggestions; a refusal costs the same for any ID.
+
+    Timing must not tell which IDs exist: the first read fetches two columns whether or not
+    the ID exists, and every refusal then runs the same suggestion search. Only a visible
+    cadre's record (training, reserve history) is loaded in full.
+    """
+    placed = (await session.execute(select(Cadre.cadre_id, Cadre.unit_code).where(Cadre.cadre_id == cadre_id))).first()
+    if placed is not None and can_see(viewer, placed.cadre_id, placed.unit_code):
+        return ByIdResult(await load_cadre(session, cadre_id), True, [])
+    return ByIdResult(None, placed is not None, await similar_ids(session, viewer, cadre_id))
 
 
 async def search_by_name(session: AsyncSession, viewer: Viewer, name: str) -> list[Cadre]:

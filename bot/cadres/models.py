@@ -99,3 +99,17 @@ class ReserveMeasure(Base):
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     reserve: Mapped[ReserveRecord] = relationship(back_populates="measures")
+
+
+class LookupGate(Base):
+    """One row per person who looked someone up: taking it for write serializes that person's lookups.
+
+    The rate limit counts audit rows; counting and then adding the row must not interleave,
+    or a burst of concurrent lookups all see the same count. On PostgreSQL the upsert holds
+    this row's lock until commit; on SQLite it is the write that takes the database lock.
+    """
+
+    __tablename__ = "lookup_gate"
+
+    actor: Mapped[str] = mapped_column(String(191), primary_key=True)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -35,12 +35,17 @@ async def viewer_for(session: AsyncSession, user: User) -> Viewer:
 
 
 def can(viewer: Viewer, cadre: Cadre) -> bool:
+    return can_see(viewer, cadre.cadre_id, cadre.unit_code)
+
+
+def can_see(viewer: Viewer, cadre_id: str, unit_code: str) -> bool:
+    """``can`` from the two columns it needs, so a check can run before the record is loaded."""
     if viewer.role is Role.ADMIN:
         return True
     if viewer.role is Role.ORGANIZER:
-        return cadre.unit_code in viewer.scope_codes or cadre.cadre_id == viewer.cadre_id
+        return unit_code in viewer.scope_codes or cadre_id == viewer.cadre_id
     if viewer.role is Role.STAFF:
-        return viewer.cadre_id is not None and cadre.cadre_id == viewer.cadre_id
+        return viewer.cadre_id is not None and cadre_id == viewer.cadre_id
     return False
 
 
