@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.formula_guard import csv_value, from_csv_text, set_xlsx_value
+from knowledge.parsing import DocumentError
+from knowledge.upload_guard import check_upload
 
 SUPPORTED = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
 
@@ -40,6 +42,10 @@ def read_tables(path: Path) -> list[Table]:
         raise SheetError(f"{path.name}：不支持的文件类型 {suffix or '（无扩展名）'}，请使用 .xlsx 或 .csv")
     if not path.is_file():
         raise SheetError(f"找不到文件 {path}")
+    try:
+        check_upload(path, table=True)
+    except DocumentError as exc:
+        raise SheetError(str(exc)) from None
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
     return [_read_csv(path)]
