@@ -157,9 +157,19 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: UploadLimits)
 
 
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|dimension)(?=[\s/>])([^>]*)>")
-_R_ATTR = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
+_ATTRIBUTE = re.compile(rb"""\s([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CELL_REF = re.compile(rb"\$?([A-Za-z]{0,7})\$?(\d{0,12})")
-_RANGE = re.compile(rb"""\sref\s*=\s*["']\$?([A-Za-z]{1,7})\$?(\d{1,12})(?::\$?([A-Za-z]{1,7})\$?(\d{1,12}))?["']""")
+_RANGE = re.compile(rb"\$?([A-Za-z]{1,7})\$?(\d{1,12})(?::\$?([A-Za-z]{1,7})\$?(\d{1,12}))?")
+
+
+def _attribute(attrs: bytes, wanted: bytes) -> bytes | None:
+    """One attribute's value, reading the pairs in order so a value can never pass for another attribute."""
+    for m in _ATTRIBUTE.finditer(attrs):
+        if m.group(1) == wanted:
+            return m.group(2) if m.group(2) is not None else m.group(3)
+    return None
+
+
 _MAX_TAG_BYTES = 64 * 1024
 
 
@@ -179,8 +189,8 @@ class _SheetCount:
     def tag(self, name: bytes, attrs: bytes) -> bool:
         """Count one start tag; False when its reference is not a plain A1-style one (e.g. hidden in entities)."""
         ref = None
-        if name != b"dimension" and (value := _R_ATTR.search(attrs)):
-            ref = _CELL_REF.fullmatch(value.group(1))
+        if name != b"dimension" and (value := _attribute(attrs, b"r")) is not None:
+            ref = _CELL_REF.fullmatch(value)
             if ref is None:
                 return False
         if name == b"row":
@@ -193,7 +203,10 @@ class _SheetCount:
             self.column = _column_number(ref.group(1)) if ref and ref.group(1) else self.column + 1
             self.last_column = max(self.last_column, self.column)
         else:
-            found = _RANGE.search(attrs)
+            value = _attribute(attrs, b"ref")
+            found = _RANGE.fullmatch(value) if value is not None else None
+            if value is not None and found is None:
+                return False
             if found:
                 last_col, last_row = (found.group(3), found.group(4)) if found.group(3) else found.group(1, 2)
                 self.declared_columns = _column_number(last_col)

@@ -77,6 +77,12 @@ def _entity_reference_sheet(path: Path) -> Path:
     )
 
 
+def _reference_hidden_in_another_attribute(path: Path) -> Path:
+    """A first r=… inside another attribute's value: only the real r="XFDn" counts for openpyxl."""
+    body = b"".join(b'<row r="%d"><c ph=" r=\'A%d\'" r="XFD%d"><v>1</v></c></row>' % (i, i, i) for i in range(1, 5001))
+    return bombs.xlsx_with_sheet(path, bombs.SHEET_HEAD + body + bombs.SHEET_TAIL)
+
+
 def _csv_of_separators(path: Path) -> Path:
     path.write_bytes("干部编号,姓名\n".encode() + b"," * 4_100_000)
     return path
@@ -88,6 +94,7 @@ BOMBS: list[tuple[str, Callable[[Path], Path], str]] = [
     ("c.xlsx", bombs.xlsx_wide_rows_bomb, "单元格总数"),
     ("d.xlsx", bombs.xlsx_many_entries, "个条目"),
     ("e.xlsx", _entity_reference_sheet, "无法识别的单元格引用"),
+    ("e2.xlsx", _reference_hidden_in_another_attribute, "单元格总数"),
     ("f.csv", _csv_of_separators, "个单元格"),
     ("g.docx", bombs.docx_zip_bomb, "压缩比"),
     ("h.pdf", lambda p: bombs.pdf_with_pages(p, 3, inflate_mib=300), "数据流"),
