@@ -7,6 +7,7 @@ receipts (CLI file and chat CSV) and unanswered questions carrying a formula-lik
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from pathlib import Path
 
@@ -17,7 +18,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from bot.cadres.demo import seed_demo
+from bot.cadres.exporter import export_all
+from bot.cadres.importer import import_files
 from bot.cadres.sheets import read_tables, write_table
+from bot.storage.db import create_engine, session_factory
 from knowledge import store
 from knowledge.formula_guard import csv_text, from_csv_text, xlsx_text
 from tests.conftest import add_staff, say
@@ -117,6 +121,48 @@ def test_imported_names_starting_with_formula_signs_export_as_text_and_reimport_
     assert orgbot("data", "export", str(second), "--format", fmt, db_url=db_url, cwd=tmp_path).returncode == 0
     for path in files:
         assert [t.rows for t in read_tables(path)] == [t.rows for t in read_tables(second / path.name)]
+
+
+printable = st.characters(exclude_categories=("Cc", "Cs"))
+names = st.one_of(
+    st.text(printable, min_size=1, max_size=30),
+    st.builds(lambda p, t: p + t, st.sampled_from(["=", "+", "-", "@", "'=", "''+"]), st.text(printable, max_size=25)),
+).filter(lambda t: t.strip() and len(t) <= 60)
+
+
+@settings(max_examples=12, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cadre_names=st.lists(names, min_size=2, max_size=2), course=names)
+def test_any_imported_name_exports_without_formula_and_reimports_unchanged(
+    db_url, tmp_path_factory, cadre_names, course
+):
+    """The invariant behind the replayed attack: import → export (xlsx, csv) → import changes nothing."""
+    folder = tmp_path_factory.mktemp("roundtrip")
+    sheets = [
+        _write_csv(folder / "单位.csv", UNITS),
+        _write_csv(folder / "干部.csv", [CADRES[0], *([f"A200{i}", n, "U01"] for i, n in enumerate(cadre_names))]),
+        _write_csv(folder / "培训记录.csv", [TRAINING[0], ["A2000", course, "", "2026-03-02", "8", ""]]),
+    ]
+
+    async def run() -> None:
+        engine = create_engine(db_url)
+        db = session_factory(engine)
+        try:
+            first = await import_files(db, sheets)
+            assert first.applied, [str(i) for i in first.issues]
+            for fmt in ("xlsx", "csv"):
+                out = folder / fmt
+                async with db() as session:
+                    written = [p for p, _ in await export_all(session, out, fmt)]
+                for path in written:
+                    assert (xlsx_formulas(path) if fmt == "xlsx" else csv_formula_cells(csv_rows(path))) == []
+                again = await import_files(db, written)
+                assert again.applied, [str(i) for i in again.issues]
+                changed = {k: (c.created, c.updated) for k, c in again.changes.items() if c.created or c.updated}
+                assert changed == {}, changed
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 async def test_guest_hyperlink_text_is_plain_text_in_the_audit_export(make_bot, db_url, tmp_path):
