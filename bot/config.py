@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.redaction import protect_config, redact
+
 ENV_PREFIX = "ORGBOT_"
 CONFIG_ENV = "ORGBOT_CONFIG"
 
@@ -203,7 +205,7 @@ def _convert(where: str, raw: Any, target: Any, from_env: bool) -> Any:
             and raw.strip().lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}
         ):
             return raw.strip().lower() in {"1", "true", "yes", "on"}
-        raise ConfigError(f"配置项 {where} 应为 true 或 false，实际是 {raw!r}")
+        raise ConfigError(f"配置项 {where} 应为 true 或 false，实际是 {redact(repr(raw))}")
     if target is int:
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw
@@ -212,7 +214,7 @@ def _convert(where: str, raw: Any, target: Any, from_env: bool) -> Any:
                 return int(raw.strip())
             except ValueError:
                 pass
-        raise ConfigError(f"配置项 {where} 应为整数，实际是 {raw!r}")
+        raise ConfigError(f"配置项 {where} 应为整数，实际是 {redact(repr(raw))}")
     if target is float:
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             return float(raw)
@@ -221,11 +223,11 @@ def _convert(where: str, raw: Any, target: Any, from_env: bool) -> Any:
                 return float(raw.strip())
             except ValueError:
                 pass
-        raise ConfigError(f"配置项 {where} 应为数字，实际是 {raw!r}")
+        raise ConfigError(f"配置项 {where} 应为数字，实际是 {redact(repr(raw))}")
     if target is str:
         if isinstance(raw, str):
             return raw
-        raise ConfigError(f"配置项 {where} 应为字符串，实际是 {raw!r}")
+        raise ConfigError(f"配置项 {where} 应为字符串，实际是 {redact(repr(raw))}")
     if origin is list:
         if from_env and isinstance(raw, str):
             text = raw.strip()
@@ -233,12 +235,14 @@ def _convert(where: str, raw: Any, target: Any, from_env: bool) -> Any:
                 try:
                     raw = json.loads(text)
                 except ValueError as exc:
-                    raise ConfigError(f'配置项 {where} 应为逗号分隔的列表或 ["a", "b"]，实际是 {raw!r}') from exc
+                    raise ConfigError(
+                        f'配置项 {where} 应为逗号分隔的列表或 ["a", "b"]，实际是 {redact(repr(raw))}'
+                    ) from exc
             else:
                 raw = [part.strip() for part in text.split(",") if part.strip()]
         if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
             return list(raw)
-        raise ConfigError(f"配置项 {where} 应为字符串列表，实际是 {raw!r}")
+        raise ConfigError(f"配置项 {where} 应为字符串列表，实际是 {redact(repr(raw))}")
     if isinstance(target, types.UnionType):  # pragma: no cover - no such keys yet
         raise ConfigError(f"配置项 {where} 类型不受支持")
     raise ConfigError(f"配置项 {where} 类型不受支持")
@@ -250,7 +254,7 @@ def _check_values(cfg: Config, from_env: Mapping[str, str] | None = None) -> Non
 
     def bad(key: str, expected: str, value: Any) -> ConfigError:
         where = f"{set_by[key]}（{key}）" if key in set_by else key
-        return ConfigError(f"配置项 {where} 应为{expected}，实际是 {value!r}")
+        return ConfigError(f"配置项 {where} 应为{expected}，实际是 {redact(repr(value))}")
 
     if not 0 < cfg.server.port < 65536:
         raise bad("[server] port", " 1–65535 之间的端口号", cfg.server.port)
@@ -338,6 +342,7 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
                 setattr(section, key, _convert(f"{env_name}（[{sec_name}] {key}）", env[env_name], typ, from_env=True))
                 set_by_env[f"[{sec_name}] {key}"] = env_name
     _check_unknown_env(env, sections)
+    protect_config(cfg)
     _check_values(cfg, set_by_env)
     return cfg
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .formula_guard import from_csv_text
 from .parsing import DocumentError, read_text_file
 
 _HEADERS: dict[str, tuple[str, ...]] = {
@@ -43,7 +44,7 @@ def read_faq_sheet(path: Path) -> list[FaqRow]:
         if suffix == ".csv":
             text = read_text_file(path)
             dialect = csv.excel_tab if text.count("\t") > text.count(",") else csv.excel
-            table = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+            table = [[from_csv_text(c) for c in r] for r in csv.reader(io.StringIO(text), dialect)]
         elif suffix == ".xlsx":
             table = _xlsx_rows(path)
         else:

@@ -16,6 +16,7 @@ from typing import Any
 from .faq import FaqRow, read_faq_sheet
 from .parsing import SHEET_SUFFIXES, SUPPORTED_SUFFIXES, DocumentError, read_lines
 from .splitter import Passage, clean_title, display_title, split_document
+from .upload_guard import check_upload
 
 CATALOG_NAME = "catalog.toml"
 
@@ -96,6 +97,7 @@ def parse_file(path: Path, catalog: dict[str, Any] | None = None) -> ParsedDocum
     if catalog is None:
         catalog = load_catalog(path.parent)
     entry: dict[str, Any] = dict(catalog.get("documents", {}).get(path.name, {}))
+    check_upload(path, table=suffix in SHEET_SUFFIXES)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     doc_key = str(entry.get("doc_key") or path.stem)
     if suffix in SHEET_SUFFIXES:

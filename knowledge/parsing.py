@@ -127,10 +127,13 @@ def _pdf_lines(path: Path) -> list[Line]:
     """PDF text comes in visual lines; re-join lines that a page width broke mid-sentence."""
     from pypdf import PdfReader
 
-    reader = PdfReader(str(path))
+    from .upload_guard import pdf_stream_limits
+
     raw: list[str] = []
-    for page in reader.pages:
-        raw.extend((page.extract_text() or "").splitlines())
+    with pdf_stream_limits():
+        reader = PdfReader(str(path))
+        for page in reader.pages:
+            raw.extend((page.extract_text() or "").splitlines())
     out: list[str] = []
     for piece in (r.strip() for r in raw):
         if not piece or re.fullmatch(r"[-—\s]*\d+[-—\s]*", piece):  # blank or page number

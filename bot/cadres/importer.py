@@ -40,8 +40,11 @@ class Issue:
     row: int | None
     column: str
     message: str
+    whole_file: bool = False
 
     def __str__(self) -> str:
+        if self.whole_file:
+            return self.message if self.message.startswith(self.where) else f"{self.where}：{self.message}"
         at = f"第 {self.row} 行" if self.row else "表头"
         col = f"，“{self.column}”列" if self.column else ""
         return f"{self.where} {at}{col}：{self.message}"
@@ -97,7 +100,7 @@ async def import_files(
         try:
             tables.extend(read_tables(path))
         except SheetError as exc:
-            report.issues.append(Issue(path.name, None, "", str(exc)))
+            report.issues.append(Issue(path.name, None, "", str(exc), whole_file=True))
     rows = _parse_tables(tables, report, hours_per_day, progress)
     report.rows = len(rows)
     if not rows and not report.issues:

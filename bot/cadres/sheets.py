@@ -10,6 +10,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from knowledge.formula_guard import csv_value, from_csv_text, set_xlsx_value
+from knowledge.parsing import DocumentError
+from knowledge.upload_guard import check_upload
+
 SUPPORTED = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
 
 
@@ -38,6 +42,10 @@ def read_tables(path: Path) -> list[Table]:
         raise SheetError(f"{path.name}：不支持的文件类型 {suffix or '（无扩展名）'}，请使用 .xlsx 或 .csv")
     if not path.is_file():
         raise SheetError(f"找不到文件 {path}")
+    try:
+        check_upload(path, table=True)
+    except DocumentError as exc:
+        raise SheetError(str(exc)) from None
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
     return [_read_csv(path)]
@@ -80,7 +88,7 @@ def _read_csv(path: Path) -> Table:
     first = content.split("\n", 1)[0]
     delimiter = "\t" if path.suffix.lower() == ".tsv" or first.count("\t") > first.count(",") else ","
     rows = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
-    table = _table_from_rows(path.name, "", rows)
+    table = _table_from_rows(path.name, "", ([from_csv_text(v) for v in row] for row in rows))
     if table is None:
         raise SheetError(f"{path.name}：文件是空的")
     return table
@@ -100,12 +108,13 @@ def _table_from_rows(file: str, sheet: str, rows: Iterable[Sequence[Any]]) -> Ta
 
 
 def write_table(path: Path, sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Text cells never become formulas (see knowledge.formula_guard), so exports are safe to open."""
     if path.suffix.lower() == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(headers)
+            writer.writerow([csv_value(h) for h in headers])
             for row in rows:
-                writer.writerow(["" if v is None else _csv_value(v) for v in row])
+                writer.writerow(["" if v is None else csv_value(_csv_value(v)) for v in row])
         return
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -113,11 +122,14 @@ def write_table(path: Path, sheet: str, headers: Sequence[str], rows: Iterable[S
     wb = Workbook(write_only=False)
     ws = wb.active
     ws.title = sheet[:31]
-    ws.append(list(headers))
-    for cell in ws[1]:
+    for col, header in enumerate(headers, 1):
+        cell = ws.cell(row=1, column=col)
+        set_xlsx_value(cell, header)
         cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(list(row))
+    for row_number, row in enumerate(rows, 2):
+        for col, value in enumerate(row, 1):
+            if value is not None:
+                set_xlsx_value(ws.cell(row=row_number, column=col), value)
     for idx, header in enumerate(headers, 1):
         letter = ws.cell(row=1, column=idx).column_letter
         ws.column_dimensions[letter].width = max(10, min(40, len(str(header)) * 2 + 4))

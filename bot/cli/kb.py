@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
+from bot.cadres.sheets import write_table
 from bot.cli.progress import ProgressBar
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.clock import local_minute
@@ -89,9 +91,33 @@ async def _stats(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+UNANSWERED_HEADERS = ("问题", "答案", "相似问法", "标签", "出处", "提问时间", "提问人", "最接近得分")
+
+
+def _export_unanswered(path: Path, rows: list[dict], timezone: str) -> None:
+    """An FAQ sheet to fill in: the question and answer columns are what `orgbot kb import` reads back."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = [
+        [
+            row["question"], "", "", "", "", local_minute(row.get("created_at"), timezone),
+            row.get("asked_by") or "", row.get("best_score"),
+        ]
+        for row in rows
+    ]  # fmt: skip
+    write_table(path, "未解答问题", UNANSWERED_HEADERS, table)
+
+
 async def _unanswered(args: argparse.Namespace, config: Config) -> int:
+    export = Path(args.export) if args.export else None
+    if export and export.suffix.lower() not in (".csv", ".xlsx"):
+        return fail("导出文件的扩展名应为 .csv 或 .xlsx")
+    limit = args.limit or (1_000_000 if export else 50)
     async with started_bot(config) as bot:
-        rows = await (await bot.kb.get()).unanswered_questions(limit=args.limit)
+        rows = await (await bot.kb.get()).unanswered_questions(limit=limit)
+    if export:
+        _export_unanswered(export, rows, config.bot.timezone)
+        print(f"已导出 {len(rows)} 个未解答问题到 {export}；填好“答案”列后可用 orgbot kb import 导入为常见问题")
+        return 0
     if not rows:
         print("没有未解答的问题。")
         return 0
@@ -156,7 +182,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     rm.set_defaults(func=run_command(_remove))
     s.add_parser("stats", help="知识库统计").set_defaults(func=run_command(_stats))
     un = s.add_parser("unanswered", help="列出没能回答的问题")
-    un.add_argument("--limit", type=int, default=50)
+    un.add_argument("--limit", type=int, help="最多多少条（列出时默认 50，导出时默认全部）")
+    un.add_argument("--export", metavar="FILE", help="导出到 .csv 或 .xlsx，填好答案后可直接 orgbot kb import")
     un.set_defaults(func=run_command(_unanswered))
     fa = s.add_parser("faq-add", help="添加一条常见问题（如把未解答的问题补上答案）")
     fa.add_argument("--question", required=True)

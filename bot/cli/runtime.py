@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.app import MigrationsPending, OrgBot
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
+from bot.redaction import format_exception_masked, redact
 from bot.storage.db import DatabaseUrlError
 
 
@@ -33,18 +37,35 @@ def run_command(
         try:
             config = config_from(args)
         except ConfigError as exc:
-            return fail(f"{exc}", 2)
+            return fail(redact(str(exc)), 2)
         setup_logging("WARNING" if getattr(args, "quiet_logs", True) else config.log.level)
         try:
             return int(asyncio.run(coro_func(args, config)) or 0)
         except (ConfigError, DatabaseUrlError, MigrationsPending) as exc:
-            return fail(str(exc), 2)
+            return fail(redact(str(exc)), 2)
         except KeyboardInterrupt:
             return 130
-        except OSError as exc:
-            return fail(f"{exc}", 1)
+        except (SQLAlchemyError, OSError) as exc:
+            return fail(database_trouble(exc, config), 1)
+        except Exception as exc:
+            print(format_exception_masked(exc), file=sys.stderr, end="")
+            return fail(f"出错了：{type(exc).__name__}: {redact(str(exc))}", 1)
 
     return runner
+
+
+def database_trouble(exc: BaseException, config: Config) -> str:
+    """One masked line for a database or system error; the URL is shown without its password."""
+    detail = str(getattr(exc, "orig", None) or exc).strip()
+    reason = redact(detail.splitlines()[0]) if detail else type(exc).__name__
+    if isinstance(exc, SQLAlchemyError) or _is_connect_error(exc):
+        return f"无法使用数据库 {redact(config.database.url)}：{reason}"
+    return reason
+
+
+def _is_connect_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)) or "Connect call failed" in text
 
 
 @asynccontextmanager

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from bot.cadres.sheets import write_table
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
 from bot.scheduling import receipts
@@ -244,17 +244,9 @@ async def _receipts(args: argparse.Namespace, config: Config) -> int:
         rep = await receipts.report(session, schedule)
     if args.export:
         path = Path(args.export)
-        text = receipts.to_csv(rep, policy.tz)
-        if path.suffix.lower() == ".xlsx":
-            from openpyxl import Workbook
-
-            wb = Workbook()
-            ws = wb.active
-            for row in csv.reader(text.splitlines()):
-                ws.append(row)
-            wb.save(path)
-        else:
-            path.write_text(text, encoding="utf-8-sig")
+        if path.suffix.lower() not in (".csv", ".xlsx"):
+            return fail("导出文件的扩展名应为 .csv 或 .xlsx")
+        write_table(path, "回执", receipts.EXPORT_HEADERS, receipts.export_rows(rep, policy.tz))
         print(f"已导出 {rep.expected + len(rep.in_group)} 行到 {path}")
         return 0
     if rep.members_known:

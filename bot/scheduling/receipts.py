@@ -27,6 +27,7 @@ from bot.roles import Role
 from bot.scheduling.models import OutboxRow, Receipt, Schedule, ScheduleFire
 from bot.scheduling.targets import Recipient, TargetSpec, expand, load_targets, unit_codes
 from bot.storage.models import Staff
+from knowledge.formula_guard import csv_value
 
 GROUP_VIA = "群"
 
@@ -385,12 +386,24 @@ async def report(session: AsyncSession, schedule: Schedule, units: frozenset[str
     return ReceiptReport(schedule, confirmed, waiting, in_group, groups, members_known, units is not None)
 
 
-def to_csv(rep: ReceiptReport, tz: object) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["用户ID", "姓名", "状态", "确认时间", "确认方式"])
+EXPORT_HEADERS = ("用户ID", "姓名", "状态", "确认时间", "确认方式")
+
+
+def export_rows(rep: ReceiptReport, tz: object) -> list[list[str]]:
+    """One row per person under EXPORT_HEADERS, for the CSV reply and the file export alike."""
+    rows = []
     for line in rep.confirmed + rep.waiting + rep.in_group:
         at = line.confirmed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if line.confirmed_at else ""  # type: ignore[arg-type]
         state = "未确认" if not line.confirmed_at else ("已确认（群内）" if line in rep.in_group else "已确认")
-        writer.writerow([line.user_id, line.name, state, at, line.via])
+        rows.append([line.user_id, line.name, state, at, line.via])
+    return rows
+
+
+def to_csv(rep: ReceiptReport, tz: object) -> str:
+    """Names come from IM profiles anyone can edit, so text is formula-quoted like every export."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_HEADERS)
+    for row in export_rows(rep, tz):
+        writer.writerow([csv_value(v) for v in row])
     return out.getvalue()

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.redaction import redact
 from bot.storage.sqlite_gate import SqliteWriteGate
 
 
@@ -20,15 +21,18 @@ def normalize_url(url: str) -> str:
     """Accept the plain ``sqlite:///`` and ``postgresql://`` forms and give them the async driver."""
     try:
         parsed = make_url(url)
-    except Exception as exc:
-        raise DatabaseUrlError(f"无法解析数据库地址 {url!r}") from exc
+    except Exception:
+        raise DatabaseUrlError(
+            f"无法解析数据库地址 '{redact(url)}'：应为 postgresql://用户名@主机:端口/库名（密码写在用户名后的冒号之后）"
+            "或 sqlite:///文件路径；密码中的 @ : / 等字符须写成 %40 %3A %2F"
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
     elif backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     else:
-        raise DatabaseUrlError(f"不支持的数据库 {backend!r}：请使用 SQLite 或 PostgreSQL")
+        raise DatabaseUrlError(f"不支持的数据库 {redact(repr(backend))}：请使用 SQLite 或 PostgreSQL")
     return parsed.render_as_string(hide_password=False)
 
 
