@@ -13,6 +13,7 @@ from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, HandlerResult
 from bot.identity import resolve_user
 from bot.logs import request_id
 from bot.messages import Incoming, Reply
+from bot.storable_text import incoming_problem
 from bot.storage.models import ProcessedMessage
 
 if TYPE_CHECKING:
@@ -51,6 +52,11 @@ async def claim_message(bot: OrgBot, message: Incoming) -> bool:
 
 async def dispatch(bot: OrgBot, message: Incoming) -> list[Reply] | None:
     """Answer one message. None means it was a duplicate or not for the bot; [] means no reply."""
+    problem = incoming_problem(message)
+    if problem is not None:
+        # Channels refuse these before acknowledging when they can; this guards the rest (long connections, CLI).
+        log.warning("%s message refused: %s", message.channel, problem)
+        return [Reply(f"抱歉，这条消息无法处理：{problem}。请检查后重新发送。")]
     token = request_id.set(f"{message.channel}:{message.message_id[:24]}")
     try:
         if not await claim_message(bot, message):

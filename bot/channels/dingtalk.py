@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.channels.base import DeliveryError
-from bot.channels.callback import AnswerGate, answer_later, items, obj, refuse, within_window
+from bot.channels.callback import AnswerGate, answer_later, items, obj, refuse, refuse_unusable, within_window
 from bot.channels.dingtalk_sign import signature_matches, signed_webhook_url
+from bot.channels.json_body import BadJson, parse_json_object
 from bot.channels.outbound import ApiResponse, call_json
 from bot.channels.platform import PlatformChannel
 from bot.channels.ratelimit import RateLimiter
@@ -136,11 +137,12 @@ class DingTalkChannel(PlatformChannel):
         if not within_window(timestamp, now, self.bot.config.bot.replay_window_seconds, milliseconds=True):
             return refuse(NAME, 403, "timestamp 超出允许的时间窗口")
         try:
-            data = json.loads(await request.read())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return refuse(NAME, 400, "请求体不是有效的 JSON")
-        if not isinstance(data, dict):
-            return refuse(NAME, 400, "请求体应为 JSON 对象")
+            data = parse_json_object(await request.read())
+        except BadJson as exc:
+            return refuse(NAME, exc.status, str(exc))
+        refused = refuse_unusable(NAME, incoming_from_robot_message(data, self.bot.config.bot.name))
+        if refused is not None:
+            return refused
         if not await self.on_robot_message(data):
             return refuse(NAME, 400, "不是机器人消息（缺少 msgId 或发送人）")
         return web.json_response({})
