@@ -151,7 +151,7 @@ async def send(server: Server, request: Request) -> int:
         await writer.drain()
         head = await asyncio.wait_for(reader.readline(), timeout=60)
         await asyncio.wait_for(reader.read(), timeout=60)
-    except ConnectionResetError:
+    except (ConnectionResetError, BrokenPipeError):
         return RESET
     finally:
         writer.close()
