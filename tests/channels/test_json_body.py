@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.json_body import MAX_DEPTH, BadJson, parse_json, parse_json_object
+from bot.channels.json_body import MAX_DEPTH, BadJson, nesting_depth, parse_json, parse_json_object
 from bot.messages import ChatType, Incoming
 from bot.storable_text import id_problem, incoming_problem, text_problem
 
@@ -17,7 +17,9 @@ FUZZ = settings(
     max_examples=300, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
 )
 
-storable_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+storable_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30
+) | st.text('[]{}"\\/ u0a', max_size=12)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | storable_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(storable_text, inner, max_size=4),
@@ -42,6 +44,14 @@ def test_storable_json_within_the_depth_parses_exactly_like_json_loads(value, as
             parse_json(raw.encode())
         return
     assert parse_json(raw.encode()) == json.loads(raw)
+
+
+@FUZZ
+@given(json_values, st.booleans(), st.integers(min_value=0, max_value=40))
+def test_the_depth_scan_counts_exactly_the_nesting_whatever_the_strings_hold(value, ascii_only, wrap):
+    for _ in range(wrap):
+        value = [value] if wrap % 2 else {"[{": value}
+    assert nesting_depth(json.dumps(value, ensure_ascii=ascii_only)) == nesting(value)
 
 
 @FUZZ
