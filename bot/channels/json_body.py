@@ -3,7 +3,7 @@
 ``json.loads`` recurses once per nesting level: a body of 100 000 ``[`` sent without
 any signature raised RecursionError, a 500, before the signature was even looked at.
 It also turns integers of more than 4 300 digits into a ValueError, accepts NaN and
-Infinity (not JSON), and parses ``"\\u0000"`` or a lone ``"\\ud800"`` into strings the
+Infinity (not JSON) and turns 1e999 into one, and parses ``"\\u0000"`` or a lone ``"\\ud800"`` into strings the
 databases cannot store. Everything from outside goes through ``parse_json`` first,
 so the rest of the code only ever sees bounded, storable JSON, and the sender gets a
 clear reason for a refusal.
@@ -12,6 +12,7 @@ clear reason for a refusal.
 from __future__ import annotations
 
 import json
+import math
 import re
 from itertools import accumulate
 from typing import Any
@@ -37,6 +38,13 @@ class BadJson(ValueError):
 
 def _refuse_constant(name: str) -> Any:
     raise BadJson(f"JSON 中不允许 {name}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadJson("JSON 中的数字超出范围")
+    return value
 
 
 def nesting_depth(text: str) -> int:
@@ -74,7 +82,7 @@ def parse_json(raw: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int =
     if nesting_depth(text) > max_depth:
         raise BadJson(f"JSON 嵌套过深（最多 {max_depth} 层）")
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except BadJson:
         raise
     except json.JSONDecodeError:
