@@ -236,6 +236,7 @@ def dumps(value: Any) -> str:
 # Nesting depths around the parser's limit and json.loads's recursion limit, and far beyond.
 depths = st.sampled_from([33, 999, 1200, 5000, 100_000]) | st.integers(min_value=20, max_value=3000)
 json_fragments = st.one_of(
+    st.sampled_from(['"\\u0000"', '"a\\u0000b"', '"\\ud800"', '"x\\udfffy"', '"\\udc80\\u0000"']),
     st.sampled_from(NASTY_TEXT).map(dumps),
     json_values.map(dumps),
     depths.map(lambda n: "[" * n + "]" * n),
