@@ -14,6 +14,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import dispatcher
 from bot.answering import AnswerWorkers
+from bot.audit_record import storable
 from bot.cadres.rate_limit import PersonTurns
 from bot.channels import signature_ledger
 from bot.channels.base import Channel, DeliveryError
@@ -33,6 +35,7 @@ from bot.kb_service import KnowledgeService
 from bot.messages import Incoming, Outgoing, Reply
 from bot.router import Router, import_submodules
 from bot.scheduling.service import SchedulingService
+from bot.storable_text import UNUSABLE_KEY, ids_unstorable, incoming_problem
 from bot.storage import migrate
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import ConversationState
@@ -179,6 +182,18 @@ class OrgBot:
         Raises ``InboxUnavailable`` when the database cannot take it: the callback then answers
         5xx so the platform retries, instead of a 200 that would lose the message.
         """
+        problem = incoming_problem(message)
+        if problem is not None:
+            # Channels refuse these with a 400 before acknowledging; a long connection cannot.
+            if ids_unstorable(message):
+                log.warning("%s message dropped, its ids cannot be stored: %s", message.channel, problem)
+                return False
+            message = replace(
+                message,
+                text=storable(message.text, 4000),
+                sender_name=storable(message.sender_name, 64),
+                raw={**(message.raw or {}), UNUSABLE_KEY: problem},
+            )
         wanted = dispatcher.for_the_bot(self, message)
         new = await self.inbox.record(message, self.clock.now(), state=State.RECEIVED if wanted else State.SKIPPED)
         if new and wanted:

@@ -1,6 +1,6 @@
 """One message, one unit of work: a short chain of small steps with one error hook.
 
-    etiquette → identify → throttle → route → authorize → dialogue → handler → replies
+    admissible → etiquette → identify → throttle → route → authorize → dialogue → handler → replies
 
 Each step is ``async def step(turn, proceed)``: it may stop the chain by not calling
 ``proceed()`` (leaving replies on the turn), or do something after the rest has run.
@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.access import Access, access_for
+from bot.audit_trail import AuditRecord
+from bot.audit_trail import write as write_audit
 from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, HandlerResult, User, flush_state, read_state
 from bot.identity import LOCAL_CHANNELS as INLINE_CHANNELS
 from bot.identity import resolve_user
 from bot.messages import Incoming, Reply
 from bot.router import Route, split_command
+from bot.storable_text import UNUSABLE_KEY, incoming_problem
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -65,6 +68,39 @@ class Turn:
 
 Proceed = Callable[[], Awaitable[None]]
 Step = Callable[[Turn, Proceed], Awaitable[None]]
+
+
+UNUSABLE_REPLY = "您发来的内容里有无法识别的控制字符（例如空字符），这条消息无法处理（{why}）。请检查后重新发送。"
+
+
+async def admissible(turn: Turn, proceed: Proceed) -> None:
+    """Text the databases cannot store (NUL, lone surrogates) is answered with the reason, and audited.
+
+    Callbacks refuse such messages with a 400 before acknowledging; this guards the rest
+    (long connections, the terminal, messages recorded with their text escaped).
+    """
+    message = turn.message
+    why = incoming_problem(message) or str((message.raw or {}).get(UNUSABLE_KEY) or "") or None
+    if why is None:
+        await proceed()
+        return
+    log.warning("%s message refused: %s", message.channel, why)
+    turn.say(UNUSABLE_REPLY.format(why=why))
+    async with turn.bot.db() as session, session.begin():
+        write_audit(
+            session,
+            turn.bot.clock.now(),
+            AuditRecord(
+                actor=message.sender_id,
+                actor_role="unknown",
+                channel=message.channel,
+                chat_id=message.chat_id,
+                action="message.invalid",
+                outcome="invalid",
+                query=message.text,
+                detail=why,
+            ),
+        )
 
 
 async def etiquette(turn: Turn, proceed: Proceed) -> None:
@@ -180,7 +216,7 @@ async def run_handler(turn: Turn, proceed: Proceed) -> None:
     await proceed()
 
 
-CHAIN: tuple[Step, ...] = (etiquette, identify, throttle, route, authorize, dialogue, run_handler)
+CHAIN: tuple[Step, ...] = (admissible, etiquette, identify, throttle, route, authorize, dialogue, run_handler)
 
 
 async def on_error(turn: Turn, exc: BaseException) -> None:

@@ -13,6 +13,7 @@ from bot.auth.web import LoginPages
 from bot.channels.http_api import HttpApiChannel
 from bot.inbox import InboxUnavailable
 from bot.logs import request_id
+from bot.storable_text import text_problem
 from bot.web_chat import WebChat
 
 if TYPE_CHECKING:
@@ -45,8 +46,22 @@ async def _request_context(
         request_id.reset(token)
 
 
+@web.middleware
+async def _refuse_undecodable_headers(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """aiohttp passes header bytes that are not UTF-8 on as lone surrogates, which any later .encode() trips over."""
+    for name, value in request.headers.items():
+        if text_problem(value) is not None:
+            return web.json_response({"error": f"请求头 {name} 含有无效的字符（应为 UTF-8）"}, status=400)
+    return await handler(request)
+
+
 def build_web_app(bot: OrgBot) -> web.Application:
-    app = web.Application(client_max_size=bot.config.server.max_body_bytes, middlewares=[_request_context])
+    app = web.Application(
+        client_max_size=bot.config.server.max_body_bytes,
+        middlewares=[_refuse_undecodable_headers, _request_context],
+    )
     app[BOT_KEY] = bot
 
     async def healthz(_: web.Request) -> web.Response:

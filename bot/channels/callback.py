@@ -8,6 +8,9 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from bot.messages import Incoming
+from bot.storable_text import incoming_problem
+
 if TYPE_CHECKING:
     pass
 
@@ -47,6 +50,12 @@ def refuse(channel: str, status: int, why: str) -> web.Response:
     """One log line, a short Chinese reason, never a 500 and never a secret."""
     log.warning("%s callback refused (%d): %s", channel, status, why)
     return web.json_response({"error": why}, status=status, dumps=_dumps)
+
+
+def refuse_unusable(channel: str, message: Incoming | None) -> web.Response | None:
+    """A 400 for a message whose ids or text the database cannot take (NUL, lone surrogate, overlong id)."""
+    why = incoming_problem(message) if message is not None else None
+    return None if why is None else refuse(channel, 400, why)
 
 
 def _dumps(obj: object) -> str:

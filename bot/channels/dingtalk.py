@@ -27,8 +27,9 @@ from yarl import URL
 from bot.cadres.ids import find_id_in_text
 from bot.channels import signature_ledger
 from bot.channels.base import DeliveryError
-from bot.channels.callback import items, obj, refuse, within_window
+from bot.channels.callback import items, obj, refuse, refuse_unusable, within_window
 from bot.channels.dingtalk_sign import signature_matches, signed_webhook_url
+from bot.channels.json_body import BadJson, parse_json_object
 from bot.channels.outbound import ApiResponse, call_json
 from bot.channels.platform import PlatformChannel
 from bot.channels.private_note import SENT_PRIVATELY
@@ -156,12 +157,13 @@ class DingTalkChannel(PlatformChannel):
         if not within_window(timestamp, now.timestamp(), self.cfg.replay_window_seconds, milliseconds=True):
             return refuse(NAME, 403, f"timestamp 超出允许的时间窗口（{self._skew(timestamp, now)}）")
         try:
-            data = json.loads(await request.read())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return refuse(NAME, 400, "请求体不是有效的 JSON")
-        if not isinstance(data, dict):
-            return refuse(NAME, 400, "请求体应为 JSON 对象")
+            data = parse_json_object(await request.read())
+        except BadJson as exc:
+            return refuse(NAME, exc.status, str(exc))
         incoming = incoming_from_robot_message(data, self.bot.config.bot.name)
+        refused = refuse_unusable(NAME, incoming)
+        if refused is not None:
+            return refused
         if incoming is None:
             return refuse(NAME, 400, "不是机器人消息（缺少 msgId 或发送人）")
         delivery = signature_ledger.SignedDelivery(

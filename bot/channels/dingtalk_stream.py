@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.channels.callback import obj
+from bot.channels.json_body import BadJson, parse_json, parse_json_object
 from bot.channels.outbound import call_json
 from bot.channels.platform import reconnect_forever
 from bot.inbox import InboxUnavailable
@@ -96,11 +98,11 @@ class StreamClient:
 
     async def _frame(self, ws: aiohttp.ClientWebSocketResponse, text: str) -> str:
         try:
-            frame = json.loads(text)
-            headers = frame.get("headers") or {}
-        except (json.JSONDecodeError, AttributeError):
-            log.warning("dingtalk stream: unreadable frame ignored")
+            frame = parse_json_object(text)
+        except BadJson as exc:
+            log.warning("dingtalk stream: unreadable frame ignored (%s)", exc)
             return ""
+        headers = obj(frame.get("headers"))
         kind, topic, message_id = frame.get("type"), headers.get("topic"), str(headers.get("messageId") or "")
         data = frame.get("data") or ""
         if kind == "SYSTEM":
@@ -110,8 +112,8 @@ class StreamClient:
             return ""
         if kind == "CALLBACK" and topic == BOT_TOPIC:
             try:
-                payload = json.loads(data)
-            except json.JSONDecodeError:
+                payload = parse_json(data if isinstance(data, str) else "")
+            except BadJson:
                 await ws.send_json(ack_frame(message_id, "", 400, "bad data"))
                 return ""
             if isinstance(payload, dict):

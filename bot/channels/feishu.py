@@ -25,6 +25,7 @@ from aiohttp import web
 from bot.channels import feishu_crypto
 from bot.channels.base import DeliveryError
 from bot.channels.callback import items, obj, refuse, within_window
+from bot.channels.json_body import BadJson, parse_json, parse_json_object
 from bot.channels.outbound import call_json
 from bot.channels.platform import PlatformChannel
 from bot.channels.private_note import SENT_PRIVATELY
@@ -49,9 +50,10 @@ MESSAGE_EVENT = "im.message.receive_v1"
 
 
 def _text_of(message: dict[str, Any]) -> str:
+    raw = message.get("content") or "{}"
     try:
-        content = json.loads(message.get("content") or "{}")
-    except (json.JSONDecodeError, TypeError):
+        content = parse_json(raw) if isinstance(raw, str) else None
+    except BadJson:
         return ""
     if not isinstance(content, dict):
         return ""
@@ -121,11 +123,9 @@ class FeishuChannel(PlatformChannel):
         assert self.bot is not None
         body = await request.read()
         try:
-            outer = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return refuse(NAME, 400, "请求体不是有效的 JSON")
-        if not isinstance(outer, dict):
-            return refuse(NAME, 400, "请求体应为 JSON 对象")
+            outer = parse_json_object(body)
+        except BadJson as exc:
+            return refuse(NAME, exc.status, str(exc))
         # Verify before decrypting; only the URL-verification challenge arrives unsigned.
         signed = False
         if self.cfg.encrypt_key and request.headers.get("X-Lark-Signature"):
@@ -137,13 +137,11 @@ class FeishuChannel(PlatformChannel):
             if not self.cfg.encrypt_key:
                 return refuse(NAME, 400, "收到加密事件，但未配置 [feishu] encrypt_key")
             try:
-                data = json.loads(feishu_crypto.decrypt(self.cfg.encrypt_key, str(outer["encrypt"])))
+                data = parse_json_object(feishu_crypto.decrypt(self.cfg.encrypt_key, str(outer["encrypt"])))
             except feishu_crypto.FeishuCryptoError as exc:
                 return refuse(NAME, 400, str(exc))
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                return refuse(NAME, 400, "解密后不是 JSON")
-            if not isinstance(data, dict):
-                return refuse(NAME, 400, "解密后不是 JSON 对象")
+            except BadJson as exc:
+                return refuse(NAME, 400, f"解密后的事件：{exc}")
         elif self.cfg.encrypt_key:
             return refuse(NAME, 401, "已配置 Encrypt Key，但请求未加密")
         else:

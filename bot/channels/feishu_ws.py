@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlparse
 
 import aiohttp
 
+from bot.channels.json_body import BadJson, parse_json_object
 from bot.channels.outbound import call_json
 from bot.channels.platform import reconnect_forever
 from bot.inbox import InboxUnavailable
@@ -252,8 +253,8 @@ class LongConnectionClient:
         kind = frame.header("type")
         if frame.method == CONTROL:
             if kind == "pong" and frame.payload:
-                with contextlib.suppress(json.JSONDecodeError, UnicodeDecodeError):
-                    self._configure(json.loads(frame.payload))
+                with contextlib.suppress(BadJson):
+                    self._configure(parse_json_object(frame.payload))
             return
         payload = frame.payload
         total = int(frame.header("sum") or 1)
@@ -266,10 +267,9 @@ class LongConnectionClient:
         code = 200
         if kind == "event":
             try:
-                event = json.loads(payload)
-                if isinstance(event, dict):
-                    await self.on_event(event)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                await self.on_event(parse_json_object(payload))
+            except BadJson as exc:
+                log.warning("feishu long connection: event refused (%s)", exc)
                 code = 500
             except InboxUnavailable:
                 log.warning("feishu event not recorded (database unavailable); the platform will resend it")

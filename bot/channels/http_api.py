@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.auth.act_as import ActAs
+from bot.channels.json_body import BadJson, parse_json
 from bot.channels.local import fetch_inbox
 from bot.messages import ChatType, Incoming, Reply
+from bot.storable_text import id_problem, incoming_problem
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -79,9 +81,9 @@ class HttpApiChannel:
         if not _authorized(request, self.bot.api_token):
             return _error(401, "令牌无效：请在 Authorization 头中提供 Bearer <[api] token>")
         try:
-            body = json.loads(await request.text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _error(400, "请求体不是有效的 JSON")
+            body = parse_json(await request.read())
+        except BadJson as exc:
+            return _error(exc.status, str(exc))
         parsed = parse_chat_body(body)
         if isinstance(parsed, str):
             return _error(400, parsed)
@@ -94,6 +96,9 @@ class HttpApiChannel:
             text=text,
             mentioned_bot=True,
         )
+        problem = incoming_problem(message)
+        if problem is not None:
+            return _error(400, problem)
         replies = await self.bot.handle(message) or []
         return _json({"replies": [_reply_json(r) for r in replies]})
 
@@ -103,6 +108,9 @@ class HttpApiChannel:
         user_id = request.query.get("user_id", "").strip()
         if not user_id or len(user_id) > MAX_ID:
             return _error(400, "请提供 user_id 参数")
+        problem = id_problem(user_id)
+        if problem is not None:
+            return _error(400, f"user_id {problem}")
         if not self.act_as.may_act_as(user_id):
             return _error(403, f"此令牌不能代表 {user_id} 读取推送：请在 [api] act_as 中列出该用户")
         rows = await fetch_inbox(self.bot, user_id)

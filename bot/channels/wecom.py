@@ -27,7 +27,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from bot.channels.base import DeliveryError
-from bot.channels.callback import items, obj, raw_query, refuse, within_window
+from bot.channels.callback import items, obj, raw_query, refuse, refuse_unusable, within_window
+from bot.channels.json_body import BadJson, parse_json_object
 from bot.channels.outbound import call_json
 from bot.channels.platform import PlatformChannel
 from bot.channels.private_note import NOT_SENT_IN_GROUP, SENT_BY_APP_MESSAGE
@@ -158,6 +159,9 @@ class WeComChannel(PlatformChannel):
         except WeComCryptoError as exc:
             return refuse("wecom", 401, str(exc))
         incoming = self._app_incoming(msg)
+        refused = refuse_unusable("wecom", incoming)
+        if refused is not None:
+            return refused
         if incoming is not None:
             await self.bot.accept(incoming)
         # An empty 200 tells WeCom "received, no passive reply"; the answer follows via message/send.
@@ -192,17 +196,14 @@ class WeComChannel(PlatformChannel):
         if not all(q.get(k) for k in ("msg_signature", "timestamp", "nonce")):
             return refuse("wecom-bot", 400, "缺少 msg_signature/timestamp/nonce 参数")
         try:
-            envelope = json.loads(await request.read())
-            encrypt = envelope.get("encrypt") if isinstance(envelope, dict) else None
+            encrypt = parse_json_object(await request.read()).get("encrypt")
             if not isinstance(encrypt, str) or not encrypt:
                 raise UndecryptablePayload("缺少 encrypt 字段")
-            data = json.loads(self._checked(self.bot_crypto, q, encrypt))
-            if not isinstance(data, dict):
-                raise UndecryptablePayload("消息不是 JSON 对象")
+            data = parse_json_object(self._checked(self.bot_crypto, q, encrypt))
         except TimeoutError as exc:
             return refuse("wecom-bot", 403, str(exc))
-        except (UndecryptablePayload, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return refuse("wecom-bot", 400, str(exc) if isinstance(exc, WeComCryptoError) else "请求体不是有效的 JSON")
+        except (UndecryptablePayload, BadJson) as exc:
+            return refuse("wecom-bot", exc.status if isinstance(exc, BadJson) else 400, str(exc))
         except WeComCryptoError as exc:
             return refuse("wecom-bot", 401, str(exc))
         self._prune_streams()
@@ -213,6 +214,9 @@ class WeComChannel(PlatformChannel):
         incoming = self._bot_incoming(data)
         if incoming is None:
             return web.Response(text="")
+        refused = refuse_unusable("wecom-bot", incoming)
+        if refused is not None:
+            return refused
         stream_id = "s" + hashlib.sha1(incoming.message_id.encode()).hexdigest()[:20]
         if stream_id not in self.streams:
             stream = self.streams[stream_id] = _Stream()

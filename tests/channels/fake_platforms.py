@@ -41,7 +41,7 @@ class FakePlatforms:
     # path suffix -> list of canned (status, body) answers used before the normal one
     scripted: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     tokens_issued: dict[str, int] = field(default_factory=dict)
-    stream_frames: list[dict[str, Any]] = field(default_factory=list)
+    stream_frames: list[dict[str, Any] | str] = field(default_factory=list)  # str: sent as raw text
     stream_acks: list[dict[str, Any]] = field(default_factory=list)
     stream_connections: int = 0
     feishu_ws_frames: list[bytes] = field(default_factory=list)
@@ -201,7 +201,7 @@ class FakePlatforms:
         await self._notify()
         frames, self.stream_frames = self.stream_frames, []
         for frame in frames:
-            await ws.send_json(frame)
+            await (ws.send_str(frame) if isinstance(frame, str) else ws.send_json(frame))
         async for msg in ws:
             self.stream_acks.append(json.loads(msg.data))
             await self._notify()
