@@ -65,7 +65,7 @@ class PassageIndex:
         self.post_imp = post_imp
         self.doc_len = doc_len
         self.n = len(items)
-        self.avgdl = (sum(doc_len) / self.n) if self.n else 1.0
+        self.avgdl = (sum(doc_len) / self.n if self.n else 0.0) or 1.0
         self._idf: dict[str, float] = {}
 
     # ----- building -------------------------------------------------------------------
@@ -107,7 +107,7 @@ class PassageIndex:
         post_docs = _u32()
         post_docs.frombytes(bytes(4 * size))
         post_imp = array("B", bytes(size))
-        avgdl = (sum(doc_len) / total) if total else 1.0
+        avgdl = (sum(doc_len) / total if total else 0.0) or 1.0  # all-punctuation items have no terms
         for d in range(total):  # pass 2: place postings; passages come in order, so
             norm = K1 * (1 - B + B * doc_len[d] / avgdl)  # each term's list is sorted
             for k in range(starts[d], starts[d + 1]):
