@@ -1,0 +1,128 @@
+"""What ranking needs to know about one indexed passage, worked out once per index.
+
+Why: every question touches ~24 candidates, and re-tokenizing each candidate's text
+(NFKC, regex runs, bigrams), splitting it into sentences, flattening it for concept checks
+and scanning it for stated numbers cost most of the ~2-4 ms of CPU a policy question took
+on a 130-passage knowledge base, although none of it depends on the question. The index
+is immutable, so these facts are computed once: for the first ``capacity`` items when the
+snapshot is built (every item of a department-sized knowledge base), and on first use
+beyond that, kept in a bounded LRU so that a 100k-passage index does not double its memory.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from .index import IndexedPassage, PassageIndex
+from .tokenize import normalize, term_set
+
+SNIPPET_CHARS = 300  # longest quoted window; longer passages are searched sentence by sentence
+# A stated number, duration, frequency or date, for questions that ask 几天/多久/多少.
+QUANTITY_ANSWER = re.compile(
+    r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时|次|名|人|岁|%|分之|倍|元|期|届)"
+    r"|每(?:年|月|季度|周|半年|天)|以上|以下|不少于|不超过|之日|过半数|半数"
+)
+# A length of time or a frequency, for questions that ask 多久/几年/期限.
+DURATION_ANSWER = re.compile(
+    r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时)|每(?:年|月|季度|周|半年|天)|之日"
+)
+_SENTENCES = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
+DEFAULT_CAPACITY = 4096  # items whose features are kept (~10-20 KB each for a long article)
+
+
+@dataclass(frozen=True, slots=True)
+class PassageFeatures:
+    """Question-independent facts about one item, in the forms ranking compares."""
+
+    context_terms: frozenset[str]  # index terms of the heading path / FAQ tags
+    terms: frozenset[str]  # context and text: what coverage is computed over
+    answer_terms: frozenset[str]  # terms plus the FAQ answer's (the same set for passages)
+    sentences: tuple[str, ...]  # only for text longer than SNIPPET_CHARS (else empty)
+    sentence_terms: tuple[frozenset[str], ...]  # index terms of each sentence
+    flat: str  # letters, digits and ideographs of context, text and answer (concept spelling)
+    states_quantity: bool  # the text states a number, duration, frequency or date
+    states_duration: bool  # the text states a length of time or a frequency
+
+
+def flat_text(text: str) -> str:
+    """Normalized letters, digits and ideographs only: 召开“七一”表彰 contains 七一表彰."""
+    return "".join(ch for ch in normalize(text) if ch.isalnum())
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences with their closing punctuation; blank pieces dropped."""
+    return [s for s in _SENTENCES.findall(text) if s.strip()]
+
+
+def shared_terms(text: str) -> frozenset[str]:
+    """``term_set`` with each term interned: items then share one string per distinct
+    bigram instead of holding ~80 bytes per term each (half of a kept item's memory)."""
+    return frozenset(map(sys.intern, term_set(text)))
+
+
+def compute(item: IndexedPassage, context_terms: frozenset[str] | None = None) -> PassageFeatures:
+    """The features of one item (``context_terms`` may be shared between items)."""
+    context = context_terms if context_terms is not None else shared_terms(item.context)
+    terms = context | shared_terms(item.text)
+    answer_terms = terms | shared_terms(item.answer) if item.answer else terms
+    sentences: tuple[str, ...] = ()
+    if len(item.text) > SNIPPET_CHARS:
+        sentences = tuple(split_sentences(item.text))
+    return PassageFeatures(
+        context_terms=context,
+        terms=terms,
+        answer_terms=answer_terms,
+        sentences=sentences,
+        sentence_terms=tuple(shared_terms(s) for s in sentences),
+        flat=flat_text("\n".join((item.context, item.text, item.answer))),
+        states_quantity=bool(QUANTITY_ANSWER.search(item.text)),
+        states_duration=bool(DURATION_ANSWER.search(item.text)),
+    )
+
+
+class FeatureTable:
+    """Features of an index's items by position: precomputed up to ``capacity``, then LRU.
+
+    Reads come from the event loop; ``precompute`` runs in a worker thread before the
+    table is published, and the lock keeps a late precompute and a read from racing."""
+
+    def __init__(self, index: PassageIndex, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.index = index
+        self.capacity = max(0, capacity)
+        self._cache: OrderedDict[int, PassageFeatures] = OrderedDict()
+        self._contexts: dict[str, frozenset[str]] = {}  # many passages share a heading path
+        self._lock = threading.Lock()
+        self.computed = 0  # features computed so far (tests and benchmarks read it)
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def precompute(self) -> None:
+        """Fill the table with the first ``capacity`` items (all of a small index)."""
+        for pos in range(min(self.index.n, self.capacity)):
+            self.get(pos)
+
+    def get(self, pos: int) -> PassageFeatures:
+        """The features of the item at ``pos`` (computed now when not kept)."""
+        with self._lock:
+            found = self._cache.get(pos)
+            if found is not None:
+                self._cache.move_to_end(pos)
+                return found
+            item = self.index.items[pos]
+            context = self._contexts.get(item.context)
+            if context is None:
+                context = shared_terms(item.context)
+                if len(self._contexts) < max(self.capacity, 1):
+                    self._contexts[item.context] = context
+            features = compute(item, context)
+            self.computed += 1
+            if self.capacity:
+                self._cache[pos] = features
+                if len(self._cache) > self.capacity:
+                    self._cache.popitem(last=False)
+            return features
