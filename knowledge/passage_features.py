@@ -15,7 +15,7 @@ import re
 import sys
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from functools import cached_property
 
 from .index import IndexedPassage, PassageIndex
 from .tokenize import normalize, term_set
@@ -34,18 +34,54 @@ _SENTENCES = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
 DEFAULT_CAPACITY = 4096  # items whose features are kept (~10-20 KB each for a long article)
 
 
-@dataclass(frozen=True, slots=True)
 class PassageFeatures:
-    """Question-independent facts about one item, in the forms ranking compares."""
+    """Question-independent facts about one item, in the forms ranking compares.
 
-    context_terms: frozenset[str]  # index terms of the heading path / FAQ tags
-    terms: frozenset[str]  # context and text: what coverage is computed over
-    answer_terms: frozenset[str]  # terms plus the FAQ answer's (the same set for passages)
-    sentences: tuple[str, ...]  # only for text longer than SNIPPET_CHARS (else empty)
-    sentence_terms: tuple[frozenset[str], ...]  # index terms of each sentence
-    flat: str  # letters, digits and ideographs of context, text and answer (concept spelling)
-    states_quantity: bool  # the text states a number, duration, frequency or date
-    states_duration: bool  # the text states a length of time or a frequency
+    ``terms`` is what every candidate needs; the rest is worked out when first read
+    (only the closely examined candidates need sentences and the flat text), and
+    ``warm`` works everything out ahead, which is what precomputing means."""
+
+    def __init__(self, item: IndexedPassage, context_terms: frozenset[str]) -> None:
+        self.item = item
+        self.context_terms = context_terms  # index terms of the heading path / FAQ tags
+        self.terms = context_terms | shared_terms(item.text)  # what coverage is computed over
+
+    def warm(self) -> PassageFeatures:
+        """Work out every lazily computed fact now."""
+        for name in ("answer_terms", "sentence_terms", "flat", "states_quantity", "states_duration"):
+            getattr(self, name)
+        return self
+
+    @cached_property
+    def answer_terms(self) -> frozenset[str]:
+        """``terms`` plus the FAQ answer's (the same set for passages)."""
+        return self.terms | shared_terms(self.item.answer) if self.item.answer else self.terms
+
+    @cached_property
+    def sentences(self) -> tuple[str, ...]:
+        """Sentences of a text longer than SNIPPET_CHARS (none for a shorter one)."""
+        return tuple(split_sentences(self.item.text)) if len(self.item.text) > SNIPPET_CHARS else ()
+
+    @cached_property
+    def sentence_terms(self) -> tuple[frozenset[str], ...]:
+        """Index terms of each of ``sentences``."""
+        return tuple(shared_terms(s) for s in self.sentences)
+
+    @cached_property
+    def flat(self) -> str:
+        """Letters, digits and ideographs of context, text and answer (concept spelling)."""
+        item = self.item
+        return flat_text("\n".join((item.context, item.text, item.answer)))
+
+    @cached_property
+    def states_quantity(self) -> bool:
+        """The text states a number, duration, frequency or date."""
+        return bool(QUANTITY_ANSWER.search(self.item.text))
+
+    @cached_property
+    def states_duration(self) -> bool:
+        """The text states a length of time or a frequency."""
+        return bool(DURATION_ANSWER.search(self.item.text))
 
 
 def flat_text(text: str) -> str:
@@ -62,26 +98,6 @@ def shared_terms(text: str) -> frozenset[str]:
     """``term_set`` with each term interned: items then share one string per distinct
     bigram instead of holding ~80 bytes per term each (half of a kept item's memory)."""
     return frozenset(map(sys.intern, term_set(text)))
-
-
-def compute(item: IndexedPassage, context_terms: frozenset[str] | None = None) -> PassageFeatures:
-    """The features of one item (``context_terms`` may be shared between items)."""
-    context = context_terms if context_terms is not None else shared_terms(item.context)
-    terms = context | shared_terms(item.text)
-    answer_terms = terms | shared_terms(item.answer) if item.answer else terms
-    sentences: tuple[str, ...] = ()
-    if len(item.text) > SNIPPET_CHARS:
-        sentences = tuple(split_sentences(item.text))
-    return PassageFeatures(
-        context_terms=context,
-        terms=terms,
-        answer_terms=answer_terms,
-        sentences=sentences,
-        sentence_terms=tuple(shared_terms(s) for s in sentences),
-        flat=flat_text("\n".join((item.context, item.text, item.answer))),
-        states_quantity=bool(QUANTITY_ANSWER.search(item.text)),
-        states_duration=bool(DURATION_ANSWER.search(item.text)),
-    )
 
 
 class FeatureTable:
@@ -102,9 +118,10 @@ class FeatureTable:
         return len(self._cache)
 
     def precompute(self) -> None:
-        """Fill the table with the first ``capacity`` items (all of a small index)."""
+        """Fill the table with the first ``capacity`` items (all of a small index), every
+        fact worked out."""
         for pos in range(min(self.index.n, self.capacity)):
-            self.get(pos)
+            self.get(pos).warm()
 
     def get(self, pos: int) -> PassageFeatures:
         """The features of the item at ``pos`` (computed now when not kept)."""
@@ -119,7 +136,7 @@ class FeatureTable:
                 context = shared_terms(item.context)
                 if len(self._contexts) < max(self.capacity, 1):
                     self._contexts[item.context] = context
-            features = compute(item, context)
+            features = PassageFeatures(item, context)
             self.computed += 1
             if self.capacity:
                 self._cache[pos] = features
