@@ -208,6 +208,27 @@ class PassageIndex:
         return weight * self.idf(term) * self.post_imp[j] / _SCALE
 
 
+class PostedTerms:
+    """The index terms of one item, answered from the postings instead of re-tokenizing
+    its text: a binary search per asked term, no memory per item. ``term in`` it is
+    true exactly when ``term`` is one of the item's terms (heading path, text, answer)."""
+
+    __slots__ = ("_index", "_pos")
+
+    def __init__(self, index: PassageIndex, pos: int) -> None:
+        self._index = index
+        self._pos = pos
+
+    def __contains__(self, term: object) -> bool:
+        index = self._index
+        tid = index.vocab.get(term) if isinstance(term, str) else None
+        if tid is None:
+            return False
+        hi = index.offsets[tid + 1]
+        j = bisect_left(index.post_docs, self._pos, index.offsets[tid], hi)
+        return j < hi and index.post_docs[j] == self._pos
+
+
 _SCALE = 255 / (K1 + 1)  # saturation is in (0, K1+1)
 
 

@@ -4,9 +4,10 @@ Why: every question touches ~24 candidates, and re-tokenizing each candidate's t
 (NFKC, regex runs, bigrams), splitting it into sentences, flattening it for concept checks
 and scanning it for stated numbers cost most of the ~2-4 ms of CPU a policy question took
 on a 130-passage knowledge base, although none of it depends on the question. The index
-is immutable, so these facts are computed once: for the first ``capacity`` items when the
-snapshot is built (every item of a department-sized knowledge base), and on first use
-beyond that, kept in a bounded LRU so that a 100k-passage index does not double its memory.
+is immutable, so these facts are computed once: for every item when the snapshot of a
+department-sized knowledge base (up to PRECOMPUTE_ITEMS) is built; a larger index keeps
+those of the passages questions keep reaching in a small LRU instead, so that a
+100k-passage index does not grow by hundreds of MiB for features it rarely reads.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import re
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Container
 from functools import cached_property
 
-from .index import IndexedPassage, PassageIndex
+from .index import IndexedPassage, PassageIndex, PostedTerms
 from .tokenize import normalize, term_set
 
 SNIPPET_CHARS = 300  # longest quoted window; longer passages are searched sentence by sentence
@@ -31,20 +33,28 @@ DURATION_ANSWER = re.compile(
     r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时)|每(?:年|月|季度|周|半年|天)|之日"
 )
 _SENTENCES = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
-DEFAULT_CAPACITY = 4096  # items whose features are kept (~10-20 KB each for a long article)
+PRECOMPUTE_ITEMS = 4096  # an index up to this size keeps every item's features (~5-20 KB each)
+LRU_ITEMS = 1024  # a larger one keeps this many, most recently ranked first
 
 
 class PassageFeatures:
     """Question-independent facts about one item, in the forms ranking compares.
 
-    ``terms`` is what every candidate needs; the rest is worked out when first read
-    (only the closely examined candidates need sentences and the flat text), and
-    ``warm`` works everything out ahead, which is what precomputing means."""
+    ``terms`` is what every candidate needs: a set for a precomputed item, else the
+    index's postings (PostedTerms) for a passage, which are the same terms without
+    re-tokenizing. The rest is worked out when first read (only the closely examined
+    candidates need sentences and the flat text); ``warm`` works everything out ahead."""
 
-    def __init__(self, item: IndexedPassage, context_terms: frozenset[str]) -> None:
+    def __init__(
+        self, item: IndexedPassage, context_terms: frozenset[str], terms: Container[str] | None = None
+    ) -> None:
         self.item = item
+        # Kept for the index's lifetime (terms not given): share term strings, which costs
+        # ~25 µs per item once; an LRU entry is not worth that on the question's own time.
+        self._terms_of = shared_terms if terms is None else _own_terms
         self.context_terms = context_terms  # index terms of the heading path / FAQ tags
-        self.terms = context_terms | shared_terms(item.text)  # what coverage is computed over
+        # What coverage is computed over: the heading path and the text.
+        self.terms: Container[str] = context_terms | shared_terms(item.text) if terms is None else terms
 
     def warm(self) -> PassageFeatures:
         """Work out every lazily computed fact now."""
@@ -53,9 +63,11 @@ class PassageFeatures:
         return self
 
     @cached_property
-    def answer_terms(self) -> frozenset[str]:
-        """``terms`` plus the FAQ answer's (the same set for passages)."""
-        return self.terms | shared_terms(self.item.answer) if self.item.answer else self.terms
+    def answer_terms(self) -> Container[str]:
+        """``terms`` plus the FAQ answer's (the same terms for passages)."""
+        if not self.item.answer:
+            return self.terms
+        return self.context_terms | self._terms_of(self.item.text) | self._terms_of(self.item.answer)
 
     @cached_property
     def sentences(self) -> tuple[str, ...]:
@@ -65,7 +77,7 @@ class PassageFeatures:
     @cached_property
     def sentence_terms(self) -> tuple[frozenset[str], ...]:
         """Index terms of each of ``sentences``."""
-        return tuple(shared_terms(s) for s in self.sentences)
+        return tuple(self._terms_of(s) for s in self.sentences)
 
     @cached_property
     def flat(self) -> str:
@@ -100,14 +112,21 @@ def shared_terms(text: str) -> frozenset[str]:
     return frozenset(map(sys.intern, term_set(text)))
 
 
+def _own_terms(text: str) -> frozenset[str]:
+    return frozenset(term_set(text))
+
+
 class FeatureTable:
-    """Features of an index's items by position: precomputed up to ``capacity``, then LRU.
+    """Features of an index's items by position: all of a small index precomputed, an
+    LRU of ``capacity`` items for a large one (``capacity`` 0 keeps nothing).
 
     Reads come from the event loop; ``precompute`` runs in a worker thread before the
     table is published, and the lock keeps a late precompute and a read from racing."""
 
-    def __init__(self, index: PassageIndex, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, index: PassageIndex, capacity: int | None = None) -> None:
         self.index = index
+        if capacity is None:
+            capacity = index.n if index.n <= PRECOMPUTE_ITEMS else LRU_ITEMS
         self.capacity = max(0, capacity)
         self._cache: OrderedDict[int, PassageFeatures] = OrderedDict()
         self._contexts: dict[str, frozenset[str]] = {}  # many passages share a heading path
@@ -118,13 +137,14 @@ class FeatureTable:
         return len(self._cache)
 
     def precompute(self) -> None:
-        """Fill the table with the first ``capacity`` items (all of a small index), every
-        fact worked out."""
+        """Work out every fact of the first ``capacity`` items: all of a small index (a
+        large one's LRU starts with its first items and follows the questions)."""
         for pos in range(min(self.index.n, self.capacity)):
-            self.get(pos).warm()
+            self.get(pos, kept=True).warm()
 
-    def get(self, pos: int) -> PassageFeatures:
-        """The features of the item at ``pos`` (computed now when not kept)."""
+    def get(self, pos: int, kept: bool = False) -> PassageFeatures:
+        """The features of the item at ``pos`` (worked out now when not in the table;
+        ``kept``: as a set of shared strings, for items kept as long as the index)."""
         with self._lock:
             found = self._cache.get(pos)
             if found is not None:
@@ -136,7 +156,12 @@ class FeatureTable:
                 context = shared_terms(item.context)
                 if len(self._contexts) < max(self.capacity, 1):
                     self._contexts[item.context] = context
-            features = PassageFeatures(item, context)
+            if kept:
+                features = PassageFeatures(item, context)
+            elif item.kind == "faq":  # its postings include the answer, which terms must not
+                features = PassageFeatures(item, context, context | _own_terms(item.text))
+            else:
+                features = PassageFeatures(item, context, PostedTerms(self.index, pos))
             self.computed += 1
             if self.capacity:
                 self._cache[pos] = features

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable
-from collections.abc import Set as AbstractSet
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -173,7 +172,7 @@ class Ranker:
     # -- coverage -------------------------------------------------------------------
     @staticmethod
     def coverage(
-        clauses: list[WeightedClause], present: AbstractSet[str], total: float | None = None
+        clauses: list[WeightedClause], present: Container[str], total: float | None = None
     ) -> tuple[float, list[str]]:
         """Weighted share of clauses found in ``present`` terms, and what matched
         (``total``: the clauses' summed weight, when the caller already has it)."""

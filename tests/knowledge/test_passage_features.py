@@ -12,13 +12,14 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from knowledge import KnowledgeBase, bundled_corpus_texts
+from knowledge import KnowledgeBase, bundled_corpus_texts, passage_features
 from knowledge.engine import _Snapshot
 from knowledge.glossary import Glossary
-from knowledge.index import IndexedPassage, PassageIndex
+from knowledge.index import IndexedPassage, PassageIndex, PostedTerms
 from knowledge.passage_features import SNIPPET_CHARS, FeatureTable
 from knowledge.query import Segmenter, analyse
 from knowledge.ranking import Candidate, Ranker
@@ -65,6 +66,10 @@ def test_features_agree_with_the_index_postings(rows: list[tuple[bool, str, str,
         assert f.context_terms <= f.terms <= f.answer_terms
         if item.kind == "passage":
             assert f.terms == f.answer_terms
+            # What a large index uses instead of tokenizing: the same answer for every term.
+            posted = PostedTerms(index, pos)
+            assert {t for t in index.vocab if t in posted} == f.terms
+            assert "不在索引" not in posted and 42 not in posted
         if len(item.text) > SNIPPET_CHARS:
             assert all(s.strip() and s in item.text for s in f.sentences)
             assert re.sub(r"\s", "", "".join(f.sentences)) == re.sub(r"\s", "", item.text)  # nothing lost
@@ -141,3 +146,20 @@ async def test_a_new_import_gets_features_of_its_own_index(kb: KnowledgeBase, tm
     answer = await kb.ask("夜间值班人员多久轮换一次")
     assert answer.status == "answered", answer.reason
     assert answer.sources[0].doc_key == "xinzeng_guiding"
+
+
+async def test_a_large_index_keeps_a_bounded_lru(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond PRECOMPUTE_ITEMS an index keeps LRU_ITEMS items' features, not all of them."""
+    snap = await _snapshot(kb)
+    monkeypatch.setattr(passage_features, "PRECOMPUTE_ITEMS", snap.index.n - 1)
+    monkeypatch.setattr(passage_features, "LRU_ITEMS", 7)
+    table = FeatureTable(snap.index)
+    table.precompute()
+    assert table.capacity == 7 and len(table) == 7
+    ranker = Ranker(snap.index, snap.ranker.faq_cores, table)
+    glossary = Glossary.load()
+    for q in QUESTIONS[:40]:
+        query = analyse(q, glossary, None, snap.homophones)
+        assert outcome(ranker.rank(query, limit=12)[0]) == outcome(snap.ranker.rank(query, limit=12)[0])
+        assert len(table) <= 7
+    assert snap.ranker.features.capacity == snap.index.n  # the real default: all 129 kept
