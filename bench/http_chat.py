@@ -17,6 +17,7 @@ The bare handler runs as a subprocess of this script, loaded by the same client.
     python bench/http_chat.py --seconds 20 --connections 64
     python bench/http_chat.py --postgres postgresql://postgres@127.0.0.1:5432/test
     ORGBOT_BENCH_PG_URL=postgresql://postgres@127.0.0.1:5432/test python bench/http_chat.py
+    python bench/http_chat.py --compare main                    # also the code of another commit
 
 With PostgreSQL, a scratch database is created next to the given one (the URL's user must
 be allowed to CREATE DATABASE) and dropped afterwards; SQLite runs on a temporary file.
@@ -34,6 +35,7 @@ import secrets
 import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -86,11 +88,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def child_env(database_url: str | None) -> dict[str, str]:
+def child_env(database_url: str | None, root: Path = ROOT) -> dict[str, str]:
     """The caller's environment without its ORGBOT_ settings (they would change the
-    measured configuration), plus this run's database and quiet logs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORGBOT_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    measured configuration), plus this run's database and quiet logs; the code is
+    imported from ``root``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORGBOT_") and k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(root)
     env["ORGBOT_LOG_LEVEL"] = "WARNING"
     if database_url:
         env["ORGBOT_DATABASE_URL"] = database_url
@@ -107,9 +110,11 @@ class Server:
     proc: asyncio.subprocess.Process
 
 
-async def start_process(name: str, args: list[str], env: dict[str, str], ready: str, url: str, token: str) -> Server:
+async def start_process(
+    name: str, args: list[str], env: dict[str, str], ready: str, url: str, token: str, cwd: Path = ROOT
+) -> Server:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT
+        sys.executable, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=cwd
     )
     assert proc.stdout is not None
     try:
@@ -135,12 +140,12 @@ async def stop_process(server: Server) -> None:
 
 
 @contextlib.asynccontextmanager
-async def orgbot(database_url: str | None) -> AsyncIterator[Server]:
-    """`orgbot demo --no-serve`, then `orgbot run` on its configuration."""
+async def orgbot(name: str, database_url: str | None, root: Path = ROOT) -> AsyncIterator[Server]:
+    """`orgbot demo --no-serve`, then `orgbot run` on its configuration (code from ``root``)."""
     with tempfile.TemporaryDirectory(prefix="orgbot-http-bench-") as tmp:
         folder = Path(tmp) / "demo"
         port = free_port()
-        env = child_env(database_url)
+        env = child_env(database_url, root)
         prepare = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -154,7 +159,7 @@ async def orgbot(database_url: str | None) -> AsyncIterator[Server]:
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            cwd=ROOT,
+            cwd=root,
         )
         out, err = await asyncio.wait_for(prepare.communicate(), 300)
         if prepare.returncode != 0:
@@ -162,7 +167,7 @@ async def orgbot(database_url: str | None) -> AsyncIterator[Server]:
         config = folder / "orgbot.toml"
         token = tomllib.loads(config.read_text("utf-8"))["api"]["token"]
         args = ["-m", "bot.cli", "run", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
-        server = await start_process("orgbot run", args, env, "已启动", f"http://127.0.0.1:{port}", token)
+        server = await start_process(name, args, env, "已启动", f"http://127.0.0.1:{port}", token, cwd=root)
         try:
             yield server
         finally:
@@ -250,7 +255,7 @@ async def load(server: Server, seconds: float, connections: int, qs: list[str], 
                 if status == 200:
                     run.latencies.append(elapsed)
                     replies = json.loads(data).get("replies") or []
-                    if server.name.startswith("orgbot"):
+                    if server.name != "bare":
                         run.kinds[kind_of(replies[0]["text"]) if replies else "no reply"] += 1
 
         began = time.perf_counter()
@@ -279,6 +284,13 @@ async def scratch_postgres(url: str) -> AsyncIterator[str]:
 
 
 # ---- driver -----------------------------------------------------------------------------
+def extract(ref: str, dest: Path) -> Path:
+    """The tree of commit ``ref`` (bot, handlers, knowledge…), for a before/after run."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
 async def main(args: argparse.Namespace) -> None:
     seconds = min(max(args.seconds, 1.0), MAX_SECONDS)
     connections = min(max(args.connections, 1), MAX_CONNECTIONS)
@@ -290,17 +302,20 @@ async def main(args: argparse.Namespace) -> None:
         flush=True,
     )
     runs: list[Run] = []
-    if not args.skip_bare:
-        async with bare() as server:
-            runs.append(await load(server, seconds, connections, qs))
-    if not args.skip_sqlite:
-        async with orgbot(None) as server:
-            server.name = "orgbot run, SQLite"
-            runs.append(await load(server, seconds, connections, qs))
-    if postgres:
-        async with scratch_postgres(postgres) as url, orgbot(url) as server:
-            server.name = "orgbot run, PostgreSQL"
-            runs.append(await load(server, seconds, connections, qs))
+    with tempfile.TemporaryDirectory(prefix="orgbot-http-bench-ref-") as tmp:
+        trees = [("orgbot run", ROOT)]
+        if args.compare:
+            trees.append((f"{args.compare[:10]} run", extract(args.compare, Path(tmp))))
+        if not args.skip_bare:
+            async with bare() as server:
+                runs.append(await load(server, seconds, connections, qs))
+        for label, root in trees:
+            if not args.skip_sqlite:
+                async with orgbot(f"{label}, SQLite", None, root) as server:
+                    runs.append(await load(server, seconds, connections, qs))
+            if postgres:
+                async with scratch_postgres(postgres) as url, orgbot(f"{label}, PostgreSQL", url, root) as server:
+                    runs.append(await load(server, seconds, connections, qs))
     print(
         f"\n{'server':<26} {'answers/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}   {'answers':>7}  errors  replies"
     )
@@ -316,6 +331,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--postgres", metavar="URL", help="also measure on PostgreSQL (or set ORGBOT_BENCH_PG_URL)")
     ap.add_argument("--skip-sqlite", action="store_true", help="only the bare handler (and PostgreSQL if given)")
     ap.add_argument("--skip-bare", action="store_true", help="no bare aiohttp handler row")
+    ap.add_argument("--compare", metavar="REF", help="also measure the code of git commit REF (git archive)")
     ap.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     return ap.parse_args()
 
