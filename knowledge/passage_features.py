@@ -153,7 +153,7 @@ class FeatureTable:
             item = self.index.items[pos]
             context = self._contexts.get(item.context)
             if context is None:
-                context = shared_terms(item.context)
+                context = shared_terms(item.context) if kept else _own_terms(item.context)
                 if len(self._contexts) < max(self.capacity, 1):
                     self._contexts[item.context] = context
             if kept:
