@@ -44,6 +44,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -108,35 +109,48 @@ class Server:
     url: str
     token: str
     proc: asyncio.subprocess.Process
+    log: IO[bytes]  # the server's stderr: a file, so a chatty server never blocks on a full pipe
+    drain: asyncio.Task[bytes]  # reads the rest of its stdout for the same reason
 
 
-async def start_process(
+def tail(log: IO[bytes], chars: int = 2000) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-chars:]
+
+
+@contextlib.asynccontextmanager
+async def running(
     name: str, args: list[str], env: dict[str, str], ready: str, url: str, token: str, cwd: Path = ROOT
-) -> Server:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=cwd
-    )
-    assert proc.stdout is not None
-    try:
-        line = await asyncio.wait_for(proc.stdout.readline(), 120)
-    except TimeoutError:
-        line = b""
-    if ready not in line.decode():
-        proc.kill()
-        _, err = await proc.communicate()
-        raise SystemExit(f"{name} did not start: {line.decode()!r}\n{err.decode()[-2000:]}")
-    return Server(name, url, token, proc)
-
-
-async def stop_process(server: Server) -> None:
-    """SIGTERM, as an operator would; the output pipes are drained so it can exit."""
-    if server.proc.returncode is None:
-        server.proc.send_signal(signal.SIGTERM)
+) -> AsyncIterator[Server]:
+    """A server subprocess from its ``ready`` line on, stopped with SIGTERM (as an operator
+    would) afterwards; one that does not start or exit cleanly shows its log."""
+    with tempfile.TemporaryFile() as log:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=log, cwd=cwd
+        )
+        assert proc.stdout is not None
         try:
-            await asyncio.wait_for(server.proc.communicate(), 60)
+            line = await asyncio.wait_for(proc.stdout.readline(), 120)
         except TimeoutError:
-            server.proc.kill()
-            await server.proc.communicate()
+            line = b""
+        if ready not in line.decode():
+            proc.kill()
+            await proc.wait()
+            raise SystemExit(f"{name} did not start: {line.decode()!r}\n{tail(log)}")
+        server = Server(name, url, token, proc, log, asyncio.create_task(proc.stdout.read()))
+        try:
+            yield server
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(proc.wait(), 60)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+            await server.drain
+            if proc.returncode not in (0, -signal.SIGTERM):
+                print(f"{name} exited with {proc.returncode}:\n{tail(log)}", file=sys.stderr)
 
 
 @contextlib.asynccontextmanager
@@ -167,11 +181,8 @@ async def orgbot(name: str, database_url: str | None, root: Path = ROOT) -> Asyn
         config = folder / "orgbot.toml"
         token = tomllib.loads(config.read_text("utf-8"))["api"]["token"]
         args = ["-m", "bot.cli", "run", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
-        server = await start_process(name, args, env, "已启动", f"http://127.0.0.1:{port}", token, cwd=root)
-        try:
+        async with running(name, args, env, "已启动", f"http://127.0.0.1:{port}", token, cwd=root) as server:
             yield server
-        finally:
-            await stop_process(server)
 
 
 @contextlib.asynccontextmanager
@@ -179,11 +190,8 @@ async def bare() -> AsyncIterator[Server]:
     """This script's own minimal aiohttp server, in a subprocess like orgbot's."""
     port = free_port()
     args = [str(Path(__file__).resolve()), "--bare-server", str(port)]
-    server = await start_process("bare", args, child_env(None), "ready", f"http://127.0.0.1:{port}", BARE_TOKEN)
-    try:
+    async with running("bare", args, child_env(None), "ready", f"http://127.0.0.1:{port}", BARE_TOKEN) as server:
         yield server
-    finally:
-        await stop_process(server)
 
 
 def serve_bare(port: int) -> None:
