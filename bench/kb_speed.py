@@ -7,10 +7,16 @@ with corpus size. Each (size, engine) runs in its own subprocess so that peak me
 (ru_maxrss) is not polluted by earlier runs.
 
 Targets (issue 3): p99 query ≤ 5 ms at 10k and ≤ 20 ms at 100k passages; peak memory for
-100k ≤ 300 MiB; loading a saved index ~1 s instead of rebuilding.
+100k ≤ 300 MiB; loading a saved index ~1 s instead of rebuilding. "bundled" is the real
+129-passage knowledge base shipped with orgbot (what a department starts with); its CPU
+per question is what a chat message pays on the event loop (issue 9).
 
-    python bench/kb_speed.py                  # 1000,10000,100000
-    python bench/kb_speed.py --sizes 1000,10000
+``--compare REF`` also runs the same build and query children against the knowledge
+package of git commit REF (extracted with ``git archive`` into a temporary folder), so a
+change is judged before/after on the same machine in the same run.
+
+    python bench/kb_speed.py                  # bundled,1000,10000,100000
+    python bench/kb_speed.py --sizes bundled,1000,10000 --compare main
 """
 
 from __future__ import annotations
@@ -44,6 +50,23 @@ FALLBACK_QUESTIONS = [
     "3会1课多久开一次",
     "今天天气怎么样",
 ]
+
+
+def bundled_passages() -> list[tuple[str, str, str]]:
+    """(locator, context, text) of the bundled corpus, as KnowledgeBase indexes them."""
+    from knowledge import bundled_corpus_texts
+    from knowledge.importer import parse_file
+
+    out = []
+    for path in bundled_corpus_texts():
+        doc = parse_file(path)
+        out += [(p.locator, f"{doc.title} {p.heading}", p.text) for p in doc.passages]
+    return out
+
+
+def corpus(n: int) -> list[tuple[str, str, str]]:
+    """Passages of a size row: 0 stands for the bundled corpus."""
+    return bundled_passages() if n == 0 else synthetic_passages(n)
 
 
 def synthetic_passages(n: int, seed: int = 7) -> list[tuple[str, str, str]]:
@@ -90,9 +113,7 @@ def latency_stats(samples: list[float]) -> dict[str, float]:
 def child_orgbot_build(n: int, path: str) -> dict:
     from knowledge.index import IndexedPassage, PassageIndex
 
-    items = [
-        IndexedPassage(i, "passage", 1, loc, head, text) for i, (loc, head, text) in enumerate(synthetic_passages(n))
-    ]
+    items = [IndexedPassage(i, "passage", 1, loc, head, text) for i, (loc, head, text) in enumerate(corpus(n))]
     base = peak_mib()
     t = time.perf_counter()
     index = PassageIndex.build(items)
@@ -124,7 +145,17 @@ def child_orgbot_query(n: int, path: str) -> dict:
     assert index is not None
     glossary = Glossary.load()
     seg = Segmenter(glossary)
-    ranker = Ranker(index)
+    features_s = None
+    try:  # as KnowledgeBase does per snapshot (versions that have per-passage features)
+        from knowledge.passage_features import FeatureTable
+    except ImportError:
+        ranker = Ranker(index)
+    else:
+        t = time.perf_counter()
+        table = FeatureTable(index)
+        table.precompute()
+        features_s = round(time.perf_counter() - t, 2)
+        ranker = Ranker(index, features=table)
     fixer = HomophoneFixer(index, glossary, seg)  # as KnowledgeBase does per snapshot
     qs = questions()
     for q in qs[:20]:  # warm-up
@@ -133,16 +164,24 @@ def child_orgbot_query(n: int, path: str) -> dict:
     # keep the cyclic GC from re-scanning its objects during queries.
     gc.freeze()
     lat = []
+    cpu = 0.0
     for q in qs:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         ranker.rank(analyse(q, glossary, seg, fixer), limit=12)
+        cpu += time.process_time() - c
         lat.append(time.perf_counter() - t)
-    return {"load_s": round(load_s, 2), **latency_stats(lat), "peak_mib": round(peak_mib(), 1)}
+    return {
+        "load_s": round(load_s, 2),
+        "features_s": features_s,
+        **latency_stats(lat),
+        "cpu_ms_per_q": round(1000 * cpu / len(qs), 3),
+        "peak_mib": round(peak_mib(), 1),
+    }
 
 
 def child_baseline(n: int) -> dict:
     """Plain BM25 over character bigrams with dicts of dicts (what one writes first)."""
-    passages = synthetic_passages(n)
+    passages = corpus(n)
     t = time.perf_counter()
     postings: dict[str, dict[int, int]] = defaultdict(dict)
     lengths = []
@@ -177,9 +216,24 @@ def child_baseline(n: int) -> dict:
 
 
 # ---- driver -----------------------------------------------------------------------------
-def run_child(*args: str) -> dict:
+def extract(ref: str, dest: Path) -> Path:
+    """The knowledge package (and bench inputs) of commit ``ref``, in ``dest``."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "knowledge"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def run_child(*args: str, root: Path = ROOT) -> dict:
+    """One measurement in a fresh process, importing ``knowledge`` from ``root``."""
     out = subprocess.run(
-        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False, timeout=1800
+        [sys.executable, __file__, "--root", str(root), "--child", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
     )
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
@@ -188,37 +242,55 @@ def run_child(*args: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--sizes", default="bundled,1000,10000,100000")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--compare", metavar="REF", help="also measure the knowledge package of git commit REF")
+    ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
+        sys.path.insert(0, str(args.root))
         kind, n, *rest = args.child
         fn = {"build": child_orgbot_build, "query": child_orgbot_query, "baseline": child_baseline}[kind]
         print(json.dumps(fn(int(n), *rest)))
         return
-    sizes = [int(s) for s in args.sizes.split(",") if s]
+    sizes = [0 if s == "bundled" else int(s) for s in args.sizes.split(",") if s]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
+        old_root = extract(args.compare, Path(tmp) / "ref") if args.compare else None
         for n in sizes:
             path = str(Path(tmp) / f"bench-{n}.idx")
-            row = {"passages": n, "build": run_child("build", str(n), path), "query": run_child("query", str(n), path)}
+            row: dict = {"passages": n or "bundled"}
+            if old_root is not None:
+                old_path = str(Path(tmp) / f"ref-{n}.idx")
+                run_child("build", str(n), old_path, root=old_root)
+                row["before"] = run_child("query", str(n), old_path, root=old_root)
+            row["build"] = run_child("build", str(n), path)
+            row["query"] = run_child("query", str(n), path)
             if not args.no_baseline:
                 row["baseline"] = run_child("baseline", str(n))
             results.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
     print()
     print(
-        f"{'passages':>9} | {'build s':>7} {'load s':>6} {'p50 ms':>7} {'p99 ms':>7} {'peak MiB':>9} | baseline: {'p50 ms':>7} {'p99 ms':>7} {'peak MiB':>9}"
+        f"{'passages':>9} | {'build s':>7} {'load s':>6} {'feat. s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/q':>8} "
+        f"{'peak MiB':>9} | baseline: {'p50 ms':>7} {'p99 ms':>7} {'peak MiB':>9}"
     )
     for r in results:
         b, q, bl = r["build"], r["query"], r.get("baseline", {})
         peak = max(b.get("peak_mib", 0), q.get("peak_mib", 0))
         print(
-            f"{r['passages']:>9} | {b.get('build_s', '-'):>7} {q.get('load_s', '-'):>6} {q.get('median_ms', '-'):>7} "
-            f"{q.get('p99_ms', '-'):>7} {peak:>9} | {'':>9} {bl.get('median_ms', '-'):>7} {bl.get('p99_ms', '-'):>7} "
-            f"{bl.get('peak_mib', '-'):>9}"
+            f"{r['passages']:>9} | {b.get('build_s', '-'):>7} {q.get('load_s', '-'):>6} {q.get('features_s') or '-':>7} "
+            f"{q.get('median_ms', '-'):>7} {q.get('p99_ms', '-'):>7} {q.get('cpu_ms_per_q', '-'):>8} {peak:>9} | "
+            f"{'':>9} {bl.get('median_ms', '-'):>7} {bl.get('p99_ms', '-'):>7} {bl.get('peak_mib', '-'):>9}"
         )
+        if "before" in r:
+            o = r["before"]
+            print(
+                f"{'  ' + args.compare:>9} | {'':>7} {o.get('load_s', '-'):>6} {'':>7} {o.get('median_ms', '-'):>7} "
+                f"{o.get('p99_ms', '-'):>7} {o.get('cpu_ms_per_q', '-'):>8} {o.get('peak_mib', '-'):>9} | "
+                f"{o.get('error', '')}"
+            )
     print("Targets: p99 ≤ 5 ms at 10k, ≤ 20 ms at 100k; peak ≤ 300 MiB at 100k; load ≈ 1 s.")
 
 

@@ -25,6 +25,7 @@ from .homophones import HomophoneFixer
 from .importer import ParsedDocument, expand_paths, parse_file
 from .index import IndexedPassage, PassageIndex
 from .parsing import DocumentError
+from .passage_features import FeatureTable
 from .query import Query, Segmenter, analyse
 from .ranking import Candidate, Ranker
 from .splitter import citation
@@ -157,7 +158,9 @@ class KnowledgeBase:
                 forms = [self._core(q) for q in (question, *faq_alts.get(item.ref, []))]
                 cores[pos] = [f for f in forms if f]
         fixer = HomophoneFixer(index, self.glossary, self.segmenter)
-        self._snap = _Snapshot(key, index, Ranker(index, cores), docs, faq_answers, fixer)
+        features = FeatureTable(index)
+        await asyncio.to_thread(features.precompute)
+        self._snap = _Snapshot(key, index, Ranker(index, cores, features), docs, faq_answers, fixer)
 
     def _load_saved(self, key: str) -> PassageIndex | None:
         if self.index_dir is None:

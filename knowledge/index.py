@@ -65,7 +65,7 @@ class PassageIndex:
         self.post_imp = post_imp
         self.doc_len = doc_len
         self.n = len(items)
-        self.avgdl = (sum(doc_len) / self.n) if self.n else 1.0
+        self.avgdl = (sum(doc_len) / self.n if self.n else 0.0) or 1.0
         self._idf: dict[str, float] = {}
 
     # ----- building -------------------------------------------------------------------
@@ -107,7 +107,7 @@ class PassageIndex:
         post_docs = _u32()
         post_docs.frombytes(bytes(4 * size))
         post_imp = array("B", bytes(size))
-        avgdl = (sum(doc_len) / total) if total else 1.0
+        avgdl = (sum(doc_len) / total if total else 0.0) or 1.0  # all-punctuation items have no terms
         for d in range(total):  # pass 2: place postings; passages come in order, so
             norm = K1 * (1 - B + B * doc_len[d] / avgdl)  # each term's list is sorted
             for k in range(starts[d], starts[d + 1]):
@@ -206,6 +206,27 @@ class PassageIndex:
         if j >= hi or self.post_docs[j] != doc:
             return 0.0
         return weight * self.idf(term) * self.post_imp[j] / _SCALE
+
+
+class PostedTerms:
+    """The index terms of one item, answered from the postings instead of re-tokenizing
+    its text: a binary search per asked term, no memory per item. ``term in`` it is
+    true exactly when ``term`` is one of the item's terms (heading path, text, answer)."""
+
+    __slots__ = ("_index", "_pos")
+
+    def __init__(self, index: PassageIndex, pos: int) -> None:
+        self._index = index
+        self._pos = pos
+
+    def __contains__(self, term: object) -> bool:
+        index = self._index
+        tid = index.vocab.get(term) if isinstance(term, str) else None
+        if tid is None:
+            return False
+        hi = index.offsets[tid + 1]
+        j = bisect_left(index.post_docs, self._pos, index.offsets[tid], hi)
+        return j < hi and index.post_docs[j] == self._pos
 
 
 _SCALE = 255 / (K1 + 1)  # saturation is in (0, K1+1)

@@ -13,28 +13,25 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
 from .index import IndexedPassage, PassageIndex
+from .passage_features import (
+    DURATION_ANSWER,
+    QUANTITY_ANSWER,
+    SNIPPET_CHARS,
+    FeatureTable,
+    PassageFeatures,
+    flat_text,
+)
 from .query import SYNONYM_FACTOR, Clause, Query
-from .tokenize import normalize, term_set
 
-SNIPPET_CHARS = 300
 CANDIDATES = 24  # passages kept after the BM25 pass
 WINDOWED = 8  # of which this many get the (costlier) best-window search
 BM25_RANK_WEIGHT = 0.25  # how much relative BM25 adds to confidence when ordering
-# A stated number, duration, frequency or date, for questions that ask 几天/多久/多少.
-QUANTITY_ANSWER = re.compile(
-    r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时|次|名|人|岁|%|分之|倍|元|期|届)"
-    r"|每(?:年|月|季度|周|半年|天)|以上|以下|不少于|不超过|之日|过半数|半数"
-)
-# A length of time or a frequency, for questions that ask 多久/几年/期限.
-DURATION_ANSWER = re.compile(
-    r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时)|每(?:年|月|季度|周|半年|天)|之日"
-)
 # Someone named as doing or deciding something, for questions that ask 谁.
 ACTOR_ANSWER = re.compile(r"由|指定|负责|担任|承担|主持")
 QUANTITY_PENALTY = 0.6
@@ -58,7 +55,6 @@ KEY_CONCEPT_SHARE = 0.2
 # FAQ answers are searched too (a question may be answered by what an entry says rather
 # than how its question is worded), but trusted less than the curated question.
 FAQ_ANSWER_WEIGHT = 0.85
-_SENTENCES = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
 
 
 @dataclass
@@ -86,13 +82,30 @@ class WeightedClause:
     weight: float
     masses: list[float]  # idf mass of each alternative
     alt_idf: list[list[tuple[str, float]]] = field(default_factory=list)  # (term, idf) per alternative
+    # A plain one-bigram clause (most of them) is one set lookup in coverage().
+    single: str | None = field(init=False, default=None)
+    single_gain: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        alts = self.clause.alternatives
+        if len(alts) == 1 and len(alts[0].terms) == 1:
+            self.single = alts[0].terms[0]
+            self.single_gain = self.weight * alts[0].factor
 
 
 class Ranker:
     """Scores one question against one index (stateless apart from the index)."""
 
-    def __init__(self, index: PassageIndex, faq_cores: dict[int, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        index: PassageIndex,
+        faq_cores: dict[int, list[str]] | None = None,
+        features: FeatureTable | None = None,
+    ) -> None:
         self.index = index
+        # Per-passage facts computed once per index (KnowledgeBase precomputes them when
+        # it builds the snapshot; without a table they are computed on first use).
+        self.features = features if features is not None else FeatureTable(index)
         # FAQ position in index -> canonicalized question forms, for fuzzy matching.
         self.faq_cores = faq_cores or {}
         self._faq_keys = [(pos, core) for pos, cores in self.faq_cores.items() for core in cores]
@@ -158,22 +171,26 @@ class Ranker:
 
     # -- coverage -------------------------------------------------------------------
     @staticmethod
-    def coverage(clauses: list[WeightedClause], present: set[str]) -> tuple[float, list[str]]:
-        """Weighted share of clauses found in ``present`` terms, and what matched."""
-        total = sum(wc.weight for wc in clauses)
+    def coverage(
+        clauses: list[WeightedClause], present: Container[str], total: float | None = None
+    ) -> tuple[float, list[str]]:
+        """Weighted share of clauses found in ``present`` terms, and what matched
+        (``total``: the clauses' summed weight, when the caller already has it)."""
+        if total is None:
+            total = sum(wc.weight for wc in clauses)
         if total <= 0:
             return 0.0, []
         got = 0.0
         matched: list[str] = []
         for wc in clauses:
-            alts = wc.clause.alternatives
-            if len(alts) == 1 and len(alts[0].terms) == 1:  # plain bigram: the common case
-                if alts[0].terms[0] in present:
-                    got += wc.weight * alts[0].factor
+            single = wc.single
+            if single is not None:  # plain bigram: the common case
+                if single in present:
+                    got += wc.single_gain
                     matched.append(wc.clause.label)
                 continue
             best, best_alt = 0.0, None
-            for alt, mass, pairs in zip(alts, wc.masses, wc.alt_idf, strict=True):
+            for alt, mass, pairs in zip(wc.clause.alternatives, wc.masses, wc.alt_idf, strict=True):
                 if mass <= 0:
                     continue
                 frac = alt.factor * sum(v for t, v in pairs if t in present) / mass
@@ -184,18 +201,18 @@ class Ranker:
                 matched.append(best_alt if best_alt == wc.clause.label else f"{wc.clause.label}→{best_alt}")
         return got / total, matched
 
-    def best_window(
-        self, clauses: list[WeightedClause], context: set[str], text: str, whole: set[str] | None = None
-    ) -> tuple[float, str]:
+    def best_window(self, clauses: list[WeightedClause], features: PassageFeatures, text: str) -> tuple[float, str]:
         """The ≤SNIPPET_CHARS run of sentences covering most of the question.
 
         Coverage only grows as a window extends, so only the longest window from each
         starting sentence needs scoring: linear in the number of sentences."""
+        total = sum(wc.weight for wc in clauses)
         if len(text) <= SNIPPET_CHARS:
-            cov, _ = self.coverage(clauses, whole if whole is not None else context | term_set(text))
+            cov, _ = self.coverage(clauses, features.terms, total)
             return cov, text
-        sentences = [s for s in _SENTENCES.findall(text) if s.strip()]
-        sent_terms = [term_set(s) for s in sentences]
+        sentences = features.sentences
+        sent_terms = features.sentence_terms
+        context = features.context_terms
         best, best_span = -1.0, (0, 1)
         j = 0
         for i in range(len(sentences)):
@@ -205,7 +222,7 @@ class Ranker:
                 length += len(sentences[j])
                 j += 1
             present = context.union(*sent_terms[i:j])
-            cov, _ = self.coverage(clauses, present)
+            cov, _ = self.coverage(clauses, present, total)
             if cov > best + 1e-9:
                 best, best_span = cov, (i, j)
             if j == len(sentences):
@@ -228,32 +245,30 @@ class Ranker:
         if not scores:
             return [], clauses
         top_bm25 = max(scores.values()) or 1.0
+        total = sum(wc.weight for wc in clauses)
         cands: list[Candidate] = []
-        contexts: dict[str, set[str]] = {}  # many passages share a heading path
-        wholes: dict[int, set[str]] = {}
+        facts: dict[int, PassageFeatures] = {}
         for pos, s in scores.items():
             item = self.index.items[pos]
-            context = contexts.get(item.context)
-            if context is None:
-                context = contexts[item.context] = term_set(item.context)
-            whole = wholes[pos] = context | term_set(item.text)
-            cov, matched = self.coverage(clauses, whole)
+            f = facts[pos] = self.features.get(pos)
+            cov, matched = self.coverage(clauses, f.terms, total)
             c = Candidate(pos, item, bm25=s, coverage=cov, matched=matched, fuzzy=fuzzy.get(pos, 0.0))
             c.rank = cov + BM25_RANK_WEIGHT * s / top_bm25
-            if item.kind != "faq" and not states_asked_number(query, item.text):
+            if item.kind != "faq" and not states_asked_number(query, f):
                 c.rank *= QUANTITY_PENALTY  # cannot answer 几天/多久: spend no window on it
             cands.append(c)
         cands.sort(key=lambda c: c.rank, reverse=True)
         for i, c in enumerate(cands):
+            f = facts[c.pos]
             if c.item.kind == "faq":
                 c.confidence = c.window = max(c.coverage, c.fuzzy)
                 if c.item.answer:
-                    full, _ = self.coverage(clauses, wholes[c.pos] | term_set(c.item.answer))
+                    full, _ = self.coverage(clauses, f.answer_terms, total)
                     c.confidence = c.window = max(c.confidence, FAQ_ANSWER_WEIGHT * full)
                 c.snippet = c.item.text
-                c.missing = missing_concepts(clauses, "\n".join((c.item.context, c.item.text, c.item.answer)))
+                c.missing = missing_concepts(clauses, f.flat)
             elif i < WINDOWED:
-                win, c.snippet = self.best_window(clauses, contexts[c.item.context], c.item.text, wholes[c.pos])
+                win, c.snippet = self.best_window(clauses, f, c.item.text)
                 c.window = win
                 # Evidence must be close together (the window), and the passage should be
                 # about it (BM25 relative to the best one breaks ties between passages
@@ -267,7 +282,7 @@ class Ranker:
                     c.confidence *= DETACHED_PENALTY  # a time, but not of what is asked
                 if query.wants_actor and not ACTOR_ANSWER.search(c.snippet):
                     c.confidence *= ACTOR_PENALTY  # names nobody: cannot answer 谁
-                c.missing = missing_concepts(clauses, c.item.context + "\n" + c.item.text)
+                c.missing = missing_concepts(clauses, f.flat)
             else:
                 c.confidence = 0.7 * c.coverage  # not examined closely: never outranks
                 c.snippet = c.item.text[:SNIPPET_CHARS]
@@ -289,12 +304,12 @@ class Ranker:
         return out
 
 
-def states_asked_number(query: Query, text: str) -> bool:
-    """Whether ``text`` states the kind of number the question asks for (if any)."""
+def states_asked_number(query: Query, features: PassageFeatures) -> bool:
+    """Whether the passage states the kind of number the question asks for (if any)."""
     if query.wants_duration:
-        return bool(DURATION_ANSWER.search(text))
+        return features.states_duration
     if query.wants_quantity:
-        return bool(QUANTITY_ANSWER.search(text))
+        return features.states_quantity
     return True
 
 
@@ -315,13 +330,9 @@ def duration_attached(clauses: list[WeightedClause], text: str) -> bool:
     return False
 
 
-def _flat(text: str) -> str:
-    """Normalized letters, digits and ideographs only: 召开“七一”表彰 contains 七一表彰."""
-    return "".join(ch for ch in normalize(text) if ch.isalnum())
-
-
-def missing_concepts(clauses: list[WeightedClause], text: str) -> list[str]:
-    """Labels of the question's key glossary concepts that ``text`` never spells out, in the
+def missing_concepts(clauses: list[WeightedClause], flat: str) -> list[str]:
+    """Labels of the question's key glossary concepts that ``flat`` (a passage's
+    ``PassageFeatures.flat``) never spells out, in the
     typed form, the canonical form or a synonym (related concepts do not count). A
     question that is nothing but one concept (2优1先) needs the concept itself: a
     synonym in passing (优秀共产党员) is not about it."""
@@ -333,7 +344,6 @@ def missing_concepts(clauses: list[WeightedClause], text: str) -> list[str]:
     ]
     if not concepts:
         return []
-    flat = _flat(text)
     bare = len(clauses) == 1
     out = []
     for clause in concepts:
@@ -341,7 +351,7 @@ def missing_concepts(clauses: list[WeightedClause], text: str) -> list[str]:
             forms = [clause.alternatives[0].text, clause.concept or ""]
         else:
             forms = [a.text for a in clause.alternatives if a.factor >= SYNONYM_FACTOR]
-        if not any(f and _flat(f) in flat for f in forms):
+        if not any(f and flat_text(f) in flat for f in forms):
             out.append(clause.label)
     return out
 
