@@ -24,6 +24,7 @@ from bot.cadres.rate_limit import RATE_LIMITED, admit
 from bot.cadres.requirements import progress
 from bot.cadres.units import unit_names
 from bot.handler import Context, handler
+from bot.menu import read_pick
 from bot.messages import Reply
 from bot.roles import Role
 
@@ -172,17 +173,17 @@ async def pick(ctx: Context, kind: str) -> list[Reply] | str | None:
     assert ctx.pending is not None
     ids: list[str] = list(ctx.pending.get("ids", []))
     kind = ctx.pending.get("kind", kind)
-    text = normalize_text(ctx.args).strip().rstrip("。.号")
-    if not text.isdigit():
+    text = normalize_text(ctx.args).strip()
+    pick = read_pick(text, len(ids))
+    if not pick.is_number:
         found = find_id_in_text(text)
         if found or parse_query(text).name:
             return await lookup(ctx, kind, asked=found or text)
         return "已退出选择。要查询请发送命令，例如 /培训 A1024。"
-    number = int(text)
-    if not 1 <= number <= len(ids):
+    if pick.index is None:
         await ctx.expect(ctx.pending)
-        return f"请回复 1 到 {len(ids)} 之间的序号。"
-    return await lookup(ctx, kind, asked=ids[number - 1])
+        return pick.out_of_range()
+    return await lookup(ctx, kind, asked=ids[pick.index])
 
 
 def _from_text(ctx: Context) -> tuple[str, bool]:

@@ -12,10 +12,8 @@ from typing import Any
 
 from bot.clock import local_minute
 from bot.handler import Context, handler
+from bot.menu import numbered, read_pick
 from bot.roles import Role
-
-PICK = re.compile(r"^\s*(?:第\s*)?([0-9一二三四五六七八九])\s*(?:条|个|项|\.|、|。)?\s*$")
-CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 # Words that answer a dialogue (or are small talk), not policy questions. With no
 # dialogue open they must not be searched: "取消" would find 取消预备党员资格, "1天"
@@ -57,14 +55,6 @@ def _asker(ctx: Context) -> str:
     return f"{ctx.message.channel}:{ctx.user.user_id}"
 
 
-def _pick_number(text: str) -> int | None:
-    m = PICK.match(unicodedata.normalize("NFKC", text))
-    if not m:
-        return None
-    token = m.group(1)
-    return CN_DIGITS.get(token) or int(token)
-
-
 def _options(answer: Any) -> list[dict[str, str]]:
     return [{"quote": s.quote(), "citation": s.citation, "kind": s.kind} for s in answer.sources]
 
@@ -80,13 +70,13 @@ def _show(option: dict[str, str]) -> str:
 @handler(fallback=True, help="直接提问政策问题，我会给出依据的条款", category="政策问答", usage="直接输入问题")
 async def answer_question(ctx: Context) -> str:
     if ctx.pending is not None:
-        picked = _pick_number(ctx.text)
         options: list[dict[str, str]] = ctx.pending.get("options", [])
-        if picked is not None:
-            if 1 <= picked <= len(options):
-                return _show(options[picked - 1])
+        pick = read_pick(ctx.text, len(options))
+        if pick.is_number:
+            if pick.index is not None:
+                return _show(options[pick.index])
             await ctx.expect(ctx.pending)
-            return f"请回复 1 到 {len(options)} 之间的序号，或直接换个问法。"
+            return pick.out_of_range("或直接换个问法")
         if SMALL_TALK[0][0].match(unicodedata.normalize("NFKC", ctx.text).strip()):
             return "好的，已取消。有问题可以直接问我。"
     small = _small_talk(ctx.text)
@@ -104,7 +94,7 @@ async def answer_question(ctx: Context) -> str:
         # Near misses are offered, never asserted: the person decides whether one applies.
         await ctx.expect({"question": ctx.text, "options": _options(answer)})
         lines.append("下面的条款可能相关，回复序号可查看原文：")
-        lines += [f"{i}. {s.citation}" for i, s in enumerate(answer.sources, 1)]
+        lines += numbered(s.citation for s in answer.sources)
     lines.append(f"如需进一步了解，{ctx.config.knowledge.fallback_contact}。")
     return "\n".join(lines)
 

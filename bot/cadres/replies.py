@@ -7,6 +7,7 @@ from datetime import date
 from bot.cadres.masking import mask_birth_date, mask_id_card, mask_phone
 from bot.cadres.models import Cadre, ReserveMeasure, ReserveRecord, TrainingRecord
 from bot.cadres.requirements import Progress, counts
+from bot.menu import numbered
 
 LATEST_COURSES = 5
 
@@ -142,8 +143,9 @@ def profile_reply(cadre: Cadre, unit_name: str, *, unmasked: bool) -> str:
 
 def choices_reply(cadres: list[Cadre], names: dict[str, str], what: str, intro: str = "") -> str:
     lines = [intro or f"找到 {len(cadres)} 位干部，请回复序号选择要查询{what}的人："]
-    for i, c in enumerate(cadres, 1):
-        where = "，".join(part for part in (names.get(c.unit_code, c.unit_code), c.post) if part)
-        lines.append(f"{i}. {c.name}（{c.cadre_id}，{where}）")
+    lines += numbered(
+        f"{c.name}（{c.cadre_id}，{'，'.join(p for p in (names.get(c.unit_code, c.unit_code), c.post) if p)}）"
+        for c in cadres
+    )
     lines.append("也可以直接发送干部编号查询。")
     return "\n".join(lines)
