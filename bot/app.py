@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import dispatcher
 from bot.answering import AnswerWorkers
 from bot.audit_record import storable
-from bot.cadres.rate_limit import PersonTurns
+from bot.cadres.lookup_quota import PersonTurns
 from bot.channels import signature_ledger
 from bot.channels.base import Channel, DeliveryError
 from bot.clock import Clock, SystemClock

@@ -1,6 +1,6 @@
 """Messages per person per minute, counted in memory on each instance.
 
-Not a security control (the lookup quota in ``bot.cadres.rate_limit`` is the durable one):
+Not a security control (the lookup quota in ``bot.cadres.lookup_quota`` is the durable one):
 it keeps one person's flood from occupying the answer workers.
 """
 

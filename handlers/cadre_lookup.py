@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.audit_record import has_unstorable
 from bot.cadres import lookups, replies
 from bot.cadres.ids import Query, find_id_in_text, normalize_text, parse_query
+from bot.cadres.lookup_quota import RATE_LIMITED, admit
 from bot.cadres.models import Cadre
 from bot.cadres.permissions import Viewer, viewer_for
-from bot.cadres.rate_limit import RATE_LIMITED, admit
 from bot.cadres.requirements import progress
 from bot.cadres.units import unit_names
 from bot.handler import Context, handler

@@ -33,7 +33,7 @@ from bot.channels.json_body import BadJson, parse_json_object
 from bot.channels.outbound import ApiResponse, call_json
 from bot.channels.platform import PlatformChannel
 from bot.channels.private_note import SENT_PRIVATELY
-from bot.channels.ratelimit import RateLimiter
+from bot.channels.recipient_limits import RecipientLimit
 from bot.channels.render import split_utf8, title_of, to_dingtalk_markdown
 from bot.channels.tokens import AccessToken
 from bot.config import Config, ConfigError, DingtalkConfig
@@ -109,7 +109,7 @@ class DingTalkChannel(PlatformChannel):
         # An enterprise-internal app's robotCode is its AppKey unless the console says otherwise.
         self.robot_code = cfg.robot_code or cfg.app_key
         self.token = AccessToken(self._fetch_token, refresh_margin=300)
-        self.webhook_limit = RateLimiter(20, 60)
+        self.webhook_limit = RecipientLimit(20, 60)
         self.stream_client: Any = None
 
     def routes(self) -> list[web.RouteDef]:

@@ -29,7 +29,7 @@ from bot.channels.json_body import BadJson, parse_json, parse_json_object
 from bot.channels.outbound import call_json
 from bot.channels.platform import PlatformChannel
 from bot.channels.private_note import SENT_PRIVATELY
-from bot.channels.ratelimit import RateLimiter
+from bot.channels.recipient_limits import RecipientLimit
 from bot.channels.render import split_utf8, to_feishu_card_markdown
 from bot.channels.tokens import AccessToken
 from bot.config import Config, ConfigError, FeishuConfig
@@ -96,9 +96,9 @@ class FeishuChannel(PlatformChannel):
         self.api_base = cfg.api_base.rstrip("/")
         # The platform hands out a fresh token when less than 30 minutes remain.
         self.token = AccessToken(self._fetch_token, refresh_margin=1800)
-        self.receiver_limit = RateLimiter(5, 1.0)
-        self.app_limit = RateLimiter(50, 1.0)
-        self.webhook_limit = RateLimiter(5, 1.0)
+        self.receiver_limit = RecipientLimit(5, 1.0)
+        self.app_limit = RecipientLimit(50, 1.0)
+        self.webhook_limit = RecipientLimit(5, 1.0)
         self.bot_open_id = ""
         self.long_connection: Any = None
 

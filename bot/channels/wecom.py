@@ -32,7 +32,7 @@ from bot.channels.json_body import BadJson, parse_json_object
 from bot.channels.outbound import call_json
 from bot.channels.platform import PlatformChannel
 from bot.channels.private_note import NOT_SENT_IN_GROUP, SENT_BY_APP_MESSAGE
-from bot.channels.ratelimit import RateLimiter
+from bot.channels.recipient_limits import RecipientLimit
 from bot.channels.render import split_utf8, to_wecom_markdown, utf8_len
 from bot.channels.tokens import AccessToken
 from bot.channels.wecom_crypto import UndecryptablePayload, WeComCrypto, WeComCryptoError, decode_aes_key
@@ -91,8 +91,8 @@ class WeComChannel(PlatformChannel):
         self.bot_crypto = WeComCrypto.create(cfg.bot_token, cfg.bot_encoding_aes_key, "") if cfg.bot_token else None
         self.can_send_app = bool(cfg.corp_id and cfg.secret and cfg.agent_id)
         self.token = AccessToken(self._fetch_token, refresh_margin=300)
-        self.member_limit = RateLimiter(30, 60)
-        self.webhook_limit = RateLimiter(20, 60)
+        self.member_limit = RecipientLimit(30, 60)
+        self.webhook_limit = RecipientLimit(20, 60)
         self.streams: dict[str, _Stream] = {}
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -351,7 +351,7 @@ class WeComChannel(PlatformChannel):
             raise DeliveryError(f"企业微信 gettoken 失败（errcode {code}）：请检查 corp_id/secret", permanent=True)
         return str(resp.body["access_token"]), float(resp.body.get("expires_in") or 7200)
 
-    def _check(self, body: dict[str, Any], what: str, limit_key: tuple[RateLimiter, str] | None = None) -> None:
+    def _check(self, body: dict[str, Any], what: str, limit_key: tuple[RecipientLimit, str] | None = None) -> None:
         code = body.get("errcode", 0)
         if code == 0:
             invalid = body.get("invaliduser")
@@ -367,7 +367,7 @@ class WeComChannel(PlatformChannel):
         raise DeliveryError(f"{what} 失败（errcode {code}）", permanent=True)
 
     async def _with_token(
-        self, path: str, payload: dict[str, Any], what: str, limit_key: tuple[RateLimiter, str]
+        self, path: str, payload: dict[str, Any], what: str, limit_key: tuple[RecipientLimit, str]
     ) -> None:
         for attempt in range(2):
             token = await self.token.get()

@@ -8,7 +8,7 @@ import pytest
 
 from bot.channels.base import DeliveryError
 from bot.channels.outbound import with_retries
-from bot.channels.ratelimit import RateLimiter
+from bot.channels.recipient_limits import RecipientLimit
 from bot.channels.render import (
     split_utf8,
     title_of,
@@ -85,7 +85,7 @@ async def test_token_is_fetched_once_for_concurrent_callers_and_refreshed_before
 
 async def test_rate_limiter_waits_short_and_refuses_long_waits():
     clock = FakeClock()
-    limiter = RateLimiter(2, 60, clock=clock)
+    limiter = RecipientLimit(2, 60, clock=clock)
     await limiter.acquire("k")
     await limiter.acquire("k")
     with pytest.raises(DeliveryError) as err:

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from bot.app import OrgBot
 from bot.audit_record import audit_entry
 from bot.cadres.demo import seed_demo
-from bot.cadres.rate_limit import RATE_LIMITED, admit
+from bot.cadres.lookup_quota import RATE_LIMITED, admit
 from bot.clock import ManualClock
 from bot.storage.models import AuditEntry
 from tests.conftest import say

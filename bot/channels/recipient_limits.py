@@ -15,7 +15,7 @@ from collections.abc import Callable
 from bot.channels.base import DeliveryError
 
 
-class RateLimiter:
+class RecipientLimit:
     def __init__(self, limit: int, per_seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self.per = per_seconds
