@@ -29,6 +29,11 @@ class Access:
         return self.role is Role.ADMIN
 
     @property
+    def sees_unmasked(self) -> bool:
+        """Only admins see ID numbers, phones and birth dates in full."""
+        return self.is_admin
+
+    @property
     def is_organizer(self) -> bool:
         return self.role is Role.ORGANIZER
 

@@ -166,23 +166,25 @@ class Inbox:
         return True
 
     async def claim(self, now: datetime, busy_channels: frozenset[str] = frozenset()) -> Claimed | None:
-        """Take the oldest claimable row whose conversation nobody is answering right now.
+        """Take the oldest claimable row that is the oldest open one of its conversation.
 
         One UPDATE … RETURNING: on SQLite it takes the write lock at once (a read upgraded to a
         write can fail with "database is locked"); on PostgreSQL SKIP LOCKED lets instances share.
         """
         other = aliased(InboundMessage)
-        conversation_busy = exists().where(
+        # Only the oldest open message of a conversation may be taken: a person's messages are
+        # answered in order, and on PostgreSQL a row another worker is claiming right now (its
+        # 'answering' not yet committed) still blocks the next one, as 'received'.
+        earlier_open = exists().where(
             other.conversation == InboundMessage.conversation,
-            other.state == State.ANSWERING.value,
-            other.lease_until > now,
-            other.id != InboundMessage.id,
+            other.id < InboundMessage.id,
+            other.state.in_([State.RECEIVED.value, State.ANSWERING.value]),
         )
         claimable = or_(
             and_(InboundMessage.state == State.RECEIVED.value, InboundMessage.available_at <= now),
             and_(InboundMessage.state == State.ANSWERING.value, InboundMessage.lease_until <= now),
         )
-        pick = select(InboundMessage.id).where(claimable, ~conversation_busy).order_by(InboundMessage.id).limit(1)
+        pick = select(InboundMessage.id).where(claimable, ~earlier_open).order_by(InboundMessage.id).limit(1)
         if busy_channels:
             pick = pick.where(InboundMessage.channel.not_in(sorted(busy_channels)))
         async with self._writing() as session:

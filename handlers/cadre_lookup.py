@@ -117,7 +117,7 @@ async def _find(ctx: Context, session: AsyncSession, kind: str, asked: str, self
         query = parse_query(asked)
         if query.error:
             return Finding("invalid", f"{query.error}\n用法：/{COMMAND[kind]} 干部编号或姓名", detail=query.error)
-    viewer = await viewer_for(session, ctx.user)
+    viewer = ctx.access or await viewer_for(session, ctx.user)
     if query.cadre_id is not None:
         return await _by_id(ctx, session, kind, viewer, query.cadre_id)
     assert query.name is not None

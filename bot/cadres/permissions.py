@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import ColumnElement, false, true
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.access import Access, access_for
 from bot.cadres.models import Cadre
-from bot.cadres.units import subtree_codes
-from bot.handler import User
 from bot.roles import Role
 
-
-@dataclass(frozen=True)
-class Viewer:
-    """A user with their unit scope already expanded, so checks need no further queries."""
-
-    user_id: str
-    role: Role
-    cadre_id: str | None
-    scope_codes: frozenset[str]
-
-    @property
-    def sees_unmasked(self) -> bool:
-        return self.role is Role.ADMIN
-
-
-async def viewer_for(session: AsyncSession, user: User) -> Viewer:
-    scope: frozenset[str] = frozenset()
-    if user.role is Role.ORGANIZER and user.unit_scope:
-        scope = frozenset(await subtree_codes(session, user.unit_scope))
-    return Viewer(user.user_id, user.role, user.cadre_id, scope)
+# The viewer of a record is the person's Access, worked out once per message (bot/access.py).
+Viewer = Access
+viewer_for = access_for
 
 
 def can(viewer: Viewer, cadre: Cadre) -> bool:
@@ -43,7 +22,7 @@ def can_see(viewer: Viewer, cadre_id: str, unit_code: str) -> bool:
     if viewer.role is Role.ADMIN:
         return True
     if viewer.role is Role.ORGANIZER:
-        return unit_code in viewer.scope_codes or cadre_id == viewer.cadre_id
+        return unit_code in viewer.units or cadre_id == viewer.cadre_id
     if viewer.role is Role.STAFF:
         return viewer.cadre_id is not None and cadre_id == viewer.cadre_id
     return False
@@ -54,7 +33,7 @@ def visible_clause(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.role is Role.ADMIN:
         return true()
     if viewer.role is Role.ORGANIZER:
-        clause = Cadre.unit_code.in_(viewer.scope_codes) if viewer.scope_codes else false()
+        clause = Cadre.unit_code.in_(viewer.units) if viewer.units else false()
         return clause | (Cadre.cadre_id == viewer.cadre_id) if viewer.cadre_id else clause
     if viewer.role is Role.STAFF and viewer.cadre_id:
         return Cadre.cadre_id == viewer.cadre_id
