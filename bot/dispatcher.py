@@ -167,7 +167,8 @@ async def authorize(turn: Turn, proceed: Proceed) -> None:
 async def dialogue(turn: Turn, proceed: Proceed) -> None:
     """A pending dialogue continues with its own handler; anything else ends it (a command says which one).
 
-    The state is written once, after the handler: its next step, or the old one dropped.
+    The state is written once, after the handler: its next step, or the old one dropped — unless
+    the handler declared its dialogue (``keeps_dialogue``), whose step stays until it is ended.
     """
     assert turn.route is not None and turn.user is not None
     pending = turn.pending
@@ -182,7 +183,10 @@ async def dialogue(turn: Turn, proceed: Proceed) -> None:
         ctx = turn.context
         next_state = ctx.next_state if ctx is not None and ok else None
         written = ctx is not None and ok and ctx.state_written
-        drop = not written and (pending is not None or (ctx is not None and ctx.cleared) or not ok)
+        kept = (
+            continues and ok and ctx is not None and turn.route.spec.keeps_dialogue and not ctx.cleared
+        )  # a declared dialogue's step stays until the handler ends it
+        drop = not written and not kept and (pending is not None or (ctx is not None and ctx.cleared) or not ok)
         await flush_state(turn.bot, turn.message, turn.user.user_id, next_state, drop=drop)
     if pending is not None and not continues and turn.route.command is not None:
         label = pending[1].get(DIALOGUE_LABEL)

@@ -54,6 +54,9 @@ class HandlerSpec:
     fallback: bool = False
     priority: int = 0
     category: str = ""
+    # A declared dialogue: a step keeps its state until the handler ends it (ctx.clear), replaces
+    # it (ctx.expect) or the person interrupts it with a command; no path has to re-arm it.
+    keeps_dialogue: bool = False
 
 
 def handler(
@@ -67,6 +70,7 @@ def handler(
     priority: int = 0,
     category: str = "",
     name: str | None = None,
+    keeps_dialogue: bool = False,
 ) -> Callable[[HandlerFunc], HandlerFunc]:
     """Declare a handler. ``patterns`` are regular expressions searched in the free text."""
 
@@ -81,6 +85,7 @@ def handler(
             fallback=fallback,
             priority=priority,
             category=category,
+            keeps_dialogue=keeps_dialogue,
         )
         setattr(func, SPEC_ATTR, spec)
         return func

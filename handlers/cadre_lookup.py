@@ -169,20 +169,24 @@ async def _allowed(ctx: Context, session: AsyncSession, kind: str, viewer: Viewe
 
 
 async def pick(ctx: Context, kind: str) -> list[Reply] | str | None:
-    """The reply to a numbered list: a number picks; anything else is read as a new question."""
+    """The reply to a numbered list: a number picks; anything else is read as a new question.
+
+    The pick list is a declared dialogue: a number out of range leaves it open as it is.
+    """
     assert ctx.pending is not None
     ids: list[str] = list(ctx.pending.get("ids", []))
     kind = ctx.pending.get("kind", kind)
     text = normalize_text(ctx.args).strip()
     pick = read_pick(text, len(ids))
+    if pick.is_number and pick.index is None:
+        return pick.out_of_range()
+    await ctx.clear()
     if not pick.is_number:
         found = find_id_in_text(text)
         if found or parse_query(text).name:
             return await lookup(ctx, kind, asked=found or text)
         return "已退出选择。要查询请发送命令，例如 /培训 A1024。"
-    if pick.index is None:
-        await ctx.expect(ctx.pending)
-        return pick.out_of_range()
+    assert pick.index is not None
     return await lookup(ctx, kind, asked=ids[pick.index])
 
 
@@ -219,6 +223,7 @@ ID = r"[A-Za-zＡ-Ｚａ-ｚ][A-Za-z0-9Ａ-Ｚａ-ｚ０-９-]*[0-9０-９]"
     usage="/培训 干部编号或姓名",
     category="干部查询",
     priority=20,
+    keeps_dialogue=True,
 )
 async def training(ctx: Context) -> list[Reply] | str | None:
     return await _entry(ctx, TRAINING)
@@ -242,6 +247,7 @@ async def my_training(ctx: Context) -> list[Reply] | str | None:
     usage="/后备 干部编号或姓名",
     category="干部查询",
     priority=20,
+    keeps_dialogue=True,
 )
 async def reserve(ctx: Context) -> list[Reply] | str | None:
     return await _entry(ctx, RESERVE)
@@ -254,6 +260,7 @@ async def reserve(ctx: Context) -> list[Reply] | str | None:
     usage="/干部 干部编号或姓名",
     category="干部查询",
     priority=20,
+    keeps_dialogue=True,
 )
 async def profile(ctx: Context) -> list[Reply] | str | None:
     return await _entry(ctx, PROFILE)

@@ -109,6 +109,16 @@ async def test_a_number_outside_the_list_asks_again(demo_bot):
     assert "【后备干部】演示·王芳（A1003）" in await say(demo_bot, "demo_admin", "1")
 
 
+async def test_the_pick_list_is_a_declared_dialogue_that_stays_open_until_a_pick_or_a_command(demo_bot):
+    await say(demo_bot, "demo_admin", "/培训 王芳")
+    for wrong in ("7", "第九个", "0"):
+        assert "请回复 1 到 2 之间的序号" in await say(demo_bot, "demo_admin", wrong)
+    assert "A1010）演示县城关镇" in await say(demo_bot, "demo_admin", "第二个")
+    await say(demo_bot, "demo_admin", "/培训 王芳")
+    assert "可以帮您" in await say(demo_bot, "demo_admin", "/帮助")  # a command ends it
+    assert "请回复 1 到 2" not in await say(demo_bot, "demo_admin", "7")
+
+
 async def test_a_partial_id_offers_the_matching_ids_the_asker_may_see(demo_bot):
     reply = await say(demo_bot, "demo_organizer", "/培训 1003")
     assert "没有找到干部编号 1003" in reply and "1. 演示·王芳（A1003" in reply
