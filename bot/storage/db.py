@@ -62,6 +62,11 @@ def create_engine(
         if db and db != ":memory:":
             Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
+        # Every session and connection ends its own transaction (commit, or the rollback that
+        # Connection.close() does), so the pool's extra ROLLBACK on check-in was only a thread
+        # hand-off per session: about a third of the in-process throughput. (PostgreSQL keeps
+        # it: the leader lock's connection changes its isolation level.)
+        kwargs["pool_reset_on_return"] = None
     else:
         kwargs["pool_pre_ping"] = True
         if pool_size is not None:
