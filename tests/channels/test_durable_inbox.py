@@ -225,6 +225,42 @@ async def test_database_unavailable_gives_5xx_and_the_platforms_retry_is_answere
     assert len(answers) == 1
 
 
+async def test_a_real_postgresql_outage_gives_5xx_and_nothing_acknowledged_is_lost(serve_channel, fake, db_url):
+    """The server refuses connections for a while: callbacks get 503, and afterwards both the
+    message acknowledged before the outage and the platform's retry of the refused one are answered."""
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import _pg_admin
+
+    if not db_url.startswith("postgresql"):
+        return  # SQLite has no server to lose; the renamed-table test covers it
+    from bot.channels import feishu
+
+    bot, _, client = await serve_channel(feishu, **feishu_peer.feishu_env(fake.url))
+    name = make_url(db_url).database
+    await bot.answer_workers.stop(timeout=0)  # hold the first message unanswered across the outage
+    bot.answering = False
+    before = feishu_peer.text_event("/无此命令1", "om_before", chat_type="p2p")
+    headers, body = feishu_peer.signed_request(before)
+    assert (await client.post("/callback/feishu", data=body, headers=headers)).status == 200
+    await _pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    await _pg_admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    try:
+        during = feishu_peer.text_event("/无此命令2", "om_during", chat_type="p2p")
+        headers, body = feishu_peer.signed_request(during)
+        assert (await client.post("/callback/feishu", data=body, headers=headers)).status == 503
+        assert (await client.get("/readyz")).status == 503
+    finally:
+        await _pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    headers, body = feishu_peer.signed_request(during)  # the platform retries
+    assert (await client.post("/callback/feishu", data=body, headers=headers)).status == 200
+    bot.answer_workers.start()
+    bot.answering = True
+    await settle(bot)
+    sent = json.dumps([c.body for c in fake.sent("feishu", "/im/v1/messages")], ensure_ascii=False)
+    assert sent.count("/无此命令1") == 1 and sent.count("/无此命令2") == 1
+
+
 async def test_readyz_says_503_on_a_read_only_sqlite_file(tmp_path: Path, config_for):
     from aiohttp.test_utils import TestClient, TestServer
 
