@@ -70,6 +70,7 @@ async def store_schedules(url: str, n: int) -> float:
                 "receipt": False,
                 "next_fire_at": fire.at,
                 "next_stage": fire.stage,
+                "plan_key": policy.key,  # as sched.create stores it
                 "created_by": "bench",
                 "created_at": now,
                 "updated_at": now,

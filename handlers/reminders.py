@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, handler
 from bot.roles import Role
+from bot.scheduling import planner
 from bot.scheduling import schedules as sched
 from bot.scheduling.dialogue import NONE_WORDS, clean, is_no, is_yes, parse_duration_minutes, parse_when
 from bot.scheduling.phrases import EXAMPLES, AskBack, parse_phrase
@@ -129,15 +130,18 @@ async def _visible(ctx: Context, schedule: Any) -> None:
 
 async def _list(ctx: Context) -> str:
     service = _service(ctx)
+    now = ctx.bot.clock.now()
     async with ctx.session() as session:
         rows = await sched.list_schedules(session)
-    if ctx.user.role < Role.ADMIN:
-        rows = [r for r in rows if r.created_by == ctx.user.user_id]
+        if ctx.user.role < Role.ADMIN:
+            rows = [r for r in rows if r.created_by == ctx.user.user_id]
+        shown = {r.id: await planner.shown_next(session, r, service.policy, now) for r in rows}
     if not rows:
         return "还没有提醒。发送 /提醒 新建 创建，或 /提醒 模板 启用内置模板。"
     lines = [f"共 {len(rows)} 条提醒："]
     for r in rows:
-        nxt = r.next_fire_at.astimezone(service.policy.tz).strftime("%m-%d %H:%M") if r.next_fire_at else "—"
+        at = shown[r.id]
+        nxt = at.astimezone(service.policy.tz).strftime("%m-%d %H:%M") if at else "—"
         state = "（已暂停）" if r.status == "paused" else f"下次 {nxt}"
         lines.append(f"#{r.id} {r.name} · {sched.KIND_LABELS.get(r.kind, r.kind)} · {state}")
     lines.append("查看详情：/提醒 查看 编号")
@@ -152,7 +156,8 @@ async def _show(ctx: Context, rest: str) -> str:
         await _visible(ctx, schedule)
         names = await staff_names(session)
         history = await sched.changes(session, schedule_id, limit=5)
-    lines = sched.summary_lines(schedule, service.policy, ctx.bot.clock.now(), names)
+        fired = await planner.fired_keys(session, schedule, ctx.bot.clock.now())
+    lines = sched.summary_lines(schedule, service.policy, ctx.bot.clock.now(), names, fired)
     if history:
         lines.append("最近修改：")
         for change in history:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
-from bot.scheduling import receipts
+from bot.scheduling import planner, receipts
 from bot.scheduling import schedules as sched
 from bot.scheduling.dialogue import parse_duration_minutes
 from bot.scheduling.phrases import AskBack, parse_phrase
@@ -123,12 +123,15 @@ async def _list(args: argparse.Namespace, config: Config) -> int:
     policy = Policy.from_config(config)
     async with started_bot(config) as bot, bot.db() as session:
         rows = await sched.list_schedules(session, include_done=args.all)
+        now = bot.clock.now()
+        shown = {r.id: await planner.shown_next(session, r, policy, now) for r in rows}
     if not rows:
         print("还没有提醒。用 `orgbot schedule add` 创建，或在聊天中发送 /提醒 新建。")
         return 0
     print(f"{'编号':<6}{'状态':<6}{'类型':<8}{'下次发送':<18}名称")
     for r in rows:
-        nxt = r.next_fire_at.astimezone(policy.tz).strftime("%Y-%m-%d %H:%M") if r.next_fire_at else "-"
+        at = shown[r.id]
+        nxt = at.astimezone(policy.tz).strftime("%Y-%m-%d %H:%M") if at else "-"
         print(
             f"#{r.id:<5}{sched.STATUS_LABELS.get(r.status, r.status):<5}{sched.KIND_LABELS.get(r.kind, r.kind):<7}{nxt:<18}{r.name}"
         )
@@ -144,7 +147,8 @@ async def _show(args: argparse.Namespace, config: Config) -> int:
             return fail(str(exc))
         names = await staff_names(session)
         history = await sched.changes(session, args.id)
-        for line in sched.summary_lines(schedule, policy, bot.clock.now(), names):
+        fired = await planner.fired_keys(session, schedule, bot.clock.now())
+        for line in sched.summary_lines(schedule, policy, bot.clock.now(), names, fired):
             print(line)
     print("修改记录：")
     for c in reversed(history):

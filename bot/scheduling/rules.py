@@ -8,6 +8,7 @@ so the preview an admin sees is exactly what will be sent.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.scheduling.workdays import WorkCalendar
@@ -151,6 +153,20 @@ class Policy:
             quiet_end=parse_hhmm(sched.quiet_end),
         )
 
+    @property
+    def key(self) -> str:
+        """A fingerprint of everything that decides fire times; stored beside each ``next_fire_at``
+        so that a change of calendar, quiet hours or zone is noticed and the stored fire recomputed."""
+        parts = [
+            str(self.tz),
+            self.quiet_start.isoformat(),
+            self.quiet_end.isoformat(),
+            ",".join(sorted(d.isoformat() for d in self.calendar.extra_holidays)),
+            ",".join(sorted(d.isoformat() for d in self.calendar.extra_workdays)),
+            getattr(chinese_calendar, "__version__", ""),
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
     def in_quiet_hours(self, local: datetime) -> bool:
         t = local.time()
         if self.quiet_start == self.quiet_end:
@@ -187,6 +203,11 @@ class Fire:
     needs_choice: str = ""
     # Why this occurrence will not be sent at all (the preview says so).
     skipped: str = ""
+
+    @property
+    def keys(self) -> set[str]:
+        """This fire's key and those of the rungs/occurrences merged into it."""
+        return {self.key, *(m.key for m in self.merged)}
 
     @property
     def key(self) -> str:

@@ -25,8 +25,9 @@ from bot.scheduling import receipts
 from bot.scheduling.leader import LeaderLock
 from bot.scheduling.models import Receipt, Schedule, ScheduleFire
 from bot.scheduling.outbox import OutboxSender, PushItem, enqueue, push_key
+from bot.scheduling.planner import fired_keys, plan_of, replan, replan_stale
 from bot.scheduling.rules import Fire, Policy, describe_fire, next_fires
-from bot.scheduling.schedules import compose, fire_for, get, record, rule_of
+from bot.scheduling.schedules import compose, get, record, rule_of, set_next
 from bot.scheduling.targets import TargetSpec, expand, load_targets
 from bot.storage.models import Staff
 
@@ -53,6 +54,10 @@ class RunNow:
 
     recipients: int
     merged: bool = False
+
+
+def _keys_text(keys: set[str], existing: str | None = None) -> str:
+    return " ".join(sorted(keys | set((existing or "").split())))[:191]
 
 
 async def _fired_at(session: AsyncSession, schedule_id: int, at: datetime) -> ScheduleFire | None:
@@ -130,6 +135,7 @@ class SchedulingService:
             if leader and not self.is_leader:
                 log.info("scheduling leader: %s", self.node)
                 await self.sender.recover_orphans()
+                await self.replan_stale()
             self.is_leader = leader
             if not leader:
                 return TickResult(False)
@@ -137,11 +143,22 @@ class SchedulingService:
             sent = await self.sender.drain(stop=lambda: self._stopping)
             return TickResult(True, fired, missed, sent)
 
+    async def replan_stale(self) -> int:
+        """Recompute stored fires planned under another calendar, quiet hours or zone."""
+        now = self.bot.clock.now()
+        grace = timedelta(minutes=self.bot.config.scheduler.grace_minutes)
+        async with self.bot.db() as session, session.begin():
+            count = await replan_stale(session, self.policy, now, grace)
+        if count:
+            log.info("recomputed the next fire of %d schedule(s) for the current configuration", count)
+        return count
+
     async def fire_due(self) -> tuple[int, int]:
         now = self.bot.clock.now()
         grace = timedelta(minutes=self.bot.config.scheduler.grace_minutes)
         fired = 0
         missed: list[tuple[Schedule, Fire]] = []
+        replanned: set[int] = set()
         while True:
             async with self.bot.db() as session, session.begin():
                 query = (
@@ -157,14 +174,25 @@ class SchedulingService:
                     break
                 for schedule in due:
                     assert schedule.next_fire_at is not None
-                    fire = fire_for(schedule, self.policy, schedule.next_fire_at, schedule.next_stage)
+                    fired_set = await fired_keys(session, schedule, schedule.next_fire_at)
+                    fire = self._stored_fire(schedule, fired_set)
+                    if fire is None and schedule.id not in replanned:
+                        # Planned under another calendar, quiet hours or zone (or its occurrence
+                        # already went out): recompute, and take it up again if it is still due.
+                        replanned.add(schedule.id)
+                        await replan(session, schedule, self.policy, now, grace)
+                        continue
+                    if fire is None:
+                        fire = Fire(schedule.next_fire_at, schedule.next_stage)
                     # A 立即发送 at this very instant already queued the message for everyone: the
                     # regular fire is merged into it rather than recorded (and sent) a second time.
-                    merged = await _fired_at(session, schedule.id, fire.at) is not None
-                    if merged:
+                    already = await _fired_at(session, schedule.id, fire.at)
+                    merged = already is not None
+                    if already is not None:
                         log.info(
                             "schedule %s: fire at %s merged with a run-now at the same instant", schedule.id, fire.at
                         )
+                        already.occurrence_keys = _keys_text(fire.keys, already.occurrence_keys)
                         fired += 1
                     elif now - fire.at > grace:
                         missed.append((schedule, fire))
@@ -188,17 +216,27 @@ class SchedulingService:
                                 outcome=outcome,
                                 recipients=count,
                                 handled_at=now,
+                                occurrence_keys=_keys_text(fire.keys),
                             )
                         )
+                    fired_set |= fire.keys
                     schedule.last_fired_at = fire.at
-                    nxt = next_fires(rule_of(schedule), self.policy, fire.at, 1, urgent=schedule.urgent)
-                    schedule.next_fire_at = nxt[0].at if nxt else None
-                    schedule.next_stage = nxt[0].stage if nxt else ""
-                    if not nxt:
-                        schedule.status = "done"
+                    nxt = plan_of(schedule, self.policy, fire.at, fired_set, 1).fires
+                    set_next(schedule, nxt[0] if nxt else None, self.policy)
         if missed:
             await self._report_missed(missed, now)
         return fired, len(missed)
+
+    def _stored_fire(self, schedule: Schedule, fired: set[str]) -> Fire | None:
+        """The fire behind the stored ``next_fire_at``, recomputed — or None when the stored time was
+        planned under another configuration or its occurrence already went out."""
+        assert schedule.next_fire_at is not None
+        if schedule.plan_key != self.policy.key:
+            return None
+        found = plan_of(schedule, self.policy, schedule.next_fire_at - timedelta(seconds=1), fired, 1).fires
+        if found and found[0].at == schedule.next_fire_at:
+            return found[0]
+        return None
 
     async def _report_missed(self, missed: list[tuple[Schedule, Fire]], now: datetime) -> None:
         """Fires older than the grace period are not sent late; admins are told instead."""

@@ -29,7 +29,10 @@ async def test_push_missed_while_down_is_sent_late_within_grace_and_reported_bey
     clock.set(local(2026, 12, 1, 9, 45))
     await service_of(bot).tick()
     got = await inbox(bot, "zs")
-    assert got == ["【提醒】按时\n请按时缴纳党费"]
+    # Sent late within the grace period, and saying so (issue 11, item 10).
+    assert got == [
+        "【提醒】按时\n请按时缴纳党费\n（本条原定 2026年12月1日（周二） 09:00 发送，因服务中断晚发 45 分钟。）"
+    ]
     report = await inbox(bot, "admin1")
     assert len(report) == 1 and "【定时推送未发送】" in report[0] and f"#{lost} 过期" in report[0]
     async with bot.db() as session:
