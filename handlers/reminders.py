@@ -451,7 +451,10 @@ async def _step_notice_text(ctx: Context, state: dict[str, Any], answer: str) ->
 
 async def _step_send(ctx: Context, state: dict[str, Any], answer: str) -> str:
     now = _now_local(ctx)
-    if clean(answer) in ("现在", "立即", "马上", "立刻", "now"):
+    state.pop("send_now", None)
+    if clean(answer) in NOW_WORDS:
+        # Fixed only when the person confirms (_draft): a pause before 确认 must not make it past.
+        state["send_now"] = True
         send_at = now.replace(tzinfo=None, microsecond=0).isoformat()
     else:
         result, earlier = parse_when(answer, state.get("earlier", ""), now)
@@ -483,11 +486,19 @@ async def _step_rereminder(ctx: Context, state: dict[str, Any], answer: str) -> 
     return await _confirm(ctx, state)
 
 
-def _draft(state: dict[str, Any]) -> sched.ScheduleDraft:
+NOW_WORDS = ("现在", "立即", "马上", "立刻", "现在发", "现在发送", "立即发送", "now")
+
+
+def _draft(state: dict[str, Any], now: datetime | None = None) -> sched.ScheduleDraft:
+    """``now`` (local): a notice to be sent 现在 is sent at this moment — the preview's or the
+    confirmation's — not when the send time was answered."""
+    rule = Rule.from_json(state["rule"])
+    if state.get("send_now") and now is not None:
+        rule = replace(rule, at=now.replace(tzinfo=None, microsecond=0).isoformat())
     return sched.ScheduleDraft(
         name=state["name"],
         text=state.get("text", ""),
-        rule=Rule.from_json(state["rule"]),
+        rule=rule,
         targets=[TargetSpec(**t) for t in state["targets"]],
         urgent=bool(state.get("urgent")),
         receipt=bool(state.get("receipt")),
@@ -497,8 +508,8 @@ def _draft(state: dict[str, Any]) -> sched.ScheduleDraft:
 
 async def _confirm(ctx: Context, state: dict[str, Any]) -> str:
     service = _service(ctx)
-    draft = _draft(state)
     now = ctx.bot.clock.now()
+    draft = _draft(state, now.astimezone(service.policy.tz))
     async with ctx.session() as session:
         names = await staff_names(session)
     lines = [
@@ -519,7 +530,14 @@ async def _confirm(ctx: Context, state: dict[str, Any]) -> str:
     lines.append("接下来的发送时间：")
     lines.extend(sched.preview_lines(draft.rule, service.policy, now - timedelta(seconds=1), draft.urgent))
     hints = [CONFIRM_HINT]
-    if any(f.moved_from for f in fires) and draft.rule.shift != "none":
+    choice = next((f for f in fires if f.needs_choice), None)
+    if choice is not None:
+        day = choice.at.astimezone(service.policy.tz)
+        hints = [
+            f"{day:%m-%d} 是{choice.needs_choice}，提前到之前的工作日已来不及："
+            "回复“照常”在这天发送，或“顺延”改到下一个工作日；“取消”放弃。"
+        ]
+    elif any(f.moved_from for f in fires) and draft.rule.shift != "none":
         hints.append("节假日照常发送回复“照常”。")
     if not draft.urgent:
         hints.append("夜间也要发送回复“紧急”。")
@@ -531,8 +549,11 @@ async def _confirm(ctx: Context, state: dict[str, Any]) -> str:
 
 async def _step_confirm(ctx: Context, state: dict[str, Any], answer: str) -> str:
     word = clean(answer)
-    if word == "照常":
+    if word in ("照常", "照常发送", "当天发送"):
         state["rule"] = replace(Rule.from_json(state["rule"]), shift="none").to_json()
+        return await _confirm(ctx, state)
+    if word in ("顺延", "延后", "往后顺延"):
+        state["rule"] = replace(Rule.from_json(state["rule"]), shift="next").to_json()
         return await _confirm(ctx, state)
     if word == "紧急":
         state["urgent"] = True
@@ -540,11 +561,13 @@ async def _step_confirm(ctx: Context, state: dict[str, Any], answer: str) -> str
     if not is_yes(answer):
         return await _again(ctx, state, CONFIRM_HINT)
     service = _service(ctx)
-    draft = _draft(state)
     now = ctx.bot.clock.now()
+    draft = _draft(state, now.astimezone(service.policy.tz))
     try:
         async with ctx.session() as session, session.begin():
             schedule = await sched.create(session, draft, ctx.user.user_id, now - timedelta(seconds=1), service.policy)
+    except sched.NeedsChoice as exc:
+        return await _again(ctx, state, f"{exc}回复“照常”或“顺延”（或“取消”）。")
     except (sched.ScheduleError, TargetError) as exc:
         return f"没有创建：{exc}"
     await ctx.audit("schedule.create", "ok", subject=str(schedule.id), query=draft.name)

@@ -113,6 +113,8 @@ async def _add(args: argparse.Namespace, config: Config) -> int:
         try:
             async with bot.db() as session, session.begin():
                 schedule = await sched.create(session, draft, _actor(args), now - timedelta(seconds=1), policy)
+        except sched.NeedsChoice as exc:
+            return fail(f"{exc}请加 --holidays keep（照常）或 --holidays next（顺延）后重试。")
         except sched.ScheduleError as exc:
             return fail(str(exc))
     print(f"已创建 #{schedule.id}")
