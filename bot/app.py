@@ -130,11 +130,21 @@ class OrgBot:
         if not task.cancelled() and task.exception() is not None:
             log.error("background work failed", exc_info=task.exception())
 
-    async def deliver(self, message: Outgoing) -> None:
+    async def deliver(self, message: Outgoing, *, within: AsyncSession | None = None) -> None:
+        """Send through the target's channel. ``within``: a transaction a channel that stores pushes
+        in our own database (``transactional``) writes them in, so they commit with the caller's work."""
         channel = self.channels.get(message.target.channel)
         if channel is None:
             raise DeliveryError(f"channel {message.target.channel!r} is not configured", permanent=True)
+        send_within = getattr(channel, "send_within", None)
+        if within is not None and send_within is not None:
+            await send_within(within, message)
+            return
         await channel.send(message)
+
+    def transactional(self, channel: str) -> bool:
+        """Whether ``channel`` can deliver inside a database transaction (see :meth:`deliver`)."""
+        return getattr(self.channels.get(channel), "send_within", None) is not None
 
     def add_background(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         self._background.append(asyncio.create_task(coro, name=name))

@@ -42,6 +42,7 @@ async def setup(bot: Any) -> None:
     service = SchedulingService(bot)
     bot.services["scheduling"] = service
     if bot.background and bot.config.scheduler.enabled:
+        service.claim_single_instance()
         bot.add_background(service.run(), "scheduler")
 
 

@@ -22,12 +22,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling import receipts
-from bot.scheduling.leader import LeaderLock
+from bot.scheduling.leader import LeaderLease, Takeover
 from bot.scheduling.models import Receipt, Schedule, ScheduleFire
 from bot.scheduling.outbox import OutboxSender, PushItem, enqueue, push_key
 from bot.scheduling.planner import fired_keys, plan_of, replan, replan_stale
 from bot.scheduling.rules import Fire, Policy, describe_fire, next_fires
 from bot.scheduling.schedules import compose, get, record, rule_of, set_next
+from bot.scheduling.single_instance import SingleInstanceLock
 from bot.scheduling.targets import TargetSpec, expand, load_targets
 from bot.storage.models import Staff
 
@@ -112,8 +113,10 @@ class SchedulingService:
         self.bot = bot
         self.policy = Policy.from_config(bot.config)
         self.node = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.leader = LeaderLock(bot.engine, bot.config.scheduler.leader_lock_id)
-        self.sender = OutboxSender(bot, self.policy, self.node)
+        sched = bot.config.scheduler
+        self.leader = LeaderLease(bot.db, self.node, sched.leader_lock_id, sched.lease_seconds, bot.clock.now)
+        self.sender = OutboxSender(bot, self.policy, self.node, self.leader)
+        self.single: SingleInstanceLock | None = None
         self.is_leader = False
         self.scheduler: AsyncIOScheduler | None = None
         self._tick_lock = asyncio.Lock()
@@ -136,11 +139,14 @@ class SchedulingService:
                 log.info("scheduling leader: %s", self.node)
                 await self.sender.recover_orphans()
                 await self.replan_stale()
+                if self.leader.takeover is not None:
+                    await self._report_takeover(self.leader.takeover)
             self.is_leader = leader
             if not leader:
                 return TickResult(False)
             fired, missed = await self.fire_due()
             sent = await self.sender.drain(stop=lambda: self._stopping)
+            self.is_leader = self.leader.held
             return TickResult(True, fired, missed, sent)
 
     async def replan_stale(self) -> int:
@@ -238,6 +244,44 @@ class SchedulingService:
             return found[0]
         return None
 
+    def claim_single_instance(self) -> None:
+        """On SQLite, refuse to run the scheduler beside another running instance (see single_instance)."""
+        if self.bot.engine.dialect.name != "sqlite" or self.single is not None:
+            return
+        database = self.bot.engine.url.database or ""
+        if database in ("", ":memory:"):
+            return
+        lock = SingleInstanceLock(database)
+        lock.acquire()
+        self.single = lock
+
+    async def _report_takeover(self, takeover: Takeover) -> None:
+        """Tell every admin that the scheduler changed hands because its leader stopped renewing."""
+        now = self.bot.clock.now()
+        expired = (
+            f"，其租约于 {takeover.expired_at.astimezone(self.policy.tz):%m-%d %H:%M:%S} 到期"
+            if takeover.expired_at is not None
+            else ""
+        )
+        text = (
+            f"【定时推送服务接管】原负责实例 {takeover.previous} 超过 {self.bot.config.scheduler.lease_seconds:g} 秒"
+            f"未续约（进程退出或卡住）{expired}，已由 {self.node} 接管（第 {takeover.epoch} 任）。"
+            "它已领取未发完的推送将重新发送；原实例恢复后不能再标记这些推送。请检查原服务器。"
+        )
+        async with self.bot.db() as session, session.begin():
+            admins = await expand(session, [TargetSpec("role", "admin")], self.channels)
+            items = [
+                PushItem(
+                    key=f"takeover:{takeover.epoch}:{a.key}",
+                    target=a.target,
+                    text=text,
+                    fire_at=now,
+                    recipient=a.person,
+                )
+                for a in admins
+            ]
+            await enqueue(session, items, now)
+
     async def _report_missed(self, missed: list[tuple[Schedule, Fire]], now: datetime) -> None:
         """Fires older than the grace period are not sent late; admins are told instead."""
         log.warning("%d scheduled push(es) missed beyond the grace period", len(missed))
@@ -330,6 +374,9 @@ class SchedulingService:
 
     async def close(self) -> None:
         await self.leader.release()
+        if self.single is not None:
+            self.single.release()
+            self.single = None
 
 
 async def run_now(bot: OrgBot, policy: Policy, schedule_id: int, actor: str) -> RunNow:
