@@ -268,9 +268,62 @@ async def _edit(ctx: Context, rest: str) -> str:
             changes["targets"] = specs
         else:
             changes[field] = "" if field == "text" and value in NONE_WORDS else value
-        await sched.edit(session, schedule, ctx.user.user_id, now, service.policy, **changes)
-    await ctx.audit("schedule.edit", "ok", subject=str(schedule_id), detail=field)
-    lines = [f"已修改 #{schedule_id} {schedule.name}（{parts[1]}）。"]
+        names = await staff_names(session)
+        try:
+            lines = sched.edit_preview(
+                schedule, sched.edit_draft(schedule, **changes), service.policy, now - timedelta(seconds=1), names
+            )
+        except sched.ScheduleError as exc:
+            return f"不能这样修改：{exc}"
+    state = {
+        "flow": "edit",
+        "id": schedule_id,
+        "field": parts[1],
+        "changes": _dump_changes(changes),
+        DIALOGUE_LABEL: f"修改提醒 #{schedule_id}",
+        DIALOGUE_RESTART: f"/提醒 修改 {rest}",
+    }
+    await ctx.expect(state)
+    lines.append("回复“确认”修改，其他任意回复放弃。")
+    return "\n".join(lines)
+
+
+def _dump_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    out = dict(changes)
+    if "rule" in out:
+        out["rule"] = out["rule"].to_json()
+    if "targets" in out:
+        out["targets"] = [t.to_dict() for t in out["targets"]]
+    return out
+
+
+def _load_changes(data: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    if "rule" in out:
+        out["rule"] = Rule.from_json(out["rule"])
+    if "targets" in out:
+        out["targets"] = [TargetSpec(**t) for t in out["targets"]]
+    return out
+
+
+async def _finish_edit(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    if not is_yes(answer):
+        return "好的，没有修改。"
+    service = _service(ctx)
+    schedule_id = int(state["id"])
+    changes = _load_changes(state["changes"])
+    now = ctx.bot.clock.now()
+    try:
+        async with ctx.session() as session, session.begin():
+            schedule = await sched.get(session, schedule_id)
+            await _visible(ctx, schedule)
+            if "targets" in changes:
+                await _check_scope(ctx, session, changes["targets"])
+            await sched.edit(session, schedule, ctx.user.user_id, now, service.policy, **changes)
+    except (sched.ScheduleError, TargetError) as exc:
+        return f"没有修改：{exc}"
+    await ctx.audit("schedule.edit", "ok", subject=str(schedule_id), detail=",".join(sorted(changes)))
+    lines = [f"已修改 #{schedule_id} {schedule.name}（{state['field']}）。"]
     if schedule.status == "active":
         lines.append("接下来 5 次发送：")
         lines.extend(sched.preview_lines(sched.rule_of(schedule), service.policy, now, schedule.urgent))
@@ -312,11 +365,13 @@ async def _enable(ctx: Context, rest: str) -> str:
 
 async def _dialogue(ctx: Context, state: dict[str, Any]) -> str:
     answer = ctx.text.strip()
-    if is_no(answer) and state.get("flow") != "delete":
+    if is_no(answer) and state.get("flow") not in ("delete", "edit"):
         return "已取消，什么也没有创建。"
     flow = state["flow"]
     if flow == "delete":
         return await _finish_delete(ctx, state, answer)
+    if flow == "edit":
+        return await _finish_edit(ctx, state, answer)
     step = state["step"]
     try:
         handler_step = STEPS[(flow, step)]

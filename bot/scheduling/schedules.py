@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling.models import OutboxRow, Schedule, ScheduleChange
@@ -245,6 +245,18 @@ async def resume(session: AsyncSession, schedule: Schedule, actor: str, now: dat
     await record(session, schedule, actor, "resume", now, next_fire_at=schedule.next_fire_at)
 
 
+async def unsent_count(session: AsyncSession, schedule: Schedule) -> int:
+    """Queued pushes of the schedule not yet sent: what a removal would cancel."""
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(OutboxRow.schedule_id == schedule.id, OutboxRow.status.in_(["pending", "failed"]))
+        )
+        or 0
+    )
+
+
 async def remove(session: AsyncSession, schedule: Schedule, actor: str, now: datetime) -> int:
     """Mark deleted (the history stays) and cancel its queued, unsent pushes; returns how many."""
     schedule.status = "deleted"
@@ -276,14 +288,7 @@ async def edit(
     urgent: bool | None = None,
 ) -> None:
     before = _snapshot(schedule)
-    draft = ScheduleDraft(
-        name=name if name is not None else schedule.name,
-        text=text if text is not None else schedule.text,
-        rule=rule or rule_of(schedule),
-        targets=targets if targets is not None else load_targets(schedule.targets),
-        urgent=schedule.urgent if urgent is None else urgent,
-        receipt=schedule.receipt,
-    )
+    draft = edit_draft(schedule, name=name, text=text, rule=rule, targets=targets, urgent=urgent)
     draft.validate()
     schedule.name, schedule.text = draft.name.strip(), draft.text.strip()
     schedule.rule, schedule.targets, schedule.urgent = draft.rule.to_json(), dump_targets(draft.targets), draft.urgent
@@ -295,6 +300,61 @@ async def edit(
     schedule.updated_at = now
     after = _snapshot(schedule)
     await record(session, schedule, actor, "edit", now, **{k: v for k, v in after.items() if before.get(k) != v})
+
+
+def edit_draft(
+    schedule: Schedule,
+    *,
+    name: str | None = None,
+    text: str | None = None,
+    rule: Rule | None = None,
+    targets: list[TargetSpec] | None = None,
+    urgent: bool | None = None,
+) -> ScheduleDraft:
+    """The schedule as it would be after an edit (for the preview and for :func:`edit`)."""
+    return ScheduleDraft(
+        name=name if name is not None else schedule.name,
+        text=text if text is not None else schedule.text,
+        rule=rule or rule_of(schedule),
+        targets=targets if targets is not None else load_targets(schedule.targets),
+        urgent=schedule.urgent if urgent is None else urgent,
+        receipt=schedule.receipt,
+        template=schedule.template,
+    )
+
+
+def edit_preview(
+    schedule: Schedule, draft: ScheduleDraft, policy: Policy, now: datetime, names: dict[str, str] | None = None
+) -> list[str]:
+    """What an edit changes, said before it is applied — including a change of kind (a one-off
+    deadline becoming a monthly one) — and the next 5 fires it would then have."""
+    draft.validate()
+    before, after = rule_of(schedule), draft.rule
+    lines = [f"将修改 #{schedule.id} {schedule.name}（{KIND_LABELS.get(schedule.kind, schedule.kind)}）："]
+    if draft.name.strip() != schedule.name:
+        lines.append(f"  标题：{schedule.name} → {draft.name.strip()}")
+    if draft.text.strip() != schedule.text:
+        lines.append(f"  内容：{schedule.text or '（无）'} → {draft.text.strip() or '（无）'}")
+    if after != before:
+        lines.append(f"  规则：{describe_rule(before, policy)} → {describe_rule(after, policy)}")
+    if dump_targets(draft.targets) != schedule.targets:
+        old_targets = describe_targets(load_targets(schedule.targets), names)
+        lines.append(f"  对象：{old_targets} → {describe_targets(draft.targets, names)}")
+    if len(lines) == 1:
+        lines.append("  （没有变化）")
+    if draft.kind != schedule.kind or (before.type == "once") != (after.type == "once"):
+        was = "一次性" if before.type == "once" else "重复"
+        will = "一次性" if after.type == "once" else "重复"
+        lines.append(
+            f"  注意：类型将由{KIND_LABELS.get(schedule.kind, schedule.kind)}（{was}）变为"
+            f"{KIND_LABELS.get(draft.kind, draft.kind)}（{will}）。"
+        )
+    if schedule.status == "paused":
+        lines.append("仍为暂停状态：恢复前不会发送。")
+    else:
+        lines.append("修改后接下来 5 次发送：")
+        lines.extend(preview_lines(after, policy, now, draft.urgent))
+    return lines
 
 
 async def changes(session: AsyncSession, schedule_id: int, limit: int = 20) -> list[ScheduleChange]:
