@@ -372,7 +372,10 @@ def _place(fire: Fire, rule: Rule, policy: Policy, urgent: bool, floor: datetime
         new_day, why = _shift_day(rule, cal, fire, floor)
         if new_day is None:
             if why == "past" and rule.type == "once" and not rule.ladder and fire.stage != "rereminder":
-                return replace(fire, needs_choice=reason)
+                # Shown as if 照常 until the person chooses; quiet hours still apply.
+                return _out_of_quiet(
+                    replace(fire, needs_choice=reason), replace(rule, shift="none"), policy, urgent, floor
+                )
             if why == "period":
                 span = "本周" if _weekly(rule) else "本月"
                 return replace(fire, skipped=f"{at:%m-%d} 为{reason}，{span}没有可改发的工作日")
@@ -381,6 +384,14 @@ def _place(fire: Fire, rule: Rule, policy: Policy, urgent: bool, floor: datetime
             return None
         fire = replace(fire, moved_from=at.date(), moved_reason=reason)
         at = datetime.combine(new_day, at.timetz())
+    return _out_of_quiet(replace(fire, at=at), rule, policy, urgent, floor)
+
+
+def _out_of_quiet(fire: Fire, rule: Rule, policy: Policy, urgent: bool, floor: datetime | None) -> Fire:
+    """Wait out quiet hours — unless the wait would land on a non-workday, after a ladder rung's
+    day or in the next week/month: then go before quiet hours begin, or to the next workday."""
+    cal = policy.calendar
+    at = fire.at
     if not urgent and policy.in_quiet_hours(at):
         held = policy.after_quiet_hours(at)
         period = _period(rule, fire.occurrence.date() if fire.occurrence is not None else at.date())
@@ -403,6 +414,8 @@ def _place(fire: Fire, rule: Rule, policy: Policy, urgent: bool, floor: datetime
         ):
             return replace(fire, at=earlier, quiet_from=at)
         next_day = cal.next_workday(held.date())
+        if fire.occurrence is not None and fire.days_before is not None and next_day > fire.occurrence.date():
+            return replace(fire, at=at, skipped=f"{at:%m-%d %H:%M} 在免打扰时段，之前已来不及、之后已过截止日")
         return replace(fire, at=datetime.combine(next_day, policy.quiet_end, tzinfo=at.tzinfo), quiet_from=at)
     return replace(fire, at=at)
 
