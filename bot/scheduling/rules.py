@@ -571,7 +571,7 @@ def describe_rule(rule: Rule, policy: Policy) -> str:
         at = _local_iso(rule.at)
         head = f"{at:%Y-%m-%d %H:%M}" if not rule.deadline else f"{at:%Y-%m-%d}"
     elif rule.type == "cron":
-        head = f"按 cron “{rule.cron}”"
+        head = describe_cron(rule)
     else:
         kind, n = _day_spec(rule.day)
         months = rule.months
@@ -598,7 +598,7 @@ def describe_rule(rule: Rule, policy: Policy) -> str:
     if rule.deadline:
         head += " 截止"
     parts = [head]
-    if rule.workdays_only:
+    if rule.workdays_only and not head.startswith("每个工作日"):
         parts.append("仅工作日")
     if rule.ladder:
         ladder = "、".join("当天" if d == 0 else f"{d} 天" for d in sorted(set(rule.ladder), reverse=True))
@@ -612,6 +612,23 @@ def describe_rule(rule: Rule, policy: Policy) -> str:
     elif rule.shift == "next":
         parts.append("遇节假日顺延")
     return "，".join(parts)
+
+
+def describe_cron(rule: Rule) -> str:
+    """A cron rule in words (每周一 09:00, 每个工作日 08:30); people are never shown cron syntax."""
+    minute, hour, day, month, dow = rule.cron.split()
+    if not (minute.isdigit() and hour.isdigit()):
+        return "按自定义时间表重复（请在 /提醒 查看 中核对接下来的发送时间）"
+    at = f"{int(hour):02d}:{int(minute):02d}"
+    days = [d for d in re.split(r"[,，]", dow) if d]
+    if day in ("*", "?") and month == "*" and dow in ("*", "?"):
+        return f"每个工作日 {at}" if rule.workdays_only else f"每天 {at}"
+    if day in ("*", "?") and month == "*" and all(d.isdigit() and int(d) <= 7 for d in days):
+        names = "、".join("周" + WEEKDAYS[(int(d) - 1) % 7] for d in days)
+        return f"每{names} {at}"
+    if day.isdigit() and month == "*" and dow in ("*", "?"):
+        return f"每月{int(day)}日 {at}"
+    return f"按自定义日期重复，{at}（请在 /提醒 查看 中核对接下来的发送时间）"
 
 
 def _minutes_text(minutes: int) -> str:
