@@ -133,6 +133,7 @@ async def lateness(url: str, due: int, spread: float) -> list[float]:
                 "receipt": False,
                 "next_fire_at": at,
                 "next_stage": "",
+                "plan_key": policy.key,  # as sched.create stores it
                 "created_by": "bench",
                 "created_at": now,
                 "updated_at": now,

@@ -224,7 +224,7 @@ class OutboxSender:
         for _ in range(max_rounds):
             if stop is not None and stop():
                 break
-            if not await self.lease.still_held():
+            if self.lease.held and not await self.lease.still_held():
                 break
             rows = await self.claim()
             if not rows:

@@ -445,8 +445,10 @@ def plan(
     """
     # A fire lands later than its occurrence by a forward shift or quiet hours (at most about two
     # weeks over 春节/国庆), and earlier by at most the ladder plus a backward shift.
-    forward = timedelta(days=15)
-    backward = timedelta(days=max(rule.ladder, default=0) + 15)
+    # Under 照常 (shift none) only quiet hours move a fire, by less than a day and only later.
+    slack = timedelta(days=1 if rule.shift == "none" else 15)
+    forward = slack
+    backward = timedelta(days=max(rule.ladder, default=0)) + slack
     start = after.astimezone(policy.tz) - forward
     found: dict[datetime, Fire] = {}
     skipped: list[Fire] = []

@@ -50,6 +50,7 @@ class WorkCalendar:
     extra_workdays: frozenset[date] = field(default_factory=frozenset)
     # The package validates every call against its whole table, which is slow; remember answers.
     _known: dict[date, bool | None] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _names: dict[date, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def from_config(cls, holidays: Iterable[str], workdays: Iterable[str]) -> WorkCalendar:
@@ -78,6 +79,11 @@ class WorkCalendar:
         return known
 
     def holiday_name(self, day: date) -> str:
+        if day not in self._names:
+            self._names[day] = self._holiday_name(day)
+        return self._names[day]
+
+    def _holiday_name(self, day: date) -> str:
         if self.is_workday(day):
             return ""
         try:
