@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -132,6 +132,14 @@ class LeaderLease:
         log.warning("lost the scheduler lease (epoch %s) while working; stopping", self.epoch)
         self.epoch = None
         return False
+
+    async def bound(self, session: AsyncSession) -> None:
+        """Limit how long this transaction may sit idle (PostgreSQL): if this process hangs inside
+        it, the server ends the session within ``lease_seconds``, rolling it back and freeing the
+        rows it locked, so the next leader is not left waiting on a stopped process."""
+        if session.get_bind().dialect.name == "postgresql":
+            ms = max(1000, int(self.lease.total_seconds() * 1000))
+            await session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {ms}"))
 
     def holds_clause(self) -> object:
         """A SQL condition true only while this node holds the lease at its epoch (the fence)."""

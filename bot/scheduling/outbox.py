@@ -164,6 +164,7 @@ class OutboxSender:
         transaction either commits them as sent or, if it never does, their claim runs out.
         """
         async with self.bot.db() as session, session.begin():
+            await self.lease.bound(session)
             pick = select(OutboxRow.id).where(OutboxRow.status == "sending", OutboxRow.claimed_by != self.node)
             if session.get_bind().dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
@@ -191,11 +192,14 @@ class OutboxSender:
         due = or_(
             and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
             and_(OutboxRow.status == "sending", OutboxRow.claimed_until < now),
+            # Claimed by an earlier leader and freed since (its hung transaction was ended).
+            and_(OutboxRow.status == "sending", OutboxRow.claim_epoch < (self.lease.epoch or 0)),
         )
         conditions = [due]
         if self.policy.in_quiet_hours(now.astimezone(self.policy.tz)):
             conditions.append(OutboxRow.urgent.is_(True))
         async with self.bot.db() as session, session.begin():
+            await self.lease.bound(session)
             pick = (
                 select(OutboxRow.id).where(*conditions).order_by(OutboxRow.next_attempt_at, OutboxRow.id).limit(limit)
             )
@@ -261,6 +265,7 @@ class OutboxSender:
         now = self.bot.clock.now()
         try:
             async with self.bot.db() as session, session.begin():
+                await self.lease.bound(session)
                 result = cast(
                     CursorResult[Any],
                     await session.execute(
@@ -293,6 +298,7 @@ class OutboxSender:
             await self._failed(row, f"{type(exc).__name__}: {exc}", False, None)
             return 0
         async with self.bot.db() as session, session.begin():
+            await self.lease.bound(session)
             result = cast(
                 CursorResult[Any],
                 await session.execute(
@@ -319,6 +325,7 @@ class OutboxSender:
         }
         log.warning("push %s to %s failed (attempt %d): %s", row.id, row.channel, row.attempts, error)
         async with self.bot.db() as session, session.begin():
+            await self.lease.bound(session)
             await session.execute(update(OutboxRow).where(OutboxRow.id == row.id, *self._fence()).values(**values))
 
 

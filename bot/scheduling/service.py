@@ -167,6 +167,7 @@ class SchedulingService:
         replanned: set[int] = set()
         while True:
             async with self.bot.db() as session, session.begin():
+                await self.leader.bound(session)
                 query = (
                     select(Schedule)
                     .where(Schedule.status == "active", Schedule.next_fire_at <= now)

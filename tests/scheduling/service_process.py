@@ -159,10 +159,27 @@ async def seed_admin(config: Config, user_id: str = "admin1") -> None:
         await bot.stop(timeout=1)
 
 
-async def inbox_texts(db_url: str, user_id: str) -> list[str]:
+async def outbox_texts(db_url: str, user_id: str) -> list[str]:
     engine = create_engine(db_url)
     try:
         async with engine.connect() as conn:
-            return list(await conn.scalars(select(LocalInboxMessage.text).where(LocalInboxMessage.user_id == user_id)))
+            return list(await conn.scalars(select(OutboxRow.text).where(OutboxRow.user_id == user_id)))
+    finally:
+        await engine.dispose()
+
+
+async def unsent_notice_rows(db_url: str) -> int:
+    """Rows of scheduled pushes (not admin reports) that are not sent yet."""
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            return (
+                await conn.scalar(
+                    select(func.count())
+                    .select_from(OutboxRow)
+                    .where(OutboxRow.schedule_id.is_not(None), OutboxRow.status != "sent")
+                )
+                or 0
+            )
     finally:
         await engine.dispose()

@@ -9,11 +9,12 @@ import pytest
 from tests.scheduling.service_process import (
     copies_per_person,
     counts,
-    inbox_texts,
+    outbox_texts,
     seed_admin,
     seed_notice,
     start_service,
     stop,
+    unsent_notice_rows,
     wait_for,
 )
 
@@ -85,12 +86,12 @@ async def test_a_hung_leader_loses_its_lease_and_the_standby_finishes_without_do
         assert inbox_at_stop < PEOPLE, "the stop must land mid-send"
 
         async def all_sent() -> bool:
-            inbox, waiting = await counts(db_url)
-            return waiting == 0 and inbox >= PEOPLE + 1
+            return len(await copies_per_person(db_url)) >= PEOPLE and not await unsent_notice_rows(db_url)
 
         await wait_for(all_sent, "b to take over and finish", timeout=90)
         assert "took the scheduler lease over" in b_log.read_text(encoding="utf-8")
-        notices = await inbox_texts(db_url, "admin1")
+        # The admins are told (sent at once, or after quiet hours: it is not urgent).
+        notices = await outbox_texts(db_url, "admin1")
         assert len(notices) == 1 and "【定时推送服务接管】" in notices[0]
 
         a.send_signal(signal.SIGCONT)
@@ -102,7 +103,7 @@ async def test_a_hung_leader_loses_its_lease_and_the_standby_finishes_without_do
         if b is not None:
             stop(b)
     copies = await copies_per_person(db_url)
-    assert copies.pop("admin1") == 1
+    assert copies.pop("admin1", 1) == 1
     assert len(copies) == PEOPLE and set(copies.values()) == {1}
 
 
