@@ -224,9 +224,8 @@ def _occurrences(rule: Rule, policy: Policy, start: datetime) -> Iterator[dateti
     """Local occurrence times at or after ``start`` (local, aware), in order."""
     tz = policy.tz
     if rule.type == "once":
-        at = _local_iso(rule.at).replace(tzinfo=tz)
-        if at >= start:
-            yield at
+        # Always the one occurrence: its fires (a 催办 days after the notice) are filtered by time.
+        yield _local_iso(rule.at).replace(tzinfo=tz)
         return
     if rule.type == "cron":
         trigger = cron_trigger(rule.cron, tz)

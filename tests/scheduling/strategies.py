@@ -66,12 +66,19 @@ LADDERS = [(), (7, 3, 1, 0), (14, 7, 3, 1), (3, 1, 0), (1,), (0,)]
 
 @st.composite
 def rules(draw: st.DrawFn, shifts: tuple[str, ...] = ("previous", "next", "none")) -> Rule:
-    kind = draw(st.sampled_from(["once", "deadline", "weekly", "daily", "monthly", "calendar_deadline"]))
+    kind = draw(st.sampled_from(["once", "notice", "deadline", "weekly", "daily", "monthly", "calendar_deadline"]))
     shift = draw(st.sampled_from(shifts))
     at = draw(moments()).astimezone(SHANGHAI).replace(tzinfo=None, second=0).isoformat(timespec="minutes")
     clock = draw(hhmm())
     if kind == "once":
         return Rule("once", at=at, shift=shift)
+    if kind == "notice":
+        # A meeting notice: sent at ``at``, the meeting days later, 催办 before it (sent as 照常).
+        event = datetime.fromisoformat(at) + timedelta(days=draw(st.integers(1, 9)), hours=draw(st.integers(0, 8)))
+        minutes = draw(st.sampled_from([0, 120, 1440, 2880]))
+        return Rule(
+            "once", at=at, event_at=event.isoformat(timespec="minutes"), rereminder_minutes=minutes, shift="none"
+        )
     if kind == "deadline":
         ladder = draw(st.sampled_from(LADDERS[1:]))
         return Rule("once", at=at, deadline=True, ladder=ladder, ladder_time=clock, shift=shift)

@@ -53,7 +53,7 @@ def test_a_one_off_typed_for_the_future_is_never_lost_to_a_shift(
     if planned <= created + timedelta(minutes=1):
         return
     fires = plan(rule, policy, created, N, urgent=urgent, floor=created).fires
-    assert len(fires) == 1, (rule, created)
+    assert len([f for f in fires if f.stage != "rereminder"]) == 1, (rule, created)
 
 
 @PROPERTY_SETTINGS
