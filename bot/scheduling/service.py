@@ -269,16 +269,14 @@ class SchedulingService:
             f"未续约（进程退出或卡住）{expired}，已由 {self.node} 接管（第 {takeover.epoch} 任）。"
             "它已领取未发完的推送将重新发送；原实例恢复后不能再标记这些推送。请检查原服务器。"
         )
+        await self._tell_admins(text, f"takeover:{takeover.epoch}", now)
+
+    async def _tell_admins(self, text: str, key: str, now: datetime) -> None:
+        """Queue a report to every admin, once per ``key`` (not urgent: it waits out quiet hours)."""
         async with self.bot.db() as session, session.begin():
             admins = await expand(session, [TargetSpec("role", "admin")], self.channels)
             items = [
-                PushItem(
-                    key=f"takeover:{takeover.epoch}:{a.key}",
-                    target=a.target,
-                    text=text,
-                    fire_at=now,
-                    recipient=a.person,
-                )
+                PushItem(key=f"{key}:{a.key}", target=a.target, text=text, fire_at=now, recipient=a.person)
                 for a in admins
             ]
             await enqueue(session, items, now)
@@ -297,20 +295,7 @@ class SchedulingService:
         lines.append("如需补发，可发送 /提醒 立即发送 编号。")
         text = "\n".join(lines)
         first = missed[0]
-        async with self.bot.db() as session, session.begin():
-            admins = await expand(session, [TargetSpec("role", "admin")], self.channels)
-            items = [
-                PushItem(
-                    key=f"missed:{first[0].id}:{first[1].at:%Y%m%dT%H%M}:{len(missed)}:{a.key}",
-                    target=a.target,
-                    text=text,
-                    fire_at=now,
-                    recipient=a.person,
-                    urgent=False,
-                )
-                for a in admins
-            ]
-            await enqueue(session, items, now)
+        await self._tell_admins(text, f"missed:{first[0].id}:{first[1].at:%Y%m%dT%H%M}:{len(missed)}", now)
 
     async def run_now(self, schedule_id: int, actor: str) -> RunNow:
         """Send a schedule's message now, outside its rule (the next planned fire is unchanged)."""
