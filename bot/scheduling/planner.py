@@ -73,14 +73,18 @@ async def replan(
 
 async def replan_stale(session: AsyncSession, policy: Policy, now: datetime, grace: timedelta) -> int:
     """Recompute every active schedule whose stored fire was planned under another configuration."""
-    rows = await session.scalars(
-        select(Schedule).where(Schedule.status == "active", Schedule.plan_key != policy.key).order_by(Schedule.id)
+    ids = list(
+        await session.scalars(
+            select(Schedule.id)
+            .where(Schedule.status == "active", Schedule.plan_key != policy.key)
+            .order_by(Schedule.id)
+        )
     )
-    count = 0
-    for schedule in rows:
-        await replan(session, schedule, policy, now, grace)
-        count += 1
-    return count
+    for schedule_id in ids:
+        schedule = await session.get(Schedule, schedule_id)
+        if schedule is not None:
+            await replan(session, schedule, policy, now, grace)
+    return len(ids)
 
 
 async def shown_next(session: AsyncSession, schedule: Schedule, policy: Policy, now: datetime) -> datetime | None:
