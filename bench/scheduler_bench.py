@@ -70,6 +70,7 @@ async def store_schedules(url: str, n: int) -> float:
                 "receipt": False,
                 "next_fire_at": fire.at,
                 "next_stage": fire.stage,
+                "plan_key": policy.key,  # as sched.create stores it
                 "created_by": "bench",
                 "created_at": now,
                 "updated_at": now,
@@ -132,6 +133,7 @@ async def lateness(url: str, due: int, spread: float) -> list[float]:
                 "receipt": False,
                 "next_fire_at": at,
                 "next_stage": "",
+                "plan_key": policy.key,  # as sched.create stores it
                 "created_by": "bench",
                 "created_at": now,
                 "updated_at": now,

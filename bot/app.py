@@ -126,6 +126,8 @@ class OrgBot:
             for channel in self.channels.values():
                 await channel.start(self)
         if background:
+            # SQLite serves one running instance: a second `orgbot run` on the file is refused here.
+            self.scheduling.claim_single_instance()
             self._background.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
             if self.config.scheduler.enabled:
                 self._background.append(asyncio.create_task(self.scheduling.run(), name="scheduler"))
@@ -138,8 +140,8 @@ class OrgBot:
     async def _resume_inbox(self) -> None:
         """Messages a previous run acknowledged are answered now; those too old are reported instead."""
         now = self.clock.now()
-        if self.engine.dialect.name == "sqlite":
-            # One instance per SQLite file: whatever is still 'answering' was left by a process that is gone.
+        if self.scheduling.single is not None:
+            # The one instance on this SQLite file: whatever is still 'answering' was left by a process that is gone.
             released = await self.inbox.release_all(now)
             if released:
                 log.warning("resuming %d message(s) a previous run had started to answer", released)
@@ -206,11 +208,21 @@ class OrgBot:
             return None
         return await dispatcher.run(self, message)
 
-    async def deliver(self, message: Outgoing) -> None:
+    async def deliver(self, message: Outgoing, *, within: AsyncSession | None = None) -> None:
+        """Send through the target's channel. ``within``: a transaction a channel that stores pushes
+        in our own database (``transactional``) writes them in, so they commit with the caller's work."""
         channel = self.channels.get(message.target.channel)
         if channel is None:
             raise DeliveryError(f"channel {message.target.channel!r} is not configured", permanent=True)
+        send_within = getattr(channel, "send_within", None)
+        if within is not None and send_within is not None:
+            await send_within(within, message)
+            return
         await channel.send(message)
+
+    def transactional(self, channel: str) -> bool:
+        """Whether ``channel`` can deliver inside a database transaction (see :meth:`deliver`)."""
+        return getattr(self.channels.get(channel), "send_within", None) is not None
 
     def add_background(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         self._background.append(asyncio.create_task(coro, name=name))

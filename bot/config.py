@@ -115,6 +115,7 @@ class SchedulerConfig:
     extra_workdays: list[str] = field(default_factory=list)
     leader_lock_id: int = 7_424_201
     poll_seconds: float = 2.0
+    lease_seconds: float = 15.0
 
 
 @dataclass
@@ -297,6 +298,12 @@ def _check_values(cfg: Config, from_env: Mapping[str, str] | None = None) -> Non
         raise bad("[login] base_url", " http:// 或 https:// 开头的地址", cfg.login.base_url)
     if "*" in cfg.api.act_as and len(cfg.api.act_as) > 1:
         raise bad("[api] act_as", ' ["*"]（任何人）或用户 ID 列表，二者不能混用', cfg.api.act_as)
+    if cfg.scheduler.lease_seconds < 3 * cfg.scheduler.poll_seconds:
+        raise bad(
+            "[scheduler] lease_seconds",
+            f"至少 poll_seconds 的 3 倍（{3 * cfg.scheduler.poll_seconds:g} 秒），否则正常的领导实例也会失去租约",
+            cfg.scheduler.lease_seconds,
+        )
     if cfg.bot.dedupe_hours < 25:
         raise bad("[bot] dedupe_hours", "不小于 25 的小时数（平台重试可达 24 小时）", cfg.bot.dedupe_hours)
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, handler
 from bot.roles import Role
+from bot.scheduling import planner
 from bot.scheduling import schedules as sched
 from bot.scheduling.dialogue import NONE_WORDS, clean, is_no, is_yes, parse_duration_minutes, parse_when
 from bot.scheduling.phrases import EXAMPLES, AskBack, parse_phrase
@@ -116,15 +117,18 @@ async def _visible(ctx: Context, schedule: Any) -> None:
 
 async def _list(ctx: Context) -> str:
     service = _service(ctx)
+    now = ctx.bot.clock.now()
     async with ctx.session() as session:
         rows = await sched.list_schedules(session)
-    if ctx.user.role < Role.ADMIN:
-        rows = [r for r in rows if r.created_by == ctx.user.user_id]
+        if ctx.user.role < Role.ADMIN:
+            rows = [r for r in rows if r.created_by == ctx.user.user_id]
+        shown = {r.id: await planner.shown_next(session, r, service.policy, now) for r in rows}
     if not rows:
         return "还没有提醒。发送 /提醒 新建 创建，或 /提醒 模板 启用内置模板。"
     lines = [f"共 {len(rows)} 条提醒："]
     for r in rows:
-        nxt = r.next_fire_at.astimezone(service.policy.tz).strftime("%m-%d %H:%M") if r.next_fire_at else "—"
+        at = shown[r.id]
+        nxt = at.astimezone(service.policy.tz).strftime("%m-%d %H:%M") if at else "—"
         state = "（已暂停）" if r.status == "paused" else f"下次 {nxt}"
         lines.append(f"#{r.id} {r.name} · {sched.KIND_LABELS.get(r.kind, r.kind)} · {state}")
     lines.append("查看详情：/提醒 查看 编号")
@@ -139,7 +143,8 @@ async def _show(ctx: Context, rest: str) -> str:
         await _visible(ctx, schedule)
         names = await staff_names(session)
         history = await sched.changes(session, schedule_id, limit=5)
-    lines = sched.summary_lines(schedule, service.policy, ctx.bot.clock.now(), names)
+        fired = await planner.fired_keys(session, schedule, ctx.bot.clock.now())
+    lines = sched.summary_lines(schedule, service.policy, ctx.bot.clock.now(), names, fired)
     if history:
         lines.append("最近修改：")
         for change in history:
@@ -249,9 +254,62 @@ async def _edit(ctx: Context, rest: str) -> str:
             changes["targets"] = specs
         else:
             changes[field] = "" if field == "text" and value in NONE_WORDS else value
-        await sched.edit(session, schedule, ctx.user.user_id, now, service.policy, **changes)
-    await ctx.audit("schedule.edit", "ok", subject=str(schedule_id), detail=field)
-    lines = [f"已修改 #{schedule_id} {schedule.name}（{parts[1]}）。"]
+        names = await staff_names(session)
+        try:
+            lines = sched.edit_preview(
+                schedule, sched.edit_draft(schedule, **changes), service.policy, now - timedelta(seconds=1), names
+            )
+        except sched.ScheduleError as exc:
+            return f"不能这样修改：{exc}"
+    state = {
+        "flow": "edit",
+        "id": schedule_id,
+        "field": parts[1],
+        "changes": _dump_changes(changes),
+        DIALOGUE_LABEL: f"修改提醒 #{schedule_id}",
+        DIALOGUE_RESTART: f"/提醒 修改 {rest}",
+    }
+    await ctx.expect(state)
+    lines.append("回复“确认”修改，其他任意回复放弃。")
+    return "\n".join(lines)
+
+
+def _dump_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    out = dict(changes)
+    if "rule" in out:
+        out["rule"] = out["rule"].to_json()
+    if "targets" in out:
+        out["targets"] = [t.to_dict() for t in out["targets"]]
+    return out
+
+
+def _load_changes(data: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    if "rule" in out:
+        out["rule"] = Rule.from_json(out["rule"])
+    if "targets" in out:
+        out["targets"] = [TargetSpec(**t) for t in out["targets"]]
+    return out
+
+
+async def _finish_edit(ctx: Context, state: dict[str, Any], answer: str) -> str:
+    if not is_yes(answer):
+        return "好的，没有修改。"
+    service = _service(ctx)
+    schedule_id = int(state["id"])
+    changes = _load_changes(state["changes"])
+    now = ctx.bot.clock.now()
+    try:
+        async with ctx.session() as session, session.begin():
+            schedule = await sched.get(session, schedule_id)
+            await _visible(ctx, schedule)
+            if "targets" in changes:
+                await _check_scope(ctx, session, changes["targets"])
+            await sched.edit(session, schedule, ctx.user.user_id, now, service.policy, **changes)
+    except (sched.ScheduleError, TargetError) as exc:
+        return f"没有修改：{exc}"
+    await ctx.audit("schedule.edit", "ok", subject=str(schedule_id), detail=",".join(sorted(changes)))
+    lines = [f"已修改 #{schedule_id} {schedule.name}（{state['field']}）。"]
     if schedule.status == "active":
         lines.append("接下来 5 次发送：")
         lines.extend(sched.preview_lines(sched.rule_of(schedule), service.policy, now, schedule.urgent))
@@ -293,11 +351,13 @@ async def _enable(ctx: Context, rest: str) -> str:
 
 async def _dialogue(ctx: Context, state: dict[str, Any]) -> str:
     answer = ctx.text.strip()
-    if is_no(answer) and state.get("flow") != "delete":
+    if is_no(answer) and state.get("flow") not in ("delete", "edit"):
         return "已取消，什么也没有创建。"
     flow = state["flow"]
     if flow == "delete":
         return await _finish_delete(ctx, state, answer)
+    if flow == "edit":
+        return await _finish_edit(ctx, state, answer)
     step = state["step"]
     try:
         handler_step = STEPS[(flow, step)]
@@ -433,7 +493,10 @@ async def _step_notice_text(ctx: Context, state: dict[str, Any], answer: str) ->
 
 async def _step_send(ctx: Context, state: dict[str, Any], answer: str) -> str:
     now = _now_local(ctx)
-    if clean(answer) in ("现在", "立即", "马上", "立刻", "now"):
+    state.pop("send_now", None)
+    if clean(answer) in NOW_WORDS:
+        # Fixed only when the person confirms (_draft): a pause before 确认 must not make it past.
+        state["send_now"] = True
         send_at = now.replace(tzinfo=None, microsecond=0).isoformat()
     else:
         result, earlier = parse_when(answer, state.get("earlier", ""), now)
@@ -465,11 +528,19 @@ async def _step_rereminder(ctx: Context, state: dict[str, Any], answer: str) -> 
     return await _confirm(ctx, state)
 
 
-def _draft(state: dict[str, Any]) -> sched.ScheduleDraft:
+NOW_WORDS = ("现在", "立即", "马上", "立刻", "现在发", "现在发送", "立即发送", "now")
+
+
+def _draft(state: dict[str, Any], now: datetime | None = None) -> sched.ScheduleDraft:
+    """``now`` (local): a notice to be sent 现在 is sent at this moment — the preview's or the
+    confirmation's — not when the send time was answered."""
+    rule = Rule.from_json(state["rule"])
+    if state.get("send_now") and now is not None:
+        rule = replace(rule, at=now.replace(tzinfo=None, microsecond=0).isoformat())
     return sched.ScheduleDraft(
         name=state["name"],
         text=state.get("text", ""),
-        rule=Rule.from_json(state["rule"]),
+        rule=rule,
         targets=[TargetSpec(**t) for t in state["targets"]],
         urgent=bool(state.get("urgent")),
         receipt=bool(state.get("receipt")),
@@ -479,8 +550,8 @@ def _draft(state: dict[str, Any]) -> sched.ScheduleDraft:
 
 async def _confirm(ctx: Context, state: dict[str, Any]) -> str:
     service = _service(ctx)
-    draft = _draft(state)
     now = ctx.bot.clock.now()
+    draft = _draft(state, now.astimezone(service.policy.tz))
     async with ctx.session() as session:
         names = await staff_names(session)
     lines = [
@@ -501,7 +572,14 @@ async def _confirm(ctx: Context, state: dict[str, Any]) -> str:
     lines.append("接下来的发送时间：")
     lines.extend(sched.preview_lines(draft.rule, service.policy, now - timedelta(seconds=1), draft.urgent))
     hints = [CONFIRM_HINT]
-    if any(f.moved_from for f in fires) and draft.rule.shift != "none":
+    choice = next((f for f in fires if f.needs_choice), None)
+    if choice is not None:
+        day = choice.at.astimezone(service.policy.tz)
+        hints = [
+            f"{day:%m-%d} 是{choice.needs_choice}，提前到之前的工作日已来不及："
+            "回复“照常”在这天发送，或“顺延”改到下一个工作日；“取消”放弃。"
+        ]
+    elif any(f.moved_from for f in fires) and draft.rule.shift != "none":
         hints.append("节假日照常发送回复“照常”。")
     if not draft.urgent:
         hints.append("夜间也要发送回复“紧急”。")
@@ -513,8 +591,11 @@ async def _confirm(ctx: Context, state: dict[str, Any]) -> str:
 
 async def _step_confirm(ctx: Context, state: dict[str, Any], answer: str) -> str:
     word = clean(answer)
-    if word == "照常":
+    if word in ("照常", "照常发送", "当天发送"):
         state["rule"] = replace(Rule.from_json(state["rule"]), shift="none").to_json()
+        return await _confirm(ctx, state)
+    if word in ("顺延", "延后", "往后顺延"):
+        state["rule"] = replace(Rule.from_json(state["rule"]), shift="next").to_json()
         return await _confirm(ctx, state)
     if word == "紧急":
         state["urgent"] = True
@@ -522,11 +603,13 @@ async def _step_confirm(ctx: Context, state: dict[str, Any], answer: str) -> str
     if not is_yes(answer):
         return await _again(ctx, state, CONFIRM_HINT)
     service = _service(ctx)
-    draft = _draft(state)
     now = ctx.bot.clock.now()
+    draft = _draft(state, now.astimezone(service.policy.tz))
     try:
         async with ctx.session() as session, session.begin():
             schedule = await sched.create(session, draft, ctx.user.user_id, now - timedelta(seconds=1), service.policy)
+    except sched.NeedsChoice as exc:
+        return await _again(ctx, state, f"{exc}回复“照常”或“顺延”（或“取消”）。")
     except (sched.ScheduleError, TargetError) as exc:
         return f"没有创建：{exc}"
     await ctx.audit("schedule.create", "ok", subject=str(schedule.id), query=draft.name)

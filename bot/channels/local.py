@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Outgoing
 from bot.storage.models import LocalInboxMessage
@@ -25,29 +26,36 @@ class LocalChannel:
 
     def __init__(self) -> None:
         self.bot: OrgBot | None = None
+        self.push_per_second = 200.0
 
     def routes(self) -> list[web.RouteDef]:
         return []
 
     async def start(self, bot: OrgBot) -> None:
         self.bot = bot
+        self.push_per_second = bot.config.outbox.local_per_second
 
     async def stop(self) -> None:
         return None
 
     async def send(self, message: Outgoing) -> None:
         assert self.bot is not None, "channel not started"
-        user_id = message.target.user_id or message.target.chat_id
         async with self.bot.db() as session, session.begin():
-            session.add(
-                LocalInboxMessage(
-                    user_id=user_id,
-                    chat_id=message.target.chat_id,
-                    text=message.reply.text,
-                    format=message.reply.format.value,
-                    created_at=self.bot.clock.now(),
-                )
+            await self.send_within(session, message)
+
+    async def send_within(self, session: AsyncSession, message: Outgoing) -> None:
+        """Write the push in the caller's transaction (it commits or rolls back with it): the outbox
+        commits the inbox row and its "sent" mark together, so a push lands exactly once."""
+        assert self.bot is not None, "channel not started"
+        session.add(
+            LocalInboxMessage(
+                user_id=message.target.user_id or message.target.chat_id,
+                chat_id=message.target.chat_id,
+                text=message.reply.text,
+                format=message.reply.format.value,
+                created_at=self.bot.clock.now(),
             )
+        )
 
 
 @dataclass(frozen=True)

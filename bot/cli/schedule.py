@@ -7,11 +7,12 @@ import getpass
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.cadres.sheets import write_table
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
-from bot.scheduling import receipts
+from bot.scheduling import planner, receipts
 from bot.scheduling import schedules as sched
 from bot.scheduling.dialogue import parse_duration_minutes
 from bot.scheduling.phrases import AskBack, parse_phrase
@@ -113,6 +114,8 @@ async def _add(args: argparse.Namespace, config: Config) -> int:
         try:
             async with bot.db() as session, session.begin():
                 schedule = await sched.create(session, draft, _actor(args), now - timedelta(seconds=1), policy)
+        except sched.NeedsChoice as exc:
+            return fail(f"{exc}请加 --holidays keep（照常）或 --holidays next（顺延）后重试。")
         except sched.ScheduleError as exc:
             return fail(str(exc))
     print(f"已创建 #{schedule.id}")
@@ -123,12 +126,15 @@ async def _list(args: argparse.Namespace, config: Config) -> int:
     policy = Policy.from_config(config)
     async with started_bot(config) as bot, bot.db() as session:
         rows = await sched.list_schedules(session, include_done=args.all)
+        now = bot.clock.now()
+        shown = {r.id: await planner.shown_next(session, r, policy, now) for r in rows}
     if not rows:
         print("还没有提醒。用 `orgbot schedule add` 创建，或在聊天中发送 /提醒 新建。")
         return 0
     print(f"{'编号':<6}{'状态':<6}{'类型':<8}{'下次发送':<18}名称")
     for r in rows:
-        nxt = r.next_fire_at.astimezone(policy.tz).strftime("%Y-%m-%d %H:%M") if r.next_fire_at else "-"
+        at = shown[r.id]
+        nxt = at.astimezone(policy.tz).strftime("%Y-%m-%d %H:%M") if at else "-"
         print(
             f"#{r.id:<5}{sched.STATUS_LABELS.get(r.status, r.status):<5}{sched.KIND_LABELS.get(r.kind, r.kind):<7}{nxt:<18}{r.name}"
         )
@@ -144,7 +150,8 @@ async def _show(args: argparse.Namespace, config: Config) -> int:
             return fail(str(exc))
         names = await staff_names(session)
         history = await sched.changes(session, args.id)
-        for line in sched.summary_lines(schedule, policy, bot.clock.now(), names):
+        fired = await planner.fired_keys(session, schedule, bot.clock.now())
+        for line in sched.summary_lines(schedule, policy, bot.clock.now(), names, fired):
             print(line)
     print("修改记录：")
     for c in reversed(history):
@@ -163,6 +170,14 @@ async def _status_change(args: argparse.Namespace, config: Config) -> int:
                     await sched.pause(session, schedule, _actor(args), now)
                 elif args.action == "resume":
                     await sched.resume(session, schedule, _actor(args), now, policy)
+                elif not args.yes:
+                    waiting = await sched.unsent_count(session, schedule)
+                    print(
+                        f"将删除 #{schedule.id} {schedule.name}（{sched.describe_rule(sched.rule_of(schedule), policy)}）；"
+                    )
+                    print(f"未发出的推送 {waiting} 条将取消。删除后不再发送，修改记录保留。")
+                    print("（预览，未删除。确认无误后加 --yes 删除。）")
+                    return 0
                 else:
                     cancelled = await sched.remove(session, schedule, _actor(args), now)
         except sched.ScheduleError as exc:
@@ -195,18 +210,18 @@ async def _edit(args: argparse.Namespace, config: Config) -> int:
                     template = find_template(schedule.template)
                     if template is not None and template.ladder and rule.deadline:
                         rule = replace(rule, ladder=template.ladder)
+                if rule is not None:
+                    rule = replace(rule, shift=sched.rule_of(schedule).shift)
                 targets = await parse_targets(session, args.to) if args.to else None
-                await sched.edit(
-                    session,
-                    schedule,
-                    _actor(args),
-                    now,
-                    policy,
-                    name=args.name,
-                    text=args.text,
-                    rule=rule,
-                    targets=targets,
-                )
+                changes: dict[str, Any] = {"name": args.name, "text": args.text, "rule": rule, "targets": targets}
+                if not args.yes:
+                    draft = sched.edit_draft(schedule, **changes)
+                    names = await staff_names(session)
+                    for line in sched.edit_preview(schedule, draft, policy, now, names):
+                        print(line)
+                    print("（预览，未修改。确认无误后加 --yes 修改。）")
+                    return 0
+                await sched.edit(session, schedule, _actor(args), now, policy, **changes)
         except (sched.ScheduleError, TargetError) as exc:
             return fail(str(exc))
         print(f"已修改 #{schedule.id} {schedule.name}。接下来 5 次发送：")
@@ -300,19 +315,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("id", type=int)
     show.set_defaults(func=run_command(_show))
 
-    edit = s.add_parser("edit", help="修改标题、正文、时间或对象")
+    edit = s.add_parser("edit", help="修改标题、正文、时间或对象（先预览，加 --yes 才修改）")
     edit.add_argument("id", type=int)
     edit.add_argument("--name")
     edit.add_argument("--text")
     edit.add_argument("--when")
     edit.add_argument("--to")
     edit.add_argument("--by", help="记录为谁的操作")
+    edit.add_argument("--yes", action="store_true", help="确认修改（不加则只预览）")
     edit.set_defaults(func=run_command(_edit))
 
-    for action, text in (("pause", "暂停（重启后仍暂停）"), ("resume", "恢复"), ("remove", "删除并取消未发出的推送")):
+    for action, text in (
+        ("pause", "暂停（重启后仍暂停）"),
+        ("resume", "恢复"),
+        ("remove", "删除并取消未发出的推送（先预览，加 --yes 才删除）"),
+    ):
         cmd = s.add_parser(action, help=text)
         cmd.add_argument("id", type=int)
         cmd.add_argument("--by", help="记录为谁的操作")
+        if action == "remove":
+            cmd.add_argument("--yes", action="store_true", help="确认删除")
         cmd.set_defaults(func=run_command(_status_change), action=action)
 
     rn = s.add_parser("run-now", help="立即发送一次（原计划不变）")

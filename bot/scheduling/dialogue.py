@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import datetime
 
-from bot.scheduling.phrases import AskBack, Parsed, cn_int, parse_phrase
+from bot.scheduling.phrases import AskBack, Parsed, cn_int, parse_phrase, time_words
 
 YES = {"确认", "是", "是的", "好", "好的", "对", "ok", "OK", "y", "yes", "确定", "创建", "可以"}
 NO = {"取消", "否", "不", "算了", "no", "n", "放弃", "退出"}
@@ -40,10 +40,22 @@ def parse_duration_minutes(text: str) -> int | None:
 
 
 def parse_when(answer: str, earlier: str, now: datetime) -> tuple[Parsed | AskBack, str]:
-    """Parse a reply to "when?"; after an ask-back the reply completes the earlier phrase."""
+    """Parse a reply to "when?"; after an ask-back the reply completes the earlier phrase.
+
+    是 accepts what the question proposed (“是指下周五吗？” → 下周五 with the earlier time), and a
+    corrected date alone keeps the time said before (本周五17:00 → “下周五” → 下周五17:00).
+    """
     if earlier:
+        asked = parse_phrase(earlier, now)
+        if is_yes(answer) and isinstance(asked, AskBack) and asked.yes:
+            return parse_phrase(asked.yes, now), ""
         combined = parse_phrase(f"{earlier} {answer}", now)
         if isinstance(combined, Parsed):
             return combined, ""
+        carried = time_words(earlier)
+        if carried and not time_words(answer):
+            with_time = parse_phrase(f"{answer} {carried}", now)
+            if isinstance(with_time, Parsed):
+                return with_time, ""
     result = parse_phrase(answer, now)
     return result, (answer if isinstance(result, AskBack) else "")

@@ -31,6 +31,8 @@ class Schedule(Base):
     created_by: Mapped[str] = mapped_column(String(191))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The calendar/quiet-hours/zone fingerprint next_fire_at was computed with (``Policy.key``).
+    plan_key: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     __table_args__ = (Index("ix_schedules_status_next_fire_at", "status", "next_fire_at"),)
 
@@ -61,6 +63,9 @@ class ScheduleFire(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # ``Fire.key`` of each occurrence/rung this fire sent, space-separated (several when a shift
+    # merged them; empty for 立即发送): whatever shifts later do, these are never sent again.
+    occurrence_keys: Mapped[str | None] = mapped_column(String(191), nullable=True)
 
 
 class OutboxRow(Base):
@@ -84,6 +89,8 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str] = mapped_column(String(64), default="")
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The scheduler lease epoch under which it was claimed: a sent-mark under another is refused.
+    claim_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -102,3 +109,15 @@ class Receipt(Base):
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     confirmed_via: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SchedulerLease(Base):
+    """Who leads the scheduler until when; ``epoch`` rises with each new holder (the fencing token)."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64), default="")
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

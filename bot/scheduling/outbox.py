@@ -2,13 +2,17 @@
 
 Exactly-once where it can be had, and the trade-off stated where it cannot:
 
-- Local channel (terminal/web inbox): the inbox row and the "sent" mark are written in
-  one transaction, guarded by the claim, so a crash at any point leaves either both or
+- Channels that store pushes in our own database (the local inbox) deliver inside the
+  transaction that writes the "sent" mark (``bot.deliver(..., within=session)``), guarded
+  by the claim and the lease epoch, so a crash at any point leaves either both or
   neither — the recipient sees exactly one copy.
 - IM channels: the platform call cannot join our transaction. A row is claimed
   (committed) before the call and marked after it; a crash in between leaves it
   "sending", and the next leader sends it again. We choose a rare duplicate over a
   lost meeting notice; the window is one HTTP call.
+
+The outbox knows channels only by name: it sends through ``bot.deliver`` and reads each
+channel's own ``push_per_second``.
 """
 
 from __future__ import annotations
@@ -26,11 +30,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import DeliveryError
-from bot.channels.local import LocalChannel
 from bot.messages import Outgoing, Reply, ReplyFormat, Target
+from bot.scheduling.leader import LeaderLease
 from bot.scheduling.models import OutboxRow
 from bot.scheduling.rules import Policy
-from bot.storage.models import LocalInboxMessage
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-REMOTE_PER_SECOND = 10.0  # an IM channel may declare its own ``push_per_second``
+DEFAULT_PER_SECOND = 10.0  # for a channel that does not state its own ``push_per_second``
 LOCAL_CHUNK = 50
 STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败", "cancelled": "已取消"}
 
@@ -107,7 +110,7 @@ async def enqueue(session: AsyncSession, items: Sequence[PushItem], now: datetim
     return added
 
 
-class RateLimiter:
+class ChannelPace:
     """A token bucket in real time: platforms count messages per second, not per simulated second.
 
     Taking more tokens than are left puts the bucket in debt; the taker sleeps it off,
@@ -132,30 +135,47 @@ class RateLimiter:
 class OutboxSender:
     """Works the outbox: claim due rows, send them at each channel's pace, retry with backoff."""
 
-    def __init__(self, bot: OrgBot, policy: Policy, node: str) -> None:
+    def __init__(self, bot: OrgBot, policy: Policy, node: str, lease: LeaderLease) -> None:
         self.bot = bot
         self.policy = policy
         self.node = node
-        self.limiters: dict[str, RateLimiter] = {}
+        self.lease = lease
+        self.limiters: dict[str, ChannelPace] = {}
 
-    def limiter(self, channel: str) -> RateLimiter:
+    def limiter(self, channel: str) -> ChannelPace:
         if channel not in self.limiters:
-            rate = (
-                self.bot.config.outbox.local_per_second
-                if channel == "local"
-                else getattr(self.bot.channels.get(channel), "push_per_second", REMOTE_PER_SECOND)
-            )
-            self.limiters[channel] = RateLimiter(rate)
+            rate = getattr(self.bot.channels.get(channel), "push_per_second", DEFAULT_PER_SECOND)
+            self.limiters[channel] = ChannelPace(rate)
         return self.limiters[channel]
 
+    def _fence(self) -> list[Any]:
+        """Conditions a "sent" mark needs: still our claim, under the lease epoch we still hold."""
+        return [
+            OutboxRow.claimed_by == self.node,
+            OutboxRow.claim_epoch == (self.lease.epoch if self.lease.epoch is not None else -1),
+            OutboxRow.status == "sending",
+            self.lease.holds_clause(),
+        ]
+
     async def recover_orphans(self) -> int:
-        """Rows another (now dead) leader claimed go back to the queue; only a new leader calls this."""
+        """Rows another (dead or hung) leader claimed go back to the queue; only a new leader calls this.
+
+        Rows a hung leader still holds in an open transaction are skipped (PostgreSQL): that
+        transaction either commits them as sent or, if it never does, their claim runs out.
+        """
         async with self.bot.db() as session, session.begin():
+            await self.lease.bound(session)
+            pick = select(OutboxRow.id).where(OutboxRow.status == "sending", OutboxRow.claimed_by != self.node)
+            if session.get_bind().dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            ids = list(await session.scalars(pick))
+            if not ids:
+                return 0
             result = cast(
                 CursorResult[Any],
                 await session.execute(
                     update(OutboxRow)
-                    .where(OutboxRow.status == "sending", OutboxRow.claimed_by != self.node)
+                    .where(OutboxRow.id.in_(ids), OutboxRow.status == "sending")
                     .values(status="pending", claimed_by="", claimed_until=None)
                 ),
             )
@@ -164,16 +184,22 @@ class OutboxSender:
         return result.rowcount or 0
 
     async def claim(self, limit: int | None = None) -> list[OutboxRow]:
+        """Take due rows for sending; only while holding the scheduler lease."""
+        if not self.lease.held and not await self.lease.acquire():
+            return []
         now = self.bot.clock.now()
         limit = limit or self.bot.config.outbox.batch_size
         due = or_(
             and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
             and_(OutboxRow.status == "sending", OutboxRow.claimed_until < now),
+            # Claimed by an earlier leader and freed since (its hung transaction was ended).
+            and_(OutboxRow.status == "sending", OutboxRow.claim_epoch < (self.lease.epoch or 0)),
         )
         conditions = [due]
         if self.policy.in_quiet_hours(now.astimezone(self.policy.tz)):
             conditions.append(OutboxRow.urgent.is_(True))
         async with self.bot.db() as session, session.begin():
+            await self.lease.bound(session)
             pick = (
                 select(OutboxRow.id).where(*conditions).order_by(OutboxRow.next_attempt_at, OutboxRow.id).limit(limit)
             )
@@ -188,6 +214,7 @@ class OutboxSender:
                 .values(
                     status="sending",
                     claimed_by=self.node,
+                    claim_epoch=self.lease.epoch,
                     claimed_until=now + LEASE,
                     attempts=OutboxRow.attempts + 1,
                 )
@@ -201,6 +228,8 @@ class OutboxSender:
         for _ in range(max_rounds):
             if stop is not None and stop():
                 break
+            if self.lease.held and not await self.lease.still_held():
+                break
             rows = await self.claim()
             if not rows:
                 break
@@ -208,60 +237,59 @@ class OutboxSender:
         return sent
 
     async def send_rows(self, rows: Sequence[OutboxRow]) -> int:
-        local = self.bot.channels.get("local")
         sent = 0
         batch: list[OutboxRow] = []
         for row in rows:
-            if row.channel == "local" and isinstance(local, LocalChannel):
+            if self.bot.transactional(row.channel):
                 batch.append(row)
                 if len(batch) >= LOCAL_CHUNK:
-                    sent += await self._send_local(batch)
+                    sent += await self._send_within(batch)
                     batch = []
                 continue
             sent += await self._send_remote(row)
         if batch:
-            sent += await self._send_local(batch)
+            sent += await self._send_within(batch)
         return sent
 
-    async def _send_local(self, rows: list[OutboxRow]) -> int:
-        await self.limiter("local").take(len(rows))
+    @staticmethod
+    def _message(row: OutboxRow) -> Outgoing:
+        return Outgoing(
+            target=Target(row.channel, chat_id=row.chat_id, user_id=row.user_id),
+            reply=Reply(row.text, format=ReplyFormat(row.format)),
+        )
+
+    async def _send_within(self, rows: list[OutboxRow]) -> int:
+        """Deliver and mark in one transaction (channels that store pushes in our database)."""
+        for channel in {r.channel for r in rows}:
+            await self.limiter(channel).take(sum(r.channel == channel for r in rows))
         now = self.bot.clock.now()
         try:
             async with self.bot.db() as session, session.begin():
+                await self.lease.bound(session)
                 result = cast(
                     CursorResult[Any],
                     await session.execute(
                         update(OutboxRow)
-                        .where(OutboxRow.id.in_([r.id for r in rows]), OutboxRow.claimed_by == self.node)
-                        .where(OutboxRow.status == "sending")
+                        .where(OutboxRow.id.in_([r.id for r in rows]), *self._fence())
                         .values(status="sent", sent_at=now, claimed_until=None, last_error="")
                     ),
                 )
                 if result.rowcount != len(rows):
                     raise ClaimLost
-                session.add_all(
-                    LocalInboxMessage(
-                        user_id=r.user_id or r.chat_id,
-                        chat_id=r.chat_id,
-                        text=r.text,
-                        format=r.format,
-                        created_at=now,
-                    )
-                    for r in rows
-                )
+                for row in rows:
+                    await self.bot.deliver(self._message(row), within=session)
         except ClaimLost:
-            log.warning("lost the claim on %d local push(es); another leader took them", len(rows))
+            log.warning("lost the claim on %d push(es); another leader took them", len(rows))
             return 0
         return len(rows)
 
     async def _send_remote(self, row: OutboxRow) -> int:
         await self.limiter(row.channel).take()
-        message = Outgoing(
-            target=Target(row.channel, chat_id=row.chat_id, user_id=row.user_id),
-            reply=Reply(row.text, format=ReplyFormat(row.format)),
-        )
+        if not await self.lease.still_held():
+            log.warning("not sending push %s: the scheduler lease was lost", row.id)
+            return 0
         try:
-            await self.bot.deliver(message)
+            await self.bot.deliver(self._message(row))
         except DeliveryError as exc:
             await self._failed(row, str(exc), exc.permanent, exc.retry_after)
             return 0
@@ -270,11 +298,18 @@ class OutboxSender:
             await self._failed(row, f"{type(exc).__name__}: {exc}", False, None)
             return 0
         async with self.bot.db() as session, session.begin():
-            await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == row.id)
-                .values(status="sent", sent_at=self.bot.clock.now(), claimed_until=None, last_error="")
+            await self.lease.bound(session)
+            result = cast(
+                CursorResult[Any],
+                await session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id == row.id, *self._fence())
+                    .values(status="sent", sent_at=self.bot.clock.now(), claimed_until=None, last_error="")
+                ),
             )
+        if result.rowcount != 1:
+            log.warning("push %s was sent, but another leader holds it now; not marking it", row.id)
+            return 0
         return 1
 
     async def _failed(self, row: OutboxRow, error: str, permanent: bool, retry_after: float | None) -> None:
@@ -290,7 +325,8 @@ class OutboxSender:
         }
         log.warning("push %s to %s failed (attempt %d): %s", row.id, row.channel, row.attempts, error)
         async with self.bot.db() as session, session.begin():
-            await session.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(**values))
+            await self.lease.bound(session)
+            await session.execute(update(OutboxRow).where(OutboxRow.id == row.id, *self._fence()).values(**values))
 
 
 async def list_rows(session: AsyncSession, statuses: Iterable[str] | None = None, limit: int = 50) -> list[OutboxRow]:

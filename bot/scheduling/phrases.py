@@ -1,9 +1,10 @@
 """Chinese date phrasings → a rule, or a question back when the phrase could mean two things.
 
-Understood: 今天/明天/后天, 下周三, 本周五, 12月3日, 2026-12-03, 3号, 上午/下午/晚上 N 点(半),
-15:00, 每天, 每个工作日, 每周一, 每月20日, 每月最后一个工作日, 每月第一个工作日,
+Understood: 今天/明天/后天, 下周三, 本周五, 12月3日, 2026-12-03, 3号, 月底, 上午/下午/晚上 N 点
+(半/一刻/三刻), 15:00, 每天, 每个工作日, 每周一, 每月20日, 每月最后一个工作日, 每月第一个工作日,
 每季度第一个月5日, 每年6月20日, and a trailing 前/之前 that makes it a deadline.
-Hours 1–7 without 上午/下午 are asked back; so is a bare weekday that could be today.
+Hours 1–7 without 上午/下午 are asked back; so is 晚上12点 (midnight or noon?), and a bare
+weekday that could be today.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ DEADLINE_LADDER = (7, 3, 1, 0)
 MONTHLY_DEADLINE_LADDER = (3, 1, 0)
 
 NUM = r"(\d{1,2}|[零一二两三四五六七八九十]{1,3})"
-PERIOD_RE = re.compile(r"(上午|早上|早晨|清早|中午|下午|晚上|傍晚|夜里|凌晨)")
+PERIOD_RE = re.compile(r"(上午|早上|早晨|清早|中午|下午|晚上|傍晚|夜里|半夜|深夜|午夜|凌晨)")
+NIGHT = ("晚上", "傍晚", "夜里", "半夜", "深夜", "午夜")
 TIME_RE = re.compile(
     r"(?:(\d{1,2})\s*[:：]\s*(\d{2}))|(?:"
     + NUM
-    + r"\s*[点时]\s*(?:(半)|(\d{1,2}|[一二三四五]十[一二三四五六七八九]?|[一二三四五六七八九十])\s*分?)?)"
+    + r"\s*[点时]\s*(?:(半)|([一三])刻|(\d{1,2}|[一二三四五]十[一二三四五六七八九]?|[一二三四五六七八九十])\s*分?)?)"
 )
 DEADLINE_RE = re.compile(r"(之前|以前|前|截止|为止)\s*$")
 
@@ -38,7 +40,10 @@ class Parsed:
 
 @dataclass(frozen=True)
 class AskBack:
+    """A question back. ``yes``: the phrase meant if the person answers 是 (a yes/no question)."""
+
     question: str
+    yes: str = ""
 
 
 EXAMPLES = (
@@ -76,19 +81,33 @@ def _parse_time(text: str) -> tuple[int, int] | AskBack | None:
         explicit = True
     else:
         hour = cn_int(m.group(3))
-        minute = 30 if m.group(4) else (cn_int(m.group(5)) if m.group(5) else 0)
+        quarter = {"一": 15, "三": 45}.get(m.group(5) or "")
+        minute = 30 if m.group(4) else quarter if quarter else (cn_int(m.group(6)) if m.group(6) else 0)
         explicit = False
     if hour > 23 or minute > 59:
         return AskBack(f"“{m.group(0)}”不是有效的时间，请重新说一下几点几分。")
     period_m = PERIOD_RE.search(text)
     period = period_m.group(1) if period_m else ""
-    if (period in ("下午", "晚上", "傍晚", "夜里") and hour < 12) or (period == "中午" and hour < 6):
+    if period in NIGHT and hour == 12:
+        # 晚上12点 is midnight to most people, noon to a naive 12-hour reading: never guess.
+        return AskBack(
+            f"“{period}12点”是指这天夜里 24:00（即第二天 0:00），还是中午 12:00？"
+            "请说清楚，例如“后天0点”“明天23:59”或“明天中午12点”。"
+        )
+    if (period in ("下午", *NIGHT) and hour < 12) or (period == "中午" and hour < 6):
         hour += 12
     elif period == "凌晨" and hour == 12:
         hour = 0
     elif not period and not explicit and 1 <= hour <= 7:
         return AskBack(f"“{m.group(0)}”是上午 {hour} 点还是下午 {hour} 点（{hour + 12}:00）？请回复“上午”或“下午”。")
     return hour, minute
+
+
+def time_words(text: str) -> str:
+    """The time-of-day words of a phrase (“下午3点”), to carry over to a corrected date."""
+    text = _normalize(text)
+    found = [m.group(0) for m in PERIOD_RE.finditer(text)] + [m.group(0) for m in TIME_RE.finditer(text)]
+    return "".join(found)
 
 
 def _strip_time(text: str) -> str:
@@ -110,6 +129,8 @@ def parse_phrase(phrase: str, now: datetime) -> Parsed | AskBack:
         return _recurring(date_part, clock, deadline)
     day = _one_day(date_part, now.date())
     if isinstance(day, AskBack):
+        if day.yes:
+            return AskBack(day.question, yes=re.sub(r"(本|这个?)(周|星期|礼拜)", r"下\2", text, count=1))
         return day
     if day is None:
         if clock is None or date_part:
@@ -152,7 +173,7 @@ def _one_day(text: str, today: date) -> date | AskBack | None:
         if prefix in ("本", "这"):
             day = monday + timedelta(days=weekday)
             if day < today:
-                return AskBack(f"本周{wd_char}（{day:%m月%d日}）已经过去了，是指下周{wd_char}吗？")
+                return AskBack(f"本周{wd_char}（{day:%m月%d日}）已经过去了，是指下周{wd_char}吗？", yes="yes")
             return day
         if prefix == "上":
             return AskBack("上周的时间已经过去了，请给一个以后的时间。")
@@ -160,6 +181,12 @@ def _one_day(text: str, today: date) -> date | AskBack | None:
             nxt = today + timedelta(days=7)
             return AskBack(f"今天就是周{wd_char}：是指今天（{today:%m月%d日}）还是下周{wd_char}（{nxt:%m月%d日}）？")
         return today + timedelta(days=(weekday - today.weekday()) % 7)
+    m = re.fullmatch(r"(本月|这个?月|下个?月)?月?底", text)
+    if m:
+        year, month = today.year, today.month
+        if (m.group(1) or "").startswith("下"):
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
     m = re.fullmatch(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?", text)
     if m:
         return _valid_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))

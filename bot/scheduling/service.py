@@ -23,11 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Incoming
 from bot.scheduling import receipts
-from bot.scheduling.leader import LeaderLock
+from bot.scheduling.leader import LeaderLease, Takeover
 from bot.scheduling.models import Receipt, Schedule, ScheduleFire
 from bot.scheduling.outbox import OutboxSender, PushItem, enqueue, push_key
+from bot.scheduling.planner import fired_keys, plan_of, replan, replan_stale
 from bot.scheduling.rules import Fire, Policy, describe_fire, next_fires
-from bot.scheduling.schedules import compose, fire_for, get, record, rule_of
+from bot.scheduling.schedules import compose, get, record, rule_of, set_next
+from bot.scheduling.single_instance import SingleInstanceLock
 from bot.scheduling.targets import TargetSpec, expand, load_targets
 from bot.storage.models import Staff
 
@@ -54,6 +56,10 @@ class RunNow:
 
     recipients: int
     merged: bool = False
+
+
+def _keys_text(keys: set[str], existing: str | None = None) -> str:
+    return " ".join(sorted(keys | set((existing or "").split())))[:191]
 
 
 async def _fired_at(session: AsyncSession, schedule_id: int, at: datetime) -> ScheduleFire | None:
@@ -108,8 +114,10 @@ class SchedulingService:
         self.bot = bot
         self.policy = Policy.from_config(bot.config)
         self.node = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.leader = LeaderLock(bot.engine, bot.config.scheduler.leader_lock_id)
-        self.sender = OutboxSender(bot, self.policy, self.node)
+        sched = bot.config.scheduler
+        self.leader = LeaderLease(bot.db, self.node, sched.leader_lock_id, sched.lease_seconds, bot.clock.now)
+        self.sender = OutboxSender(bot, self.policy, self.node, self.leader)
+        self.single: SingleInstanceLock | None = None
         self.is_leader = False
         self.scheduler: AsyncIOScheduler | None = None
         self._tick_lock = asyncio.Lock()
@@ -132,20 +140,36 @@ class SchedulingService:
             if leader and not self.is_leader:
                 log.info("scheduling leader: %s", self.node)
                 await self.sender.recover_orphans()
+                await self.replan_stale()
+                if self.leader.takeover is not None:
+                    await self._report_takeover(self.leader.takeover)
             self.is_leader = leader
             if not leader:
                 return TickResult(False)
             fired, missed = await self.fire_due()
             sent = await self.sender.drain(stop=lambda: self._stopping)
+            self.is_leader = self.leader.held
             return TickResult(True, fired, missed, sent)
+
+    async def replan_stale(self) -> int:
+        """Recompute stored fires planned under another calendar, quiet hours or zone."""
+        now = self.bot.clock.now()
+        grace = timedelta(minutes=self.bot.config.scheduler.grace_minutes)
+        async with self.bot.db() as session, session.begin():
+            count = await replan_stale(session, self.policy, now, grace)
+        if count:
+            log.info("recomputed the next fire of %d schedule(s) for the current configuration", count)
+        return count
 
     async def fire_due(self) -> tuple[int, int]:
         now = self.bot.clock.now()
         grace = timedelta(minutes=self.bot.config.scheduler.grace_minutes)
         fired = 0
         missed: list[tuple[Schedule, Fire]] = []
+        replanned: set[int] = set()
         while True:
             async with self.bot.db() as session, session.begin():
+                await self.leader.bound(session)
                 query = (
                     select(Schedule)
                     .where(Schedule.status == "active", Schedule.next_fire_at <= now)
@@ -159,14 +183,25 @@ class SchedulingService:
                     break
                 for schedule in due:
                     assert schedule.next_fire_at is not None
-                    fire = fire_for(schedule, self.policy, schedule.next_fire_at, schedule.next_stage)
+                    fired_set = await fired_keys(session, schedule, schedule.next_fire_at)
+                    fire = self._stored_fire(schedule, fired_set)
+                    if fire is None and schedule.id not in replanned:
+                        # Planned under another calendar, quiet hours or zone (or its occurrence
+                        # already went out): recompute, and take it up again if it is still due.
+                        replanned.add(schedule.id)
+                        await replan(session, schedule, self.policy, now, grace)
+                        continue
+                    if fire is None:
+                        fire = Fire(schedule.next_fire_at, schedule.next_stage)
                     # A 立即发送 at this very instant already queued the message for everyone: the
                     # regular fire is merged into it rather than recorded (and sent) a second time.
-                    merged = await _fired_at(session, schedule.id, fire.at) is not None
-                    if merged:
+                    already = await _fired_at(session, schedule.id, fire.at)
+                    merged = already is not None
+                    if already is not None:
                         log.info(
                             "schedule %s: fire at %s merged with a run-now at the same instant", schedule.id, fire.at
                         )
+                        already.occurrence_keys = _keys_text(fire.keys, already.occurrence_keys)
                         fired += 1
                     elif now - fire.at > grace:
                         missed.append((schedule, fire))
@@ -190,17 +225,63 @@ class SchedulingService:
                                 outcome=outcome,
                                 recipients=count,
                                 handled_at=now,
+                                occurrence_keys=_keys_text(fire.keys),
                             )
                         )
+                    fired_set |= fire.keys
                     schedule.last_fired_at = fire.at
-                    nxt = next_fires(rule_of(schedule), self.policy, fire.at, 1, urgent=schedule.urgent)
-                    schedule.next_fire_at = nxt[0].at if nxt else None
-                    schedule.next_stage = nxt[0].stage if nxt else ""
-                    if not nxt:
-                        schedule.status = "done"
+                    nxt = plan_of(schedule, self.policy, fire.at, fired_set, 1).fires
+                    set_next(schedule, nxt[0] if nxt else None, self.policy)
         if missed:
             await self._report_missed(missed, now)
         return fired, len(missed)
+
+    def _stored_fire(self, schedule: Schedule, fired: set[str]) -> Fire | None:
+        """The fire behind the stored ``next_fire_at``, recomputed — or None when the stored time was
+        planned under another configuration or its occurrence already went out."""
+        assert schedule.next_fire_at is not None
+        if schedule.plan_key != self.policy.key:
+            return None
+        found = plan_of(schedule, self.policy, schedule.next_fire_at - timedelta(seconds=1), fired, 1).fires
+        if found and found[0].at == schedule.next_fire_at:
+            return found[0]
+        return None
+
+    def claim_single_instance(self) -> None:
+        """On SQLite, refuse to run the scheduler beside another running instance (see single_instance)."""
+        if self.bot.engine.dialect.name != "sqlite" or self.single is not None:
+            return
+        database = self.bot.engine.url.database or ""
+        if database in ("", ":memory:"):
+            return
+        lock = SingleInstanceLock(database)
+        lock.acquire()
+        self.single = lock
+
+    async def _report_takeover(self, takeover: Takeover) -> None:
+        """Tell every admin that the scheduler changed hands because its leader stopped renewing."""
+        now = self.bot.clock.now()
+        expired = (
+            f"，其租约于 {takeover.expired_at.astimezone(self.policy.tz):%m-%d %H:%M:%S} 到期"
+            if takeover.expired_at is not None
+            else ""
+        )
+        text = (
+            f"【定时推送服务接管】原负责实例 {takeover.previous} 超过 {self.bot.config.scheduler.lease_seconds:g} 秒"
+            f"未续约（进程退出或卡住）{expired}，已由 {self.node} 接管（第 {takeover.epoch} 任）。"
+            "它已领取未发完的推送将重新发送；原实例恢复后不能再标记这些推送。请检查原服务器。"
+        )
+        await self._tell_admins(text, f"takeover:{takeover.epoch}", now)
+
+    async def _tell_admins(self, text: str, key: str, now: datetime) -> None:
+        """Queue a report to every admin, once per ``key`` (not urgent: it waits out quiet hours)."""
+        async with self.bot.db() as session, session.begin():
+            admins = await expand(session, [TargetSpec("role", "admin")], self.channels)
+            items = [
+                PushItem(key=f"{key}:{a.key}", target=a.target, text=text, fire_at=now, recipient=a.person)
+                for a in admins
+            ]
+            await enqueue(session, items, now)
 
     async def _report_missed(self, missed: list[tuple[Schedule, Fire]], now: datetime) -> None:
         """Fires older than the grace period are not sent late; admins are told instead."""
@@ -216,20 +297,7 @@ class SchedulingService:
         lines.append("如需补发，可发送 /提醒 立即发送 编号。")
         text = "\n".join(lines)
         first = missed[0]
-        async with self.bot.db() as session, session.begin():
-            admins = await expand(session, [TargetSpec("role", "admin")], self.channels)
-            items = [
-                PushItem(
-                    key=f"missed:{first[0].id}:{first[1].at:%Y%m%dT%H%M}:{len(missed)}:{a.key}",
-                    target=a.target,
-                    text=text,
-                    fire_at=now,
-                    recipient=a.person,
-                    urgent=False,
-                )
-                for a in admins
-            ]
-            await enqueue(session, items, now)
+        await self._tell_admins(text, f"missed:{first[0].id}:{first[1].at:%Y%m%dT%H%M}:{len(missed)}", now)
 
     async def run_now(self, schedule_id: int, actor: str) -> RunNow:
         """Send a schedule's message now, outside its rule (the next planned fire is unchanged)."""
@@ -328,6 +396,9 @@ class SchedulingService:
 
     async def close(self) -> None:
         await self.leader.release()
+        if self.single is not None:
+            self.single.release()
+            self.single = None
 
 
 async def run_now(bot: OrgBot, policy: Policy, schedule_id: int, actor: str) -> RunNow:

@@ -20,6 +20,13 @@ class CalendarDateError(ConfigError):
     """A bad date in [scheduler] extra_holidays / extra_workdays: start-up stops naming it."""
 
 
+# Holidays whose dates never change: they are holidays every year, announced or not.
+FIXED_HOLIDAYS = {(1, 1): "元旦", (5, 1): "劳动节", (10, 1): "国庆节", (10, 2): "国庆节", (10, 3): "国庆节"}
+# 春节 (Spring Festival) always falls in this window; a config is taken to cover a year only
+# once it names a holiday inside it, since one stray extra day says nothing about 春节.
+SPRING_FESTIVAL_WINDOW = ((1, 20), (2, 21))
+
+
 def _statutory_workday(day: date) -> bool | None:
     try:
         return bool(chinese_calendar.is_workday(day))
@@ -43,18 +50,21 @@ class WorkCalendar:
     extra_workdays: frozenset[date] = field(default_factory=frozenset)
     # The package validates every call against its whole table, which is slow; remember answers.
     _known: dict[date, bool | None] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _names: dict[date, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def from_config(cls, holidays: Iterable[str], workdays: Iterable[str]) -> WorkCalendar:
         return cls(_parse_dates(holidays, "extra_holidays"), _parse_dates(workdays, "extra_workdays"))
 
     def knows_year(self, year: int) -> bool:
-        """True when the statutory holidays of ``year`` are known (from the package or from config)."""
+        """True when the statutory holidays of ``year`` are known: from the package, or from config
+        entries that include 春节 (a lone extra day such as 01-01 does not make a year known)."""
         try:
             chinese_calendar.is_workday(date(year, 6, 1))
             return True
         except NotImplementedError:
-            return any(d.year == year for d in self.extra_holidays)
+            start, end = (date(year, *md) for md in SPRING_FESTIVAL_WINDOW)
+            return any(start <= d <= end for d in self.extra_holidays)
 
     def is_workday(self, day: date) -> bool:
         if day in self.extra_workdays:
@@ -64,9 +74,16 @@ class WorkCalendar:
         if day not in self._known:
             self._known[day] = _statutory_workday(day)
         known = self._known[day]
-        return day.weekday() < 5 if known is None else known
+        if known is None:
+            return (day.month, day.day) not in FIXED_HOLIDAYS and day.weekday() < 5
+        return known
 
     def holiday_name(self, day: date) -> str:
+        if day not in self._names:
+            self._names[day] = self._holiday_name(day)
+        return self._names[day]
+
+    def _holiday_name(self, day: date) -> str:
         if self.is_workday(day):
             return ""
         try:
@@ -75,6 +92,8 @@ class WorkCalendar:
             name = None
         if name:
             return HOLIDAY_NAMES.get(name, "节假日")
+        if (day.month, day.day) in FIXED_HOLIDAYS and day not in self.extra_holidays:
+            return FIXED_HOLIDAYS[(day.month, day.day)]
         return "周末" if day.weekday() >= 5 else "节假日"
 
     def previous_workday(self, day: date) -> date:

@@ -31,7 +31,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_service(db_url: str, workdir: Path, name: str, per_second: float = 250.0) -> tuple[subprocess.Popen, Path]:
+def start_service(
+    db_url: str, workdir: Path, name: str, per_second: float = 250.0, **extra_env: str
+) -> tuple[subprocess.Popen, Path]:
     log = workdir / f"{name}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORGBOT_")}
     env.update(
@@ -42,6 +44,7 @@ def start_service(db_url: str, workdir: Path, name: str, per_second: float = 250
             "ORGBOT_OUTBOX_LOCAL_PER_SECOND": str(per_second),
             "ORGBOT_SCHEDULER_POLL_SECONDS": "0.5",
             "ORGBOT_LOG_LEVEL": "INFO",
+            **extra_env,
         }
     )
     proc = subprocess.Popen(
@@ -132,3 +135,51 @@ def stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+async def seed_admin(config: Config, user_id: str = "admin1") -> None:
+    bot = OrgBot(config)
+    bot.add_channel(LocalChannel())
+    await bot.start(background=False)
+    try:
+        async with bot.db() as session, session.begin():
+            now = bot.clock.now()
+            session.add(
+                Staff(
+                    user_id=user_id,
+                    name="王书记",
+                    role="admin",
+                    unit="U00",
+                    active=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    finally:
+        await bot.stop(timeout=1)
+
+
+async def outbox_texts(db_url: str, user_id: str) -> list[str]:
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            return list(await conn.scalars(select(OutboxRow.text).where(OutboxRow.user_id == user_id)))
+    finally:
+        await engine.dispose()
+
+
+async def unsent_notice_rows(db_url: str) -> int:
+    """Rows of scheduled pushes (not admin reports) that are not sent yet."""
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            return (
+                await conn.scalar(
+                    select(func.count())
+                    .select_from(OutboxRow)
+                    .where(OutboxRow.schedule_id.is_not(None), OutboxRow.status != "sent")
+                )
+                or 0
+            )
+    finally:
+        await engine.dispose()

@@ -110,3 +110,29 @@ def test_receipts_show_group_confirmations_apart_and_export_xlsx(db_url, tmp_pat
     rows = list(load_workbook(path).active.iter_rows(values_only=True))
     assert rows[1][:3] == ("zs", "张三", "未确认")
     assert rows[2][:3] == ("far", "远方,外单位", "已确认（群内）")
+
+
+def test_edit_and_remove_preview_first_and_apply_only_with_yes(db_url):
+    """Issue 11, item 11: edits and removals get the same preview and --yes as creation."""
+    assert orgbot("staff", "add", "zs", "--name", "张三", "--unit", "U01", db_url=db_url).returncode == 0
+    made = orgbot(
+        "schedule", "add", "--template", "qiyi", "--when", "6月20日前", "--to", "单位:U01", "--yes", db_url=db_url
+    )
+    assert made.returncode == 0 and "已创建 #1" in made.stdout
+
+    preview = orgbot("schedule", "edit", "1", "--when", "每月20日前", db_url=db_url)
+    assert preview.returncode == 0, preview.stderr
+    assert "将修改 #1 七一表彰推荐" in preview.stdout and "加 --yes 修改" in preview.stdout
+    assert "注意：类型将由" in preview.stdout and "重复" in preview.stdout
+    assert "修改后接下来 5 次发送" in preview.stdout
+    assert "每月" not in orgbot("schedule", "show", "1", db_url=db_url).stdout.split("修改记录")[0]
+
+    applied = orgbot("schedule", "edit", "1", "--name", "七一表彰推荐（第二批）", "--yes", db_url=db_url)
+    assert applied.returncode == 0 and "已修改 #1" in applied.stdout
+
+    asked = orgbot("schedule", "remove", "1", db_url=db_url)
+    assert asked.returncode == 0 and "将删除 #1" in asked.stdout and "加 --yes 删除" in asked.stdout
+    assert "七一表彰推荐（第二批）" in orgbot("schedule", "list", db_url=db_url).stdout
+    removed = orgbot("schedule", "remove", "1", "--yes", db_url=db_url)
+    assert removed.returncode == 0 and "已删除 #1" in removed.stdout
+    assert "还没有提醒" in orgbot("schedule", "list", db_url=db_url).stdout

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.scheduling.dialogue import parse_when
 from bot.scheduling.phrases import AskBack, Parsed, parse_phrase
+from bot.scheduling.rules import Policy, Rule, describe_rule
 from tests.scheduling.conftest import local
 
 NOW = local(2026, 11, 28, 10, 0)  # a Saturday
@@ -80,3 +82,56 @@ def test_ambiguous_or_impossible_phrases_are_asked_back(phrase, question):
     result = parse_phrase(phrase, NOW)
     assert isinstance(result, AskBack), result
     assert question in result.question
+
+
+# Issue 11, item 8.
+def test_midnight_is_asked_about_never_taken_for_noon():
+    for phrase in ("明天晚上12点", "明天半夜12点", "明天夜里12点"):
+        result = parse_phrase(phrase, NOW)
+        assert isinstance(result, AskBack) and "24:00" in result.question and "中午 12:00" in result.question
+    noon = parse_phrase("明天中午12点", NOW)
+    assert isinstance(noon, Parsed) and noon.rule.at == "2026-11-29T12:00"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "at"),
+    [
+        ("明天下午三点一刻", "2026-11-29T15:15"),
+        ("明天上午九点三刻", "2026-11-29T09:45"),
+        ("后天8点一刻", "2026-11-30T08:15"),
+    ],
+)
+def test_quarter_hours(phrase, at):
+    result = parse_phrase(phrase, NOW)
+    assert isinstance(result, Parsed) and result.rule.at == at
+
+
+def test_month_end_deadlines():
+    this = parse_phrase("月底前", NOW)
+    nxt = parse_phrase("下个月底前", NOW)
+    assert isinstance(this, Parsed) and this.rule.deadline and this.rule.at.startswith("2026-11-30")
+    assert isinstance(nxt, Parsed) and nxt.rule.at.startswith("2026-12-31")
+
+
+def test_yes_to_is_it_next_friday_keeps_the_time_and_so_does_a_corrected_date():
+    asked, earlier = parse_when("本周五17:00", "", NOW)
+    assert isinstance(asked, AskBack) and "是指下周五吗" in asked.question
+    for answer in ("是", "下周五"):
+        result, left = parse_when(answer, earlier, NOW)
+        assert isinstance(result, Parsed) and result.rule.at == "2026-12-04T17:00" and left == "", answer
+
+
+def test_users_are_never_shown_cron_syntax():
+    policy = Policy(tz=NOW.tzinfo)
+    texts = {
+        "0 9 * * 1": "每周一 09:00",
+        "30 8 * * 1,3,5": "每周一、周三、周五 08:30",
+        "0 16 * * 0": "每周日 16:00",
+        "0 9 * * *": "每天 09:00",
+        "0 9 15 * *": "每月15日 09:00",
+        "*/5 9-17 * * *": "按自定义时间表重复",
+    }
+    for cron, words in texts.items():
+        described = describe_rule(Rule("cron", cron=cron), policy)
+        assert described.startswith(words) and cron not in described and "cron" not in described, described
+    assert describe_rule(Rule("cron", cron="0 9 * * *", workdays_only=True), policy).startswith("每个工作日 09:00")

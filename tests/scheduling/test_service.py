@@ -29,7 +29,10 @@ async def test_push_missed_while_down_is_sent_late_within_grace_and_reported_bey
     clock.set(local(2026, 12, 1, 9, 45))
     await service_of(bot).tick()
     got = await inbox(bot, "zs")
-    assert got == ["【提醒】按时\n请按时缴纳党费"]
+    # Sent late within the grace period, and saying so (issue 11, item 10).
+    assert got == [
+        "【提醒】按时\n请按时缴纳党费\n（本条原定 2026年12月1日（周二） 09:00 发送，因服务中断晚发 45 分钟。）"
+    ]
     report = await inbox(bot, "admin1")
     assert len(report) == 1 and "【定时推送未发送】" in report[0] and f"#{lost} 过期" in report[0]
     async with bot.db() as session:
@@ -145,9 +148,18 @@ async def test_edit_in_chat_changes_the_time_shows_the_preview_and_is_recorded(c
     await add_staff(bot, "zs", "张三")
     schedule_id = await _create(bot, Rule("once", at="2026-12-03T10:00"), [TargetSpec("user", "zs")])
     reply = await say(bot, "admin1", f"/提醒 修改 {schedule_id} 时间 每月20日前")
-    assert "已修改" in reply and "2026-12-18 周五 09:00（截止前 2 天）" in reply
+    # Previewed, not applied: the change of kind (one-off → monthly deadline) is said (issue 11, item 11).
+    assert "已修改" not in reply and "2026-12-18 周五 09:00（截止前 2 天）" in reply
+    assert "规则：2026-12-03 10:00 → 每月20日 截止" in reply
+    assert "注意：类型将由一次性提醒（一次性）变为截止提醒（重复）" in reply
+    async with bot.db() as session:
+        assert (await session.execute(select(ScheduleChange.action))).scalars().all() == ["create"]
+    assert "没有修改" in await say(bot, "admin1", "算了")
+    await say(bot, "admin1", f"/提醒 修改 {schedule_id} 时间 每月20日前")
+    assert "已修改" in await say(bot, "admin1", "确认")
     assert "上午 3 点还是下午 3 点" in await say(bot, "admin1", f"/提醒 修改 {schedule_id} 时间 下周三3点")
-    assert "已修改" in await say(bot, "admin1", f"/提醒 修改 {schedule_id} 对象 群:local:branch-chat")
+    assert "对象：张三（zs） → " in await say(bot, "admin1", f"/提醒 修改 {schedule_id} 对象 群:local:branch-chat")
+    assert "已修改" in await say(bot, "admin1", "确认")
     clock.set(local(2026, 12, 18, 9, 0))
     await service_of(bot).tick()
     assert await inbox(bot, "zs") == []

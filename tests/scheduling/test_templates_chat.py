@@ -19,9 +19,10 @@ async def test_admin_enables_qiyi_template_and_reminders_arrive_on_workdays(cloc
     assert "截止日期" in await say(bot, "admin1", "/提醒 启用 七一表彰推荐")
     assert "发给谁" in await say(bot, "admin1", "10月12日前")
     reply = await say(bot, "admin1", "角色:组织员")
-    # Ladder 7/3/1/0 days before Mon 10-12: 10-05 is National Day → moved to 09-30;
-    # 10-09 is a Friday workday; 10-11 is a Sunday → 10-10, a make-up workday (调休).
-    assert "2026-09-30 周三 09:00" in reply and "国庆节" in reply
+    # Ladder 7/3/1/0 days before Mon 10-12: 10-05 is National Day → the nearer workday 10-08
+    # (not 09-30, 12 days before); 10-09 is a Friday workday; 10-11 is a Sunday → 10-10, a
+    # make-up workday (调休).
+    assert "2026-10-08 周四 09:00（截止前 4 天）〔10-05 为国庆节，已顺延〕" in reply
     assert "2026-10-09 周五 09:00（截止前 3 天）" in reply
     assert "2026-10-10 周六 09:00（截止前 2 天）" in reply
     assert "2026-10-12 周一 09:00（截止当天）" in reply
@@ -32,11 +33,11 @@ async def test_admin_enables_qiyi_template_and_reminders_arrive_on_workdays(cloc
     await service.tick()
     assert await inbox(bot, "org1") == []
 
-    clock.set(local(2026, 9, 30, 9, 0, 5))
+    clock.set(local(2026, 10, 8, 9, 0, 5))
     await service.tick()
     first = await inbox(bot, "org1")
     assert len(first) == 1
-    assert "【截止提醒】七一表彰推荐" in first[0] and "2026年10月12日（周一），还有 12 天" in first[0]
+    assert "【截止提醒】七一表彰推荐" in first[0] and "2026年10月12日（周一），还有 4 天" in first[0]
     assert len(await inbox(bot, "org2")) == 1
     assert await inbox(bot, "admin1") == []
 
