@@ -111,7 +111,11 @@ async def receipt_report(ctx: Context) -> str | Reply:
         schedule_id = sched.parse_id(word)
         async with ctx.session() as session:
             schedule = await sched.get(session, schedule_id)
-            scope = await receipts.scope_of(session, ctx.user.user_id, ctx.user.role, ctx.user.unit_scope)
+            scope = (
+                receipts.scope_for(ctx.access)
+                if ctx.access
+                else await receipts.scope_of(session, ctx.user.user_id, ctx.user.role, ctx.user.unit_scope)
+            )
             if not await receipts.may_see(session, scope, schedule):
                 where = f"（{scope.label}）" if scope.label else ""
                 return (
@@ -190,7 +194,11 @@ def _not_sent(schedule: Schedule, planned: int, tz: tzinfo, now: datetime) -> st
 
 async def _list(ctx: Context) -> str:
     async with ctx.session() as session:
-        scope = await receipts.scope_of(session, ctx.user.user_id, ctx.user.role, ctx.user.unit_scope)
+        scope = (
+            receipts.scope_for(ctx.access)
+            if ctx.access
+            else await receipts.scope_of(session, ctx.user.user_id, ctx.user.role, ctx.user.unit_scope)
+        )
         rows = await receipts.overview(session, scope)
     tz = ctx.scheduling.policy.tz
     now = ctx.bot.clock.now()

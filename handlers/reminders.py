@@ -452,7 +452,13 @@ async def _check_scope(ctx: Context, session: Any, specs: list[TargetSpec]) -> N
     """
     if ctx.user.role >= Role.ADMIN:
         return
-    scope = await unit_codes(session, ctx.user.unit_scope) if ctx.user.unit_scope else set()
+    scope = (
+        ctx.access.units
+        if ctx.access is not None
+        else await unit_codes(session, ctx.user.unit_scope)
+        if ctx.user.unit_scope
+        else set()
+    )
     for spec in specs:
         if spec.kind in ("all", "role"):
             raise TargetError("组织员不能按“全体”或角色推送，请按单位或人员指定；如需全员推送请联系管理员。")

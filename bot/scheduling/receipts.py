@@ -22,6 +22,7 @@ from sqlalchemy import CursorResult, case, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.access import Access
 from bot.identity import LOCAL_CHANNELS
 from bot.roles import Role
 from bot.scheduling.models import OutboxRow, Receipt, Schedule, ScheduleFire
@@ -231,11 +232,16 @@ class Scope:
         return self.units
 
 
+def scope_for(access: Access) -> Scope:
+    """The receipts scope of a person whose access was worked out already (chat: ``ctx.access``)."""
+    if access.role >= Role.ADMIN:
+        return Scope(access.user_id, None)
+    return Scope(access.user_id, access.units, access.unit_scope or "")
+
+
 async def scope_of(session: AsyncSession, user_id: str, role: Role, unit_scope: str | None) -> Scope:
-    if role >= Role.ADMIN:
-        return Scope(user_id, None)
-    units = frozenset(await unit_codes(session, unit_scope)) if unit_scope else frozenset()
-    return Scope(user_id, units, unit_scope or "")
+    units = frozenset(await unit_codes(session, unit_scope)) if unit_scope and role < Role.ADMIN else frozenset()
+    return scope_for(Access(user_id, role, unit_scope=unit_scope, units=units))
 
 
 def _in_units(units: frozenset[str]):  # type: ignore[no-untyped-def]

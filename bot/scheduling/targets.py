@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cadres.units import subtree_codes
 from bot.messages import Target
 from bot.roles import Role
 from bot.storage.models import Identity, Staff
@@ -131,17 +132,8 @@ class Recipient:
 
 
 async def unit_codes(session: AsyncSession, code: str) -> set[str]:
-    """The unit and its subtree; an exact match when the unit tree is not available."""
-    try:
-        from bot.cadres.units import subtree_codes
-    except ImportError:
-        return {code}
-    try:
-        async with session.begin_nested():
-            return await subtree_codes(session, code)
-    except Exception:
-        log.warning("unit tree unavailable; matching unit %s exactly", code, exc_info=True)
-        return {code}
+    """The unit and its subtree (a code not in the unit tree stands for itself)."""
+    return await subtree_codes(session, code)
 
 
 async def expand(session: AsyncSession, specs: Iterable[TargetSpec], channels: Iterable[str]) -> list[Recipient]:
