@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from . import store
+from .calibration import Calibration, gather
 from .decide import Answer, Decision, Source, Thresholds, decide
 from .glossary import Glossary
 from .homophones import HomophoneFixer
@@ -92,6 +93,7 @@ class KnowledgeBase:
         *,
         glossary: Glossary | None = None,
         thresholds: Thresholds | None = None,
+        calibration: Calibration | None = None,
         use_segmenter: bool = True,
     ) -> None:
         self.engine = engine
@@ -99,6 +101,7 @@ class KnowledgeBase:
         self.glossary = glossary or Glossary.load()
         self.segmenter = Segmenter(self.glossary, enabled=use_segmenter)
         self.thresholds = thresholds or Thresholds()
+        self.calibration = calibration or Calibration.load()
         self._snap: _Snapshot | None = None
         self._lock = asyncio.Lock()
         self._last: OrderedDict[str, Answer] = OrderedDict()
@@ -410,7 +413,9 @@ class KnowledgeBase:
         query = self._analyse(snap, question)
         cands, weighted = snap.ranker.rank(query, limit=12)
         cands = _dedupe(cands)
-        return query, cands, decide(cands, self.thresholds, query.is_empty), weighted
+        evidence = gather(query, cands, weighted, snap.index.df) if cands else None
+        decision = decide(cands, self.thresholds, query.is_empty, evidence, self.calibration)
+        return query, cands, decision, weighted
 
     async def ask(self, question: str, *, user_id: str | None = None, record: bool = True) -> Answer:
         """Answer a chat question: answered / clarify / unknown (see Answer.to_json).
@@ -460,7 +465,20 @@ class KnowledgeBase:
                 }
                 for c in cands[:limit]
             ],
-            "decision": {"status": decision.status, "reason": decision.reason},
+            "decision": {
+                "status": decision.status,
+                "reason": decision.reason,
+                "probability": None if decision.probability is None else round(decision.probability, 4),
+                "evidence": decision.evidence.vector() if decision.evidence else None,
+                "contributions": (
+                    [
+                        {"signal": label, "value": round(v, 3), "effect": round(c, 3)}
+                        for label, v, c in self.calibration.contributions(decision.evidence)
+                    ]
+                    if decision.evidence
+                    else []
+                ),
+            },
             "result": answer.to_dict(),
         }
 
