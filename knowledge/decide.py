@@ -79,6 +79,7 @@ class Answer:
     answer: str | None
     sources: list[Source] = field(default_factory=list)
     reason: str = ""
+    recorded: bool = False  # logged for administrators (KnowledgeBase.ask with record=True)
 
     def to_dict(self) -> dict[str, Any]:
         """{"question", "status", "answer", "sources"} (+ "reason" for humans)."""
@@ -108,7 +109,9 @@ class Answer:
             return self.answer
         if self.status == "clarify" and self.answer:
             return self.answer
-        text = "抱歉，知识库里没有找到能准确回答这个问题的内容，已记录下来供管理员补充。"
+        text = "抱歉，知识库里没有找到能准确回答这个问题的内容。"
+        if self.recorded:
+            text += "已记录下来供管理员补充。"
         if self.sources:
             text += "\n可能相关：\n" + "\n".join(f"· {s.citation}" for s in self.sources[:3])
         return text

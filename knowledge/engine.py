@@ -427,6 +427,7 @@ class KnowledgeBase:
         if record and answer.status == "unknown" and question.strip():
             best = decision.chosen[0].confidence if decision.chosen else None
             await self.record_unanswered(question, user_id=user_id, best_score=best)
+            answer.recorded = True
         key = user_id or ""
         self._last[key] = answer
         self._last.move_to_end(key)
@@ -457,6 +458,7 @@ class KnowledgeBase:
             "candidates": [
                 {
                     **self._source(snap, c).to_dict(),
+                    "rank": round(c.rank, 4),
                     "bm25": round(c.bm25, 3),
                     "coverage": round(c.coverage, 3),
                     "window_coverage": round(c.window, 3),

@@ -132,15 +132,23 @@ async def _test(args: argparse.Namespace, config: Config) -> int:
     for c in report["clauses"]:
         alts = [a for a in c["alternatives"] if a != c["text"]]
         print(f"  {c['text']}  {c['weight']}" + (f"  ⇄ {'、'.join(alts)}" if alts else ""))
-    print("候选：")
+    print("候选（按排序分从高到低；排序分 = 匹配度 + 相关度加成，缺少问题概念的打折）：")
     for i, c in enumerate(report["candidates"], 1):
         print(
-            f"  {i}. [{c['score']:.3f}] {c['citation']}  bm25={c['bm25']} 覆盖={c['coverage']} 匹配={'、'.join(c['matched'])}"
+            f"  {i}. [排序 {c['rank']:.3f}｜匹配度 {c['score']:.3f}] {c['citation']}  "
+            f"bm25={c['bm25']} 覆盖={c['coverage']} 匹配={'、'.join(c['matched'])}"
         )
         print(f"     {c['snippet'][:80].replace(chr(10), ' ')}")
     decision = report["decision"]
     names = {"answered": "直接回答", "clarify": "反问澄清", "unknown": "无法回答"}
-    print(f"决定：{names.get(decision['status'], decision['status'])}（{decision['reason']}）")
+    print(f"决定：{names.get(decision['status'], decision['status'])}")
+    why = "为什么回答" if decision["status"] == "answered" else "为什么没有直接回答"
+    print(f"{why}：{decision['reason']}")
+    if decision.get("contributions"):
+        print("各项证据（取值 → 对答对概率的影响，正数支持回答）：")
+        for row in decision["contributions"]:
+            if row["effect"]:
+                print(f"  {row['signal']}：{row['value']} → {row['effect']:+.2f}")
     return 0
 
 
