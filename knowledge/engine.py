@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from . import store
 from .calibration import Calibration, gather
 from .decide import Answer, Decision, Source, Thresholds, decide
+from .enumeration import whole_answer
 from .glossary import Glossary
 from .homophones import HomophoneFixer
 from .importer import ParsedDocument, expand_paths, parse_file
@@ -501,15 +502,21 @@ class KnowledgeBase:
                 score=c.confidence,
                 kind="faq",
             )
+        return self._passage_source(snap, item, c.snippet, c.confidence)
+
+    def _passage_source(
+        self, snap: _Snapshot, item: IndexedPassage, snippet: str, score: float, locator: str | None = None
+    ) -> Source:
         doc = snap.docs[item.doc_id]
+        locator = locator or item.locator
         return Source(
             doc=doc.title,
             doc_key=doc.doc_key,
-            locator=item.locator,
-            citation=citation(doc.title, item.locator),
+            locator=locator,
+            citation=citation(doc.title, locator),
             text=item.text,
-            snippet=c.snippet,
-            score=c.confidence,
+            snippet=snippet,
+            score=score,
             current=doc.is_current,
             version_note=_edition(doc),
         )
@@ -517,7 +524,15 @@ class KnowledgeBase:
     def _render(self, snap: _Snapshot, question: str, decision: Decision) -> Answer:
         sources = [self._source(snap, c) for c in decision.chosen]
         if decision.status == "answered":
-            return Answer(question, "answered", sources[0].quote(), sources, decision.reason)
+            best = decision.chosen[0]
+            if best.item.kind == "passage":
+                # The whole list a question asks for, each part with its citation.
+                parts = whole_answer(snap.index.items, best.pos, best.snippet, question)
+                sources = [
+                    self._passage_source(snap, snap.index.items[p.pos], p.excerpt, best.confidence, p.locator)
+                    for p in parts
+                ]
+            return Answer(question, "answered", "\n".join(s.quote() for s in sources), sources, decision.reason)
         if decision.status == "clarify":
             lines = ["您想问的是下面哪一条？请回复序号："]
             for i, s in enumerate(sources, 1):
