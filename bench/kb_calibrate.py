@@ -67,7 +67,7 @@ async def collect(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-FEATURES = ("stands_out", "confidence", "known_unmatched")
+FEATURES = ("stands_out", "confidence", "known_unmatched", "lead_share")
 
 
 def loo_probabilities(rows: list[dict[str, Any]], names: tuple[str, ...], l2: float) -> list[float]:

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from typing import Any
 
+from bot.chat_topics.asking import ask_in_context
+from bot.chat_topics.store import ChatKey
 from bot.clock import local_minute
 from bot.handler import Context, handler
 from bot.kb_service import knowledge
@@ -94,9 +96,11 @@ async def answer_question(ctx: Context) -> str:
     if small is not None:
         return small
     kb = await knowledge(ctx.bot).get()
-    answer = await kb.ask(ctx.text, user_id=_asker(ctx))
+    key = ChatKey(ctx.message.channel, ctx.message.chat_id, ctx.user.user_id)
+    asked = await ask_in_context(ctx.bot, kb, key, ctx.text, _asker(ctx))
+    answer = asked.answer
     if answer.status == "answered":
-        return answer.reply_text() + "\n如果答非所问，请回复“不对”。"
+        return asked.note() + answer.reply_text() + "\n如果答非所问，请回复“不对”。"
     if answer.status == "clarify":
         await ctx.expect({"question": ctx.text, "options": _options(answer)})
         return answer.reply_text()

@@ -43,6 +43,7 @@ LABELS = {
     "third_gap": "领先第三名",
     "asks_number": "问数量或时间",
     "stands_out": "明显比其他段落切题",
+    "lead_share": "领先占匹配度的比例",
     "lead_clear": "领先是否明显",
     "confident_lead": "匹配度×领先明显",
     "confident_alone": "匹配度×相关度领先",
@@ -69,6 +70,7 @@ class Evidence:
     # Interactions: a high confidence counts only with a lead (a linear model cannot
     # express "both" otherwise, and that conjunction is what separates right answers).
     stands_out: float  # 1 when the best clearly leads (STANDS_OUT rules), else 0
+    lead_share: float  # lead / confidence: 1 when no other passage is about the question at all
     lead_clear: float  # min(1, 5 × lead): a lead of 0.2 is as clear as it gets
     confident_lead: float  # confidence × lead_clear
     confident_alone: float  # confidence × max(0, bm25_lead)
@@ -111,6 +113,7 @@ def gather(query: Query, cands: list[Candidate], weighted: list[WeightedClause],
         third_gap=best.confidence - third,
         asks_number=1.0 if query.wants_quantity else 0.0,
         stands_out=float(any(best.confidence >= c and lead >= m and bm25_lead >= b for c, m, b in STANDS_OUT)),
+        lead_share=max(0.0, lead) / best.confidence if best.confidence > 0 else 0.0,
         lead_clear=lead_clear,
         confident_lead=best.confidence * lead_clear,
         confident_alone=best.confidence * max(0.0, bm25_lead),

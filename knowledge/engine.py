@@ -22,6 +22,7 @@ from . import store
 from .calibration import Calibration, gather
 from .decide import Answer, Decision, Source, Thresholds, decide
 from .enumeration import whole_answer
+from .followup import Reading, read_follow_up
 from .glossary import Glossary
 from .homophones import HomophoneFixer
 from .importer import ParsedDocument, expand_paths, parse_file
@@ -541,6 +542,10 @@ class KnowledgeBase:
                 lines.append(f"{i}. {s.citation}：{preview}")
             return Answer(question, "clarify", "\n".join(lines), sources, decision.reason)
         return Answer(question, "unknown", None, sources, decision.reason)
+
+    def read_follow_up(self, question: str, previous: str) -> Reading | None:
+        """How ``question`` reads as a follow-up to ``previous`` (see knowledge.followup)."""
+        return read_follow_up(question, previous, self.glossary)
 
     # ----- logging ----------------------------------------------------------------------
     async def record_unanswered(

@@ -1,0 +1,33 @@
+"""Policy Q&A follow-ups: the last answered question per person and chat, with an expiry.
+
+Revision ID: 0011_kb_calib
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from bot.storage.base import UTCDateTime
+
+revision = "0011_kb_calib"
+down_revision = "0004_scheduling"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "chat_topics",
+        sa.Column("channel", sa.String(32), nullable=False),
+        sa.Column("chat_id", sa.String(191), nullable=False),
+        sa.Column("user_id", sa.String(191), nullable=False),
+        sa.Column("question", sa.Text, nullable=False),
+        sa.Column("expires_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("channel", "chat_id", "user_id", name="pk_chat_topics"),
+    )
+    op.create_index("ix_chat_topics_expires_at", "chat_topics", ["expires_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_chat_topics_expires_at", table_name="chat_topics")
+    op.drop_table("chat_topics")
