@@ -35,6 +35,8 @@ from .splitter import citation
 from .tokenize import strip_stop_phrases
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, file name)
+# Feedback verdicts that say an answer was wrong.
+NEGATIVE_VERDICTS = ("不对", "没用", "答非所问", "不是这个", "错了", "答错了")
 
 
 class KnowledgeImportError(Exception):
@@ -107,6 +109,8 @@ class KnowledgeBase:
         self._snap: _Snapshot | None = None
         self._lock = asyncio.Lock()
         self._last: OrderedDict[str, Answer] = OrderedDict()
+        # Question core -> (doc_key, locator) an administrator marked wrong for it.
+        self._withdrawn: dict[str, set[tuple[str, str]]] = {}
 
     @classmethod
     async def open(
@@ -133,6 +137,7 @@ class KnowledgeBase:
 
     async def _refresh_locked(self, progress: Progress | None = None) -> None:
         async with self.engine.connect() as conn:
+            await self._load_withdrawn(conn)
             key = await store.state_key(conn)
             if self._snap is not None and self._snap.key == key:
                 return
@@ -166,6 +171,19 @@ class KnowledgeBase:
         features = FeatureTable(index)
         await asyncio.to_thread(features.precompute)
         self._snap = _Snapshot(key, index, Ranker(index, cores, features), docs, faq_answers, fixer)
+
+    async def _load_withdrawn(self, conn: AsyncConnection) -> None:
+        fb = store.feedback
+        rows = await conn.execute(
+            sa.select(fb.c.question, fb.c.doc_key, fb.c.locator).where(
+                fb.c.binding.is_(True), fb.c.verdict.in_(NEGATIVE_VERDICTS)
+            )
+        )
+        withdrawn: dict[str, set[tuple[str, str]]] = {}
+        for r in rows:
+            if r.doc_key and r.locator:
+                withdrawn.setdefault(self._core(r.question), set()).add((r.doc_key, r.locator.split("（续")[0]))
+        self._withdrawn = withdrawn
 
     def _load_saved(self, key: str) -> PassageIndex | None:
         if self.index_dir is None:
@@ -373,6 +391,20 @@ class KnowledgeBase:
             await self._refresh_locked()
         return int(faq_id)
 
+    async def faq_from_unanswered(self, unanswered_id: int, answer: str, source: str = "") -> tuple[int, str] | None:
+        """Answer a logged unanswered question with a curated FAQ entry (used from the
+        next question on) and clear it, with its repeats, from the unanswered list.
+        Returns (faq id, question), or None when there is no such unanswered question."""
+        u = store.unanswered
+        async with self.engine.connect() as conn:
+            question = (await conn.execute(sa.select(u.c.question).where(u.c.id == unanswered_id))).scalar_one_or_none()
+        if question is None:
+            return None
+        faq_id = await self.add_faq(question, answer, source=source)
+        async with self.engine.begin() as conn:
+            await conn.execute(u.delete().where(u.c.question == question))
+        return faq_id, question
+
     # ----- listing ----------------------------------------------------------------------
     async def list_documents(self) -> list[DocumentInfo]:
         """All documents, including superseded versions."""
@@ -415,6 +447,9 @@ class KnowledgeBase:
         query = self._analyse(snap, question)
         cands, weighted = snap.ranker.rank(query, limit=12)
         cands = _dedupe(cands)
+        withdrawn = self._withdrawn.get(self._core(question))
+        if withdrawn:
+            cands = [c for c in cands if self._cited(snap, c) not in withdrawn]
         evidence = gather(query, cands, weighted, snap.index.df) if cands else None
         decision = decide(cands, self.thresholds, query.is_empty, evidence, self.calibration)
         return query, cands, decision, weighted
@@ -485,6 +520,11 @@ class KnowledgeBase:
             },
             "result": answer.to_dict(),
         }
+
+    def _cited(self, snap: _Snapshot, c: Candidate) -> tuple[str, str]:
+        """(doc_key, locator) as feedback records the clause a candidate would cite."""
+        s = self._source(snap, c)
+        return s.doc_key, s.locator.split("（续")[0]
 
     def _source(self, snap: _Snapshot, c: Candidate) -> Source:
         item = c.item
@@ -570,13 +610,21 @@ class KnowledgeBase:
         user_id: str | None = None,
         answer: Answer | None = None,
         comment: str | None = None,
+        binding: bool = False,
     ) -> bool:
         """Record feedback ("不对", "没用", "有用"…) against ``answer`` or, by default, the
-        user's last answer. False when there is nothing to attach it to."""
+        user's last answer. False when there is nothing to attach it to. ``binding``
+        (an administrator's verdict): a negative one withdraws the answered clause for
+        that question, so the next ask gives the runner-up or declines."""
         answer = answer or self.last_answer(user_id)
         if answer is None:
             return False
         top = answer.sources[0] if answer.sources else None
+        binding = binding and answer.status == "answered" and top is not None
+        if binding and top is not None and verdict.strip() in NEGATIVE_VERDICTS:
+            # Takes effect for the next ask at once, in this process; others on refresh.
+            cited = (top.doc_key, top.locator.split("（续")[0])
+            self._withdrawn.setdefault(self._core(answer.question), set()).add(cited)
         async with self.engine.begin() as conn:
             await conn.execute(
                 store.feedback.insert().values(
@@ -588,6 +636,7 @@ class KnowledgeBase:
                     comment=comment,
                     user_id=user_id,
                     created_at=store.now(),
+                    binding=binding,
                 )
             )
         return True

@@ -114,3 +114,44 @@ async def test_typed_and_homophone_forms_are_answered_with_the_right_clause(kb_b
 async def test_traps_that_look_answerable_are_declined_not_answered(kb_bot, trap):
     reply = await say(kb_bot, "zhangsan", trap)
     assert "没有找到" in reply and "如果答非所问" not in reply, reply
+
+
+async def test_an_unanswered_question_turned_into_an_faq_is_answered_next_time(kb_bot):
+    from tests.conftest import add_staff
+
+    await add_staff(kb_bot, "boss", "管理员甲", "admin")
+    question = "党费按工资的百分之几交"
+    assert "没有找到" in await say(kb_bot, "zhangsan", question)
+    listing = await say(kb_bot, "boss", "/未解答")
+    number = re.search(rf"#(\d+) {question}", listing)
+    assert number, listing
+    assert "需要管理员权限" in await say(kb_bot, "zhangsan", f"/补充 {number.group(1)} 随便写的")
+    assert "没有编号为 99999" in await say(kb_bot, "boss", "/补充 99999 答案")
+    assert "用法" in await say(kb_bot, "boss", "/补充 答案没有编号")
+    answer = "按月工资收入（税后）的0.5%至2%分档交纳，具体以本单位党支部通知为准。"
+    confirm = await say(kb_bot, "boss", f"/补充 {number.group(1)} {answer}")
+    assert "已把" in confirm and question in confirm
+    # At once: the same question (and a near form of it) now gets the curated answer.
+    assert answer in await say(kb_bot, "zhangsan", question)
+    assert answer in await say(kb_bot, "lisi", "党费按工资百分之几交？")
+    assert question not in await say(kb_bot, "boss", "/未解答")
+
+
+async def test_an_admins_wrong_flag_withdraws_the_clause_for_that_question_at_once(make_bot, kb_bot, clock):
+    from tests.conftest import add_staff
+
+    await add_staff(kb_bot, "boss", "管理员甲", "admin")
+    question = "入党介绍人要几个"
+    assert "第十四条" in await say(kb_bot, "zhangsan", question)
+    # A staff member's 不对 is recorded for admins but changes nothing by itself.
+    assert "管理员会据此改进" in await say(kb_bot, "zhangsan", "不对")
+    assert "第十四条" in await say(kb_bot, "lisi", question)
+    assert "第十四条" in await say(kb_bot, "boss", question)
+    assert "管理员标记为不对" in await say(kb_bot, "boss", "不对")
+    after = await say(kb_bot, "lisi", question)
+    assert "第十四条" not in after, after
+    # Other questions keep their answers, and the withdrawal outlives a restart.
+    assert "第十四条" in await say(kb_bot, "lisi", "受了严重警告的党员还能当介绍人吗")
+    await kb_bot.stop(timeout=2)
+    again = await make_bot(clock=clock)
+    assert "第十四条" not in await say(again, "wangwu", question)

@@ -68,11 +68,15 @@ def test_answers_exactly_when_the_probability_clears_the_threshold(confs: list[f
 
 
 @settings(max_examples=200, derandomize=True, deadline=None)
-@given(st.floats(0.0, 0.99), st.floats(0.001, 0.2), st.floats(-1.0, 1.0))
-def test_more_confidence_never_lowers_the_probability(conf: float, step: float, lead: float) -> None:
-    base = Evidence(conf, lead, conf, 0.5, 0.1, 0.0, 0.0, 0.0, 0.2, 0.2, 0.2, 0.0, 0.0, 0.5, conf * 0.5, conf * 0.5)
-    higher = dataclasses.replace(base, confidence=min(1.0, conf + step))
-    assert CAL.probability(higher) >= CAL.probability(base)
+@given(st.floats(0.0, 0.98), st.floats(0.001, 0.2), st.floats(0.0, 1.0), st.floats(0.1, 20.0))
+def test_a_more_confident_best_passage_never_lowers_the_probability(
+    conf: float, step: float, runner_share: float, bm25: float
+) -> None:
+    def probability(best: float) -> float:
+        cands = [_cand(1, best, 10.0), _cand(2, conf * runner_share, bm25)]
+        return CAL.probability(gather(Query("问", "问", "问"), cands, [], lambda t: 1))
+
+    assert probability(min(1.0, conf + step)) >= probability(conf) - 1e-12
 
 
 def test_stored_calibration_names_only_evidence_fields_and_was_fitted_without_the_test_part() -> None:

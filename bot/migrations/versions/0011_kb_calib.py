@@ -1,4 +1,5 @@
-"""Policy Q&A follow-ups: the last answered question per person and chat, with an expiry.
+"""Policy Q&A follow-ups (the last answered question per person and chat, with an
+expiry) and binding feedback (an administrator's 不对 withdraws a clause for a question).
 
 Revision ID: 0011_kb_calib
 """
@@ -26,8 +27,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("channel", "chat_id", "user_id", name="pk_chat_topics"),
     )
     op.create_index("ix_chat_topics_expires_at", "chat_topics", ["expires_at"])
+    op.add_column("kb_feedback", sa.Column("binding", sa.Boolean, nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("kb_feedback") as batch:
+        batch.drop_column("binding")
     op.drop_index("ix_chat_topics_expires_at", table_name="chat_topics")
     op.drop_table("chat_topics")
