@@ -447,7 +447,7 @@ class KnowledgeBase:
         query = self._analyse(snap, question)
         cands, weighted = snap.ranker.rank(query, limit=12)
         cands = _dedupe(cands)
-        withdrawn = self._withdrawn.get(self._core(question))
+        withdrawn = self._withdrawn.get(self._core(question)) if self._withdrawn else None
         if withdrawn:
             cands = [c for c in cands if self._cited(snap, c) not in withdrawn]
         evidence = gather(query, cands, weighted, snap.index.df) if cands else None
