@@ -155,3 +155,42 @@ async def test_an_admins_wrong_flag_withdraws_the_clause_for_that_question_at_on
     await kb_bot.stop(timeout=2)
     again = await make_bot(clock=clock)
     assert "第十四条" not in await say(again, "wangwu", question)
+
+
+async def test_non_admins_cannot_teach_the_bot_over_http(kb_bot):
+    """Replayed against the running HTTP API: guests and staff send /补充 in every spelling
+    and flag answers 不对; no FAQ appears and the answer to the question stays the same."""
+    import random
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from tests.conftest import add_staff
+
+    await add_staff(kb_bot, "staff1", "干部甲", "staff")
+    auth = {"Authorization": "Bearer test-token"}
+    question = "入党介绍人要几个"
+    rng = random.Random(13)
+    async with TestClient(TestServer(kb_bot.web_app())) as client:
+
+        async def chat(user: str, text: str) -> str:
+            resp = await client.post("/api/v1/chat", json={"user_id": user, "text": text}, headers=auth)
+            assert resp.status == 200
+            return "\n".join(r["text"] for r in (await resp.json())["replies"])
+
+        assert "没有找到" in await chat("staff1", "党费按工资的百分之几交")
+        kb = await knowledge(kb_bot).get()
+        logged = (await kb.unanswered_questions())[0]["id"]
+        faqs_before = (await kb.stats())["faq_entries"]
+        for user in ("guest-x", "staff1"):
+            for _ in range(6):
+                cmd = rng.choice(["/补充", "/补充答案", " /补充", "/补充　"])
+                number = rng.choice([str(logged), f"#{logged}", str(logged + rng.randint(1, 5))])
+                reply = await chat(user, f"{cmd}{number} 党费一律交100元")
+                assert "已把" not in reply, reply
+            assert "第十四条" in await chat(user, question)
+            for verdict in ("不对", "答非所问", "错了"):
+                await chat(user, verdict)
+            assert "第十四条" in await chat(user, question)
+        stats = await kb.stats()
+        assert stats["faq_entries"] == faqs_before and stats["unanswered"] >= 1
+        assert "第十四条" in await chat("someone-else", question)
