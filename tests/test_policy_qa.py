@@ -154,3 +154,20 @@ def test_kb_test_lists_candidates_in_the_order_of_the_score_it_prints_and_says_w
         assert len(ranks) >= 2 and ranks == sorted(ranks, reverse=True), report
         assert why in report and "估计答对概率" in report, report
         assert "对答对概率的影响" in report
+
+
+def test_kb_faq_add_from_unanswered_answers_the_logged_question(db_url, tmp_path):
+    env = {"ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "idx")}
+    assert orgbot("kb", "import", str(bundled_corpus()), db_url=db_url, env=env).returncode == 0
+    question = "党费按工资的百分之几交"
+    orgbot("ask", "--record", question, db_url=db_url, env=env)
+    listing = orgbot("kb", "unanswered", db_url=db_url, env=env).stdout
+    number = re.search(rf"#(\d+) .*{question}", listing)
+    assert number, listing
+    bad = orgbot("kb", "faq-add", "--from-unanswered", "99999", "--answer", "x", db_url=db_url, env=env)
+    assert bad.returncode == 1 and "没有编号为 99999" in bad.stdout + bad.stderr
+    answer = "按月工资收入的一定比例交纳，以支部通知为准。"
+    r = orgbot("kb", "faq-add", "--from-unanswered", number.group(1), "--answer", answer, db_url=db_url, env=env)
+    assert r.returncode == 0 and question in r.stdout, r.stdout + r.stderr
+    assert answer in orgbot("ask", question, db_url=db_url, env=env).stdout
+    assert question not in orgbot("kb", "unanswered", db_url=db_url, env=env).stdout
