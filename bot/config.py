@@ -89,6 +89,7 @@ class KnowledgeConfig:
     index_dir: str = "data/index"
     fallback_contact: str = "请联系组织部相关科室"
     load_bundled_corpus: bool = False
+    followup_minutes: int = 5
 
 
 @dataclass

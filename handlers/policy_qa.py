@@ -10,6 +10,8 @@ import re
 import unicodedata
 from typing import Any
 
+from bot.chat_topics.asking import ask_in_context
+from bot.chat_topics.store import ChatKey
 from bot.clock import local_minute
 from bot.handler import Context, handler
 from bot.menu import numbered, read_pick
@@ -83,9 +85,11 @@ async def answer_question(ctx: Context) -> str:
     if small is not None:
         return small
     kb = await ctx.kb.get()
-    answer = await kb.ask(ctx.text, user_id=_asker(ctx))
+    key = ChatKey(ctx.message.channel, ctx.message.chat_id, ctx.user.user_id)
+    asked = await ask_in_context(ctx.bot, kb, key, ctx.text, _asker(ctx))
+    answer = asked.answer
     if answer.status == "answered":
-        return answer.reply_text() + "\n如果答非所问，请回复“不对”。"
+        return asked.note() + answer.reply_text() + "\n如果答非所问，请回复“不对”。"
     if answer.status == "clarify":
         await ctx.expect({"question": ctx.text, "options": _options(answer)})
         return answer.reply_text()
@@ -108,10 +112,13 @@ async def answer_question(ctx: Context) -> str:
 async def feedback(ctx: Context) -> str:
     verdict = ctx.match.group(1) if ctx.match else ctx.text.strip()
     kb = await ctx.kb.get()
-    if not await kb.record_feedback(verdict, user_id=_asker(ctx)):
+    admin = ctx.user.role >= Role.ADMIN
+    if not await kb.record_feedback(verdict, user_id=_asker(ctx), binding=admin):
         return "我还没有回答过您的问题，没有可以反馈的内容。"
     if verdict in ("有用", "有帮助"):
         return "谢谢反馈！"
+    if admin:
+        return "收到。管理员标记为不对：同一个问题以后不再用这一条回答。"
     return "收到，已记录这条反馈，管理员会据此改进知识库。您也可以换个说法再问一次。"
 
 
@@ -123,8 +130,27 @@ async def unanswered(ctx: Context) -> str:
     rows = await kb.unanswered_questions(limit=15)
     if not rows:
         return "最近没有未能回答的问题。"
-    lines = ["最近未能回答的问题（可整理成常见问题后用 orgbot kb import 导入）："]
-    for i, row in enumerate(rows, 1):
+    lines = ["最近未能回答的问题（回复“/补充 编号 答案”即可补上答案，立即生效）："]
+    for row in rows:
         when = local_minute(row.get("created_at"), ctx.config.bot.timezone)
-        lines.append(f"{i}. {row.get('question')}（{when}）")
+        lines.append(f"#{row['id']} {row.get('question')}（{when}）")
     return "\n".join(lines)
+
+
+@handler(
+    commands=["补充", "补充答案"],
+    role=Role.ADMIN,
+    help="把一个未解答的问题补上答案，变成常见问题（立即生效）",
+    category="管理",
+    usage="/补充 编号 答案",
+)
+async def answer_unanswered(ctx: Context) -> str:
+    m = re.match(r"^\s*#?(\d+)\s+(\S.*)$", ctx.args, flags=re.S)
+    if not m:
+        return "用法：/补充 编号 答案（编号见 /未解答），例如：/补充 12 党费按月交纳，具体比例见……"
+    kb = await ctx.kb.get()
+    made = await kb.faq_from_unanswered(int(m.group(1)), m.group(2).strip(), source=f"管理员{ctx.user.name}补充")
+    if made is None:
+        return f"没有编号为 {m.group(1)} 的未解答问题，请先发送 /未解答 查看编号。"
+    await ctx.audit("kb.faq_from_unanswered", "ok", query=made[1], detail=f"faq#{made[0]}")
+    return f"已把“{made[1]}”加入常见问题（#{made[0]}），再有人这样问会直接回答。"

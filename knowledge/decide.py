@@ -1,9 +1,9 @@
 """Turn ranked candidates into answered / clarify / unknown, and the stable result shape.
 
-Thresholds are on the calibrated confidence of ranking.py (0..1, share of the question
-found close together in the passage). A confidently wrong answer is worse than "I don't
-know", so answering needs both a high confidence and a clear lead over the runner-up;
-a close race becomes a short numbered menu; anything weak is declined and logged.
+The decision rests on knowledge/calibration.py: the estimated probability that the top
+clause answers the question, with a threshold chosen on held-out questions so that
+confident wrong answers stay rare. A close race between clauses becomes a short
+numbered menu; anything weak is declined and logged.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .calibration import Calibration, Evidence
 from .ranking import Candidate
 
 Status = Literal["answered", "clarify", "unknown"]
@@ -19,20 +20,14 @@ Status = Literal["answered", "clarify", "unknown"]
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Decision thresholds (tuned on bench/kb_eval; see decide() for their use)."""
+    """Fixed rules around the calibrated decision (knowledge/calibration.py holds the
+    fitted answer/clarify thresholds; these apply when no calibration is given)."""
 
-    answer: float = 0.7  # passage confidence needed to answer
+    answer: float = 0.7  # without calibration: confidence needed to answer
     faq_answer: float = 0.72  # FAQ confidence needed to answer from a curated entry
-    margin: float = 0.08  # lead over the runner-up needed to answer directly
-    answer_clear: float = 0.65  # ...or this confidence with a clear lead:
-    clear_margin: float = 0.15
-    distinct: float = 0.6  # ...or this confidence when the best passage is the only one
-    distinct_margin: float = 0.15  # about the question: this lead, and the runner-up's
-    distinct_bm25: float = 0.7  # BM25 at most this share of the best one's
-    clarify: float = 0.5  # confidence below which nothing is offered at all
-    clarify_window: float = 0.8  # a menu needs (nearly) all question words close together
-    menu_window: float = 0.7  # the same, for the other menu entries
-    menu_span: float = 0.12  # menu holds candidates within this of the best
+    margin: float = 0.08  # ...and its lead over the next FAQ entry
+    clarify: float = 0.5  # without calibration: confidence from which a menu is offered
+    menu_span: float = 0.12  # without calibration: menu holds candidates within this of the best
     menu_size: int = 4
     near_miss: float = 0.25  # unknown: near-misses shown from this confidence
 
@@ -84,6 +79,7 @@ class Answer:
     answer: str | None
     sources: list[Source] = field(default_factory=list)
     reason: str = ""
+    recorded: bool = False  # logged for administrators (KnowledgeBase.ask with record=True)
 
     def to_dict(self) -> dict[str, Any]:
         """{"question", "status", "answer", "sources"} (+ "reason" for humans)."""
@@ -113,7 +109,9 @@ class Answer:
             return self.answer
         if self.status == "clarify" and self.answer:
             return self.answer
-        text = "抱歉，知识库里没有找到能准确回答这个问题的内容，已记录下来供管理员补充。"
+        text = "抱歉，知识库里没有找到能准确回答这个问题的内容。"
+        if self.recorded:
+            text += "已记录下来供管理员补充。"
         if self.sources:
             text += "\n可能相关：\n" + "\n".join(f"· {s.citation}" for s in self.sources[:3])
         return text
@@ -126,71 +124,57 @@ class Decision:
     status: Status
     chosen: list[Candidate]
     reason: str
+    probability: float | None = None  # calibrated chance the top clause answers
+    evidence: Evidence | None = None
 
 
-def decide(cands: list[Candidate], th: Thresholds, query_empty: bool = False) -> Decision:
-    """Apply the thresholds to candidates ordered best first (deduplicated)."""
+def decide(
+    cands: list[Candidate],
+    th: Thresholds,
+    query_empty: bool = False,
+    evidence: Evidence | None = None,
+    calibration: Calibration | None = None,
+) -> Decision:
+    """Answer when the calibrated probability that the top clause answers clears the
+    threshold chosen on held-out questions; offer a menu when two clauses are close and
+    the race itself is likely right; decline otherwise (candidates deduplicated, best
+    first). Without evidence (tests of the rules alone) the confidence stands in."""
     if query_empty:
         return Decision("unknown", [], "问题中没有可检索的关键词")
     if not cands:
         return Decision("unknown", [], "没有任何段落与问题相关")
     best = cands[0]
-    second = cands[1].confidence if len(cands) > 1 else 0.0
     faqs = [c for c in cands if c.item.kind == "faq"]
     if faqs:
         top_faq = max(faqs, key=lambda c: c.confidence)
-        others = [c.confidence for c in faqs if c is not top_faq]
-        runner = max(others, default=0.0)
+        runner = max((c.confidence for c in faqs if c is not top_faq), default=0.0)
         # Curated entries win over raw passages when they match well.
         if top_faq.confidence >= th.faq_answer and top_faq.confidence - runner >= th.margin and not top_faq.missing:
-            return Decision("answered", [top_faq], f"常见问题匹配度 {top_faq.confidence:.2f}")
-    lead = best.confidence - second
+            return Decision("answered", [top_faq], f"常见问题匹配度 {top_faq.confidence:.2f}", None, evidence)
     # A candidate lacking one of the question's concepts (Candidate.missing) is never
     # the answer and never a menu entry: it is about something else.
     if best.missing:
-        return _decline(cands, th)
-    if (best.confidence >= th.answer and lead >= th.margin) or (
-        best.confidence >= th.answer_clear and lead >= th.clear_margin
-    ):
-        return Decision(
-            "answered",
-            [best],
-            f"最佳段落匹配度 {best.confidence:.2f}，领先第二名 {best.confidence - second:.2f}",
-        )
-    if (
-        best.confidence >= th.distinct
-        and lead >= th.distinct_margin
-        and (len(cands) < 2 or cands[1].bm25 <= th.distinct_bm25 * best.bm25)
-    ):
-        # Colloquial wording leaves question words unmatched everywhere, which caps the
-        # confidence; a passage that stands out this clearly is still the one meant.
-        return Decision(
-            "answered",
-            [best],
-            f"最佳段落匹配度 {best.confidence:.2f}，明显比其他段落更切题（领先 {lead:.2f}）",
-        )
-    if best.confidence >= th.clarify and best.window >= th.clarify_window:
-        floor = max(th.clarify, best.confidence - th.menu_span)
-        menu = [c for c in cands if c.confidence >= floor and c.window >= th.menu_window and not c.missing]
-        menu = menu[: th.menu_size]
-        if not menu:
-            return _decline(cands, th)
-        if len(menu) == 1 and best.confidence >= th.answer:
-            return Decision("answered", menu, f"唯一候选匹配度 {best.confidence:.2f}")
-        return Decision(
-            "clarify",
-            menu,
-            f"最佳匹配度 {best.confidence:.2f}，有 {len(menu)} 个相近候选，需要确认",
-        )
-    return _decline(cands, th)
+        return _decline(cands, th, None, evidence)
+    cal = calibration
+    if cal is None or evidence is None:
+        p, answer_at, clarify_at, close = best.confidence, th.answer, th.clarify, th.menu_span
+        why = f"最佳段落匹配度 {best.confidence:.2f}"
+    else:
+        p, answer_at, clarify_at, close = cal.probability(evidence), cal.answer, cal.clarify, cal.close
+        why = cal.explain(evidence)
+    if p >= answer_at:
+        return Decision("answered", [best], why, p, evidence)
+    menu = [c for c in cands if best.confidence - c.confidence <= close and not c.missing][: th.menu_size]
+    if p >= clarify_at and len(menu) >= 2:
+        return Decision("clarify", menu, f"{why}；有 {len(menu)} 个相近候选，需要确认", p, evidence)
+    return _decline(cands, th, p, evidence, why)
 
 
-def _decline(cands: list[Candidate], th: Thresholds) -> Decision:
+def _decline(
+    cands: list[Candidate], th: Thresholds, p: float | None, evidence: Evidence | None, why: str = ""
+) -> Decision:
     best = cands[0]
     near = [c for c in cands if c.confidence >= th.near_miss][:3]
-    lacking = f"，候选段落缺少“{'、'.join(best.missing)}”" if best.missing else ""
-    return Decision(
-        "unknown",
-        near,
-        f"最佳匹配度 {best.confidence:.2f}，问题关键词集中出现的比例 {best.window:.2f}{lacking}，证据不足",
-    )
+    if best.missing:
+        why = f"最佳匹配度 {best.confidence:.2f}，候选段落缺少“{'、'.join(best.missing)}”"
+    return Decision("unknown", near, f"{why}，证据不足", p, evidence)

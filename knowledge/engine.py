@@ -19,7 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from . import store
+from .calibration import Calibration, gather
 from .decide import Answer, Decision, Source, Thresholds, decide
+from .enumeration import whole_answer
+from .followup import Reading, read_follow_up
 from .glossary import Glossary
 from .homophones import HomophoneFixer
 from .importer import ParsedDocument, expand_paths, parse_file
@@ -32,6 +35,8 @@ from .splitter import citation
 from .tokenize import strip_stop_phrases
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, file name)
+# Feedback verdicts that say an answer was wrong.
+NEGATIVE_VERDICTS = ("不对", "没用", "答非所问", "不是这个", "错了", "答错了")
 
 
 class KnowledgeImportError(Exception):
@@ -92,6 +97,7 @@ class KnowledgeBase:
         *,
         glossary: Glossary | None = None,
         thresholds: Thresholds | None = None,
+        calibration: Calibration | None = None,
         use_segmenter: bool = True,
     ) -> None:
         self.engine = engine
@@ -99,9 +105,12 @@ class KnowledgeBase:
         self.glossary = glossary or Glossary.load()
         self.segmenter = Segmenter(self.glossary, enabled=use_segmenter)
         self.thresholds = thresholds or Thresholds()
+        self.calibration = calibration or Calibration.load()
         self._snap: _Snapshot | None = None
         self._lock = asyncio.Lock()
         self._last: OrderedDict[str, Answer] = OrderedDict()
+        # Question core -> (doc_key, locator) an administrator marked wrong for it.
+        self._withdrawn: dict[str, set[tuple[str, str]]] = {}
 
     @classmethod
     async def open(
@@ -128,6 +137,7 @@ class KnowledgeBase:
 
     async def _refresh_locked(self, progress: Progress | None = None) -> None:
         async with self.engine.connect() as conn:
+            await self._load_withdrawn(conn)
             key = await store.state_key(conn)
             if self._snap is not None and self._snap.key == key:
                 return
@@ -161,6 +171,19 @@ class KnowledgeBase:
         features = FeatureTable(index)
         await asyncio.to_thread(features.precompute)
         self._snap = _Snapshot(key, index, Ranker(index, cores, features), docs, faq_answers, fixer)
+
+    async def _load_withdrawn(self, conn: AsyncConnection) -> None:
+        fb = store.feedback
+        rows = await conn.execute(
+            sa.select(fb.c.question, fb.c.doc_key, fb.c.locator).where(
+                fb.c.binding.is_(True), fb.c.verdict.in_(NEGATIVE_VERDICTS)
+            )
+        )
+        withdrawn: dict[str, set[tuple[str, str]]] = {}
+        for r in rows:
+            if r.doc_key and r.locator:
+                withdrawn.setdefault(self._core(r.question), set()).add((r.doc_key, r.locator.split("（续")[0]))
+        self._withdrawn = withdrawn
 
     def _load_saved(self, key: str) -> PassageIndex | None:
         if self.index_dir is None:
@@ -368,6 +391,20 @@ class KnowledgeBase:
             await self._refresh_locked()
         return int(faq_id)
 
+    async def faq_from_unanswered(self, unanswered_id: int, answer: str, source: str = "") -> tuple[int, str] | None:
+        """Answer a logged unanswered question with a curated FAQ entry (used from the
+        next question on) and clear it, with its repeats, from the unanswered list.
+        Returns (faq id, question), or None when there is no such unanswered question."""
+        u = store.unanswered
+        async with self.engine.connect() as conn:
+            question = (await conn.execute(sa.select(u.c.question).where(u.c.id == unanswered_id))).scalar_one_or_none()
+        if question is None:
+            return None
+        faq_id = await self.add_faq(question, answer, source=source)
+        async with self.engine.begin() as conn:
+            await conn.execute(u.delete().where(u.c.question == question))
+        return faq_id, question
+
     # ----- listing ----------------------------------------------------------------------
     async def list_documents(self) -> list[DocumentInfo]:
         """All documents, including superseded versions."""
@@ -410,7 +447,12 @@ class KnowledgeBase:
         query = self._analyse(snap, question)
         cands, weighted = snap.ranker.rank(query, limit=12)
         cands = _dedupe(cands)
-        return query, cands, decide(cands, self.thresholds, query.is_empty), weighted
+        withdrawn = self._withdrawn.get(self._core(question)) if self._withdrawn else None
+        if withdrawn:
+            cands = [c for c in cands if self._cited(snap, c) not in withdrawn]
+        evidence = gather(query, cands, weighted, snap.index.df) if cands else None
+        decision = decide(cands, self.thresholds, query.is_empty, evidence, self.calibration)
+        return query, cands, decision, weighted
 
     async def ask(self, question: str, *, user_id: str | None = None, record: bool = True) -> Answer:
         """Answer a chat question: answered / clarify / unknown (see Answer.to_json).
@@ -422,6 +464,7 @@ class KnowledgeBase:
         if record and answer.status == "unknown" and question.strip():
             best = decision.chosen[0].confidence if decision.chosen else None
             await self.record_unanswered(question, user_id=user_id, best_score=best)
+            answer.recorded = True
         key = user_id or ""
         self._last[key] = answer
         self._last.move_to_end(key)
@@ -452,6 +495,7 @@ class KnowledgeBase:
             "candidates": [
                 {
                     **self._source(snap, c).to_dict(),
+                    "rank": round(c.rank, 4),
                     "bm25": round(c.bm25, 3),
                     "coverage": round(c.coverage, 3),
                     "window_coverage": round(c.window, 3),
@@ -460,9 +504,27 @@ class KnowledgeBase:
                 }
                 for c in cands[:limit]
             ],
-            "decision": {"status": decision.status, "reason": decision.reason},
+            "decision": {
+                "status": decision.status,
+                "reason": decision.reason,
+                "probability": None if decision.probability is None else round(decision.probability, 4),
+                "evidence": decision.evidence.vector() if decision.evidence else None,
+                "contributions": (
+                    [
+                        {"signal": label, "value": round(v, 3), "effect": round(c, 3)}
+                        for label, v, c in self.calibration.contributions(decision.evidence)
+                    ]
+                    if decision.evidence
+                    else []
+                ),
+            },
             "result": answer.to_dict(),
         }
+
+    def _cited(self, snap: _Snapshot, c: Candidate) -> tuple[str, str]:
+        """(doc_key, locator) as feedback records the clause a candidate would cite."""
+        s = self._source(snap, c)
+        return s.doc_key, s.locator.split("（续")[0]
 
     def _source(self, snap: _Snapshot, c: Candidate) -> Source:
         item = c.item
@@ -481,15 +543,21 @@ class KnowledgeBase:
                 score=c.confidence,
                 kind="faq",
             )
+        return self._passage_source(snap, item, c.snippet, c.confidence)
+
+    def _passage_source(
+        self, snap: _Snapshot, item: IndexedPassage, snippet: str, score: float, locator: str | None = None
+    ) -> Source:
         doc = snap.docs[item.doc_id]
+        locator = locator or item.locator
         return Source(
             doc=doc.title,
             doc_key=doc.doc_key,
-            locator=item.locator,
-            citation=citation(doc.title, item.locator),
+            locator=locator,
+            citation=citation(doc.title, locator),
             text=item.text,
-            snippet=c.snippet,
-            score=c.confidence,
+            snippet=snippet,
+            score=score,
             current=doc.is_current,
             version_note=_edition(doc),
         )
@@ -497,7 +565,15 @@ class KnowledgeBase:
     def _render(self, snap: _Snapshot, question: str, decision: Decision) -> Answer:
         sources = [self._source(snap, c) for c in decision.chosen]
         if decision.status == "answered":
-            return Answer(question, "answered", sources[0].quote(), sources, decision.reason)
+            best = decision.chosen[0]
+            if best.item.kind == "passage":
+                # The whole list a question asks for, each part with its citation.
+                parts = whole_answer(snap.index.items, best.pos, best.snippet, question)
+                sources = [
+                    self._passage_source(snap, snap.index.items[p.pos], p.excerpt, best.confidence, p.locator)
+                    for p in parts
+                ]
+            return Answer(question, "answered", "\n".join(s.quote() for s in sources), sources, decision.reason)
         if decision.status == "clarify":
             lines = ["您想问的是下面哪一条？请回复序号："]
             for i, s in enumerate(sources, 1):
@@ -506,6 +582,10 @@ class KnowledgeBase:
                 lines.append(f"{i}. {s.citation}：{preview}")
             return Answer(question, "clarify", "\n".join(lines), sources, decision.reason)
         return Answer(question, "unknown", None, sources, decision.reason)
+
+    def read_follow_up(self, question: str, previous: str) -> Reading | None:
+        """How ``question`` reads as a follow-up to ``previous`` (see knowledge.followup)."""
+        return read_follow_up(question, previous, self.glossary)
 
     # ----- logging ----------------------------------------------------------------------
     async def record_unanswered(
@@ -530,13 +610,21 @@ class KnowledgeBase:
         user_id: str | None = None,
         answer: Answer | None = None,
         comment: str | None = None,
+        binding: bool = False,
     ) -> bool:
         """Record feedback ("不对", "没用", "有用"…) against ``answer`` or, by default, the
-        user's last answer. False when there is nothing to attach it to."""
+        user's last answer. False when there is nothing to attach it to. ``binding``
+        (an administrator's verdict): a negative one withdraws the answered clause for
+        that question, so the next ask gives the runner-up or declines."""
         answer = answer or self.last_answer(user_id)
         if answer is None:
             return False
         top = answer.sources[0] if answer.sources else None
+        binding = binding and answer.status == "answered" and top is not None
+        if binding and top is not None and verdict.strip() in NEGATIVE_VERDICTS:
+            # Takes effect for the next ask at once, in this process; others on refresh.
+            cited = (top.doc_key, top.locator.split("（续")[0])
+            self._withdrawn.setdefault(self._core(answer.question), set()).add(cited)
         async with self.engine.begin() as conn:
             await conn.execute(
                 store.feedback.insert().values(
@@ -548,6 +636,7 @@ class KnowledgeBase:
                     comment=comment,
                     user_id=user_id,
                     created_at=store.now(),
+                    binding=binding,
                 )
             )
         return True

@@ -102,6 +102,8 @@ feedback = sa.Table(
     sa.Column("comment", sa.Text, nullable=True),
     sa.Column("user_id", sa.String(200), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # An administrator's "不对": that clause is no longer given for that question.
+    sa.Column("binding", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
 )
 
 

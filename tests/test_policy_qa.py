@@ -131,3 +131,42 @@ def test_unanswered_times_are_shown_in_the_configured_timezone():
     assert local_minute(datetime(2026, 11, 28, 1, 40), "Asia/Shanghai") == "2026-11-28 09:40"
     assert local_minute(datetime(2026, 11, 28, 23, 5, tzinfo=UTC), "Asia/Shanghai") == "2026-11-29 07:05"
     assert local_minute(None, "Asia/Shanghai") == ""
+
+
+def test_ask_says_it_recorded_a_question_only_when_it_did(db_url, tmp_path):
+    env = {"ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "idx")}
+    assert orgbot("kb", "import", str(bundled_corpus()), db_url=db_url, env=env).returncode == 0
+    plain = orgbot("ask", "单位食堂中午几点开饭", db_url=db_url, env=env).stdout
+    assert "没有找到" in plain and "已记录" not in plain
+    assert "没有未解答的问题" in orgbot("kb", "unanswered", db_url=db_url, env=env).stdout
+    recorded = orgbot("ask", "--record", "单位食堂中午几点开饭", db_url=db_url, env=env).stdout
+    assert "已记录下来供管理员补充" in recorded
+    assert "单位食堂中午几点开饭" in orgbot("kb", "unanswered", db_url=db_url, env=env).stdout
+
+
+def test_kb_test_lists_candidates_in_the_order_of_the_score_it_prints_and_says_why(db_url, tmp_path):
+    env = {"ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "idx")}
+    assert orgbot("kb", "import", str(bundled_corpus()), db_url=db_url, env=env).returncode == 0
+    for question, why in [("入党介绍人要几个", "为什么回答"), ("党员可以炒股吗", "为什么没有直接回答")]:
+        report = orgbot("kb", "test", question, db_url=db_url, env=env).stdout
+        ranks = [float(x) for x in re.findall(r"\[排序 ([0-9.]+)｜", report)]
+        assert len(ranks) >= 2 and ranks == sorted(ranks, reverse=True), report
+        assert why in report and "估计答对概率" in report, report
+        assert "对答对概率的影响" in report
+
+
+def test_kb_faq_add_from_unanswered_answers_the_logged_question(db_url, tmp_path):
+    env = {"ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "idx")}
+    assert orgbot("kb", "import", str(bundled_corpus()), db_url=db_url, env=env).returncode == 0
+    question = "党费按工资的百分之几交"
+    orgbot("ask", "--record", question, db_url=db_url, env=env)
+    listing = orgbot("kb", "unanswered", db_url=db_url, env=env).stdout
+    number = re.search(rf"#(\d+) .*{question}", listing)
+    assert number, listing
+    bad = orgbot("kb", "faq-add", "--from-unanswered", "99999", "--answer", "x", db_url=db_url, env=env)
+    assert bad.returncode == 1 and "没有编号为 99999" in bad.stdout + bad.stderr
+    answer = "按月工资收入的一定比例交纳，以支部通知为准。"
+    r = orgbot("kb", "faq-add", "--from-unanswered", number.group(1), "--answer", answer, db_url=db_url, env=env)
+    assert r.returncode == 0 and question in r.stdout, r.stdout + r.stderr
+    assert answer in orgbot("ask", question, db_url=db_url, env=env).stdout
+    assert question not in orgbot("kb", "unanswered", db_url=db_url, env=env).stdout

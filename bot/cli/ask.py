@@ -19,7 +19,7 @@ async def _ask(args: argparse.Namespace, config: Config) -> int:
         for question in questions:
             if args.question == "-" and not question.strip():
                 continue
-            answer = await kb.ask(question, record=False)
+            answer = await kb.ask(question, user_id=args.record and "cli", record=args.record)
             if args.json:
                 print(answer.to_json(), flush=True)
             else:
@@ -32,4 +32,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ask", help="直接提问（不启动服务）；--json 输出机器可读结果，- 表示逐行读标准输入")
     p.add_argument("question", help="问题；用 - 从标准输入逐行读取")
     p.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
+    p.add_argument("--record", action="store_true", help="把答不上的问题记入未解答列表（默认不记录，便于批量检查）")
     p.set_defaults(func=run_command(_ask))

@@ -128,13 +128,24 @@ async def _unanswered(args: argparse.Namespace, config: Config) -> int:
             f"#{row['id']}  {local_minute(row.get('created_at'), config.bot.timezone)}  "
             f"{row.get('asked_by') or '-'}  {row['question']}{score_text}"
         )
-    print("\n整理成常见问题：orgbot kb faq-add --question 问题 --answer 答案 [--source 出处]")
+    print("\n补上答案：orgbot kb faq-add --from-unanswered 编号 --answer 答案 [--source 出处]")
     return 0
 
 
 async def _faq_add(args: argparse.Namespace, config: Config) -> int:
-    if not args.question.strip() or not args.answer.strip():
-        return fail("问题和答案都不能为空")
+    if not args.answer.strip():
+        return fail("答案不能为空")
+    if args.from_unanswered is not None:
+        async with started_bot(config) as bot:
+            made = await (await bot.kb.get()).faq_from_unanswered(
+                args.from_unanswered, args.answer, source=args.source or ""
+            )
+        if made is None:
+            return fail(f"没有编号为 {args.from_unanswered} 的未解答问题（用 `orgbot kb unanswered` 查看编号）", 1)
+        print(f"已添加常见问题 #{made[0]}：{made[1]}（已从未解答列表移除）")
+        return 0
+    if not (args.question or "").strip():
+        return fail("请给出 --question 问题，或用 --from-unanswered 编号")
     async with started_bot(config) as bot:
         faq_id = await (await bot.kb.get()).add_faq(
             args.question, args.answer, alternates=args.alt, tags=args.tag, source=args.source or ""
@@ -157,15 +168,23 @@ async def _test(args: argparse.Namespace, config: Config) -> int:
     for c in report["clauses"]:
         alts = [a for a in c["alternatives"] if a != c["text"]]
         print(f"  {c['text']}  {c['weight']}" + (f"  ⇄ {'、'.join(alts)}" if alts else ""))
-    print("候选：")
+    print("候选（按排序分从高到低；排序分 = 匹配度 + 相关度加成，缺少问题概念的打折）：")
     for i, c in enumerate(report["candidates"], 1):
         print(
-            f"  {i}. [{c['score']:.3f}] {c['citation']}  bm25={c['bm25']} 覆盖={c['coverage']} 匹配={'、'.join(c['matched'])}"
+            f"  {i}. [排序 {c['rank']:.3f}｜匹配度 {c['score']:.3f}] {c['citation']}  "
+            f"bm25={c['bm25']} 覆盖={c['coverage']} 匹配={'、'.join(c['matched'])}"
         )
         print(f"     {c['snippet'][:80].replace(chr(10), ' ')}")
     decision = report["decision"]
     names = {"answered": "直接回答", "clarify": "反问澄清", "unknown": "无法回答"}
-    print(f"决定：{names.get(decision['status'], decision['status'])}（{decision['reason']}）")
+    print(f"决定：{names.get(decision['status'], decision['status'])}")
+    why = "为什么回答" if decision["status"] == "answered" else "为什么没有直接回答"
+    print(f"{why}：{decision['reason']}")
+    if decision.get("contributions"):
+        print("各项证据（取值 → 对答对概率的影响，正数支持回答）：")
+        for row in decision["contributions"]:
+            if row["effect"]:
+                print(f"  {row['signal']}：{row['value']} → {row['effect']:+.2f}")
     return 0
 
 
@@ -186,7 +205,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     un.add_argument("--export", metavar="FILE", help="导出到 .csv 或 .xlsx，填好答案后可直接 orgbot kb import")
     un.set_defaults(func=run_command(_unanswered))
     fa = s.add_parser("faq-add", help="添加一条常见问题（如把未解答的问题补上答案）")
-    fa.add_argument("--question", required=True)
+    fa.add_argument("--question", help="问题（或用 --from-unanswered 引用未解答问题的编号）")
+    fa.add_argument(
+        "--from-unanswered", type=int, metavar="ID", help="把 orgbot kb unanswered 列出的第 ID 号问题补上答案"
+    )
     fa.add_argument("--answer", required=True)
     fa.add_argument("--alt", action="append", default=[], help="其他问法，可多次")
     fa.add_argument("--tag", action="append", default=[], help="标签，可多次")

@@ -1,0 +1,163 @@
+"""Fit the answer/decline calibration on the development part of the evaluation set.
+
+    python bench/kb_calibrate.py [--questions bench/kb_eval/fresh_questions.jsonl] [--write]
+
+Runs the knowledge engine over the questions whose "split" is "dev" (never "test"; the
+older set, which has no split and was never a held-out part, counts as development data),
+labels each one 1 when the first-ranked clause is the right one (0 when it is not, or
+when no document answers the question), fits a logistic model on the ranking's
+evidence (knowledge/calibration.py) and picks the answer threshold on leave-one-out
+probabilities: the lowest at which confident wrong answers on dev stay within
+--max-wrong of all questions; then the clarify threshold: the lowest at which no dev
+menu is offered for a question the documents do not answer. Prints the fitted weights and the dev figures; --write stores them in
+knowledge/data/calibration.json, which the engine loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import create_async_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.kb_quality import load_questions, matches  # noqa: E402
+from knowledge import KnowledgeBase, bundled_corpus_texts, metadata  # noqa: E402
+from knowledge.calibration import Calibration, Evidence, fit_logistic  # noqa: E402
+
+TARGET = ROOT / "knowledge" / "data" / "calibration.json"
+
+
+async def collect(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per question: evidence, whether top-1 is right, and whether top-1/2 are close."""
+    neutral = Calibration(0.0, {}, answer=2.0, clarify=2.0, close=0.0)
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp}/kb.db")
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        kb = await KnowledgeBase.open(engine, None, calibration=neutral)
+        await kb.import_paths(bundled_corpus_texts())
+        for item in questions:
+            report = await kb.explain(item["q"], limit=4)
+            ev = report["decision"]["evidence"]
+            cands = report["candidates"]
+            expect = item["expect"]
+            right = [bool(expect) and matches(c, expect) for c in cands]
+            out.append(
+                {
+                    "q": item["q"],
+                    "evidence": Evidence(**ev) if ev else None,
+                    "top1": bool(right and right[0]),
+                    "answerable": expect is not None,
+                    "right_in_top3": any(right[:3]),
+                    "gaps": [cands[0]["score"] - c["score"] for c in cands[1:4]],
+                    "hard_decline": report["decision"]["status"] == "unknown"
+                    and ev is not None
+                    and ev["missing_concept"] > 0,
+                }
+            )
+        await engine.dispose()
+    return out
+
+
+FEATURES = ("stands_out", "confidence", "known_unmatched", "lead_share")
+
+
+def loo_probabilities(rows: list[dict[str, Any]], names: tuple[str, ...], l2: float) -> list[float]:
+    """Each row's probability from a model fitted without it: what the threshold is
+    chosen on, so that it is not set by questions the model has memorised."""
+    xs = [{n: r["evidence"].vector()[n] for n in names} for r in rows]
+    ys = [int(r["top1"]) for r in rows]
+    out = []
+    for i in range(len(rows)):
+        b, w = fit_logistic(xs[:i] + xs[i + 1 :], ys[:i] + ys[i + 1 :], l2)
+        cal = Calibration(b, w, 1.0, 1.0, 0.0)
+        out.append(cal.probability(rows[i]["evidence"]))
+    return out
+
+
+def choose_answer(rows: list[dict[str, Any]], probs: list[float], total: int, max_wrong: float) -> float:
+    """Lowest threshold at which answered-but-wrong stays within max_wrong of all questions."""
+    best = 1.0
+    for t in sorted(set(probs), reverse=True):
+        wrong = sum(1 for r, p in zip(rows, probs, strict=True) if p >= t and not r["top1"])
+        if wrong / total > max_wrong:
+            break
+        best = t
+    return best
+
+
+def choose_clarify(rows: list[dict[str, Any]], probs: list[float], answer: float, close: float) -> float:
+    """Lowest threshold below ``answer`` at which no unanswerable question gets a menu
+    (a menu holds the close candidates; its right entry need not be first)."""
+    best = answer
+    for t in sorted({p for p in probs if p < answer}, reverse=True):
+        menus = [r for r, p in zip(rows, probs, strict=True) if t <= p < answer and r["gaps"] and r["gaps"][0] <= close]
+        if any(not r["answerable"] or not r["right_in_top3"] for r in menus):
+            break
+        best = t
+    return best
+
+
+def figures(rows: list[dict[str, Any]], probs: list[float], answer: float, total: int) -> str:
+    answerable = sum(1 for r in rows if r["answerable"])
+    ans = [r for r, p in zip(rows, probs, strict=True) if p >= answer]
+    right = sum(1 for r in ans if r["top1"])
+    wrong = len(ans) - right
+    return (
+        f"answered right {right}/{answerable} ({100 * right / max(1, answerable):.1f}%), "
+        f"confident wrong {wrong}/{total} ({100 * wrong / max(1, total):.1f}%)"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "bench" / "kb_eval" / "fresh_questions.jsonl", ROOT / "bench" / "kb_eval" / "questions.jsonl"],
+        help="question files; a file without splits counts as development data as a whole",
+    )
+    parser.add_argument("--max-wrong", type=float, default=0.015, help="share of all dev questions")
+    parser.add_argument("--close", type=float, default=0.06, help="runner-up this close makes a menu")
+    parser.add_argument("--features", default=",".join(FEATURES))
+    parser.add_argument("--l2", type=float, default=0.3)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    dev = [q for path in args.questions for q in load_questions(path) if q.get("split", "dev") == "dev"]
+    if not dev:
+        raise SystemExit("no questions with split=dev")
+    rows = await collect(dev)
+    fit_rows = [r for r in rows if r["evidence"] is not None and not r["hard_decline"]]
+    names = tuple(args.features.split(","))
+    probs = loo_probabilities(fit_rows, names, args.l2)
+    answer = choose_answer(fit_rows, probs, len(rows), args.max_wrong)
+    clarify = choose_clarify(fit_rows, probs, answer, args.close)
+    print("dev, leave-one-out:", figures(fit_rows, probs, answer, len(rows)))
+    bias, weights = fit_logistic(
+        [{n: r["evidence"].vector()[n] for n in names} for r in fit_rows], [int(r["top1"]) for r in fit_rows], args.l2
+    )
+    cal = Calibration(
+        round(bias, 4),
+        {k: round(v, 4) for k, v in weights.items()},
+        round(answer, 4),
+        round(clarify, 4),
+        args.close,
+        " + ".join(f"bench/kb_eval/{p.name}" for p in args.questions) + f" without split=test ({len(dev)} questions)",
+    )
+    print(cal.to_json())
+    if args.write:
+        TARGET.write_text(cal.to_json(), encoding="utf-8")
+        print(f"written to {TARGET.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,68 @@
+"""Remember, recall and forget a chat's topic (rows of ChatTopic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.chat_topics.models import ChatTopic
+
+QUESTION_CHARS = 500  # a topic is a question, not a document: longer text is cut
+
+
+@dataclass(frozen=True)
+class ChatKey:
+    """Whose topic: one person in one chat on one channel."""
+
+    channel: str
+    chat_id: str
+    user_id: str
+
+
+async def recall(db: async_sessionmaker[AsyncSession], key: ChatKey, now: datetime) -> str | None:
+    """The last answered question, or None when there is none or it has expired."""
+    async with db() as session:
+        row = await session.get(ChatTopic, (key.channel, key.chat_id, key.user_id))
+        if row is None:
+            return None
+        if row.expires_at <= now:
+            await session.delete(row)
+            await session.commit()
+            return None
+        return row.question
+
+
+async def remember(
+    db: async_sessionmaker[AsyncSession], key: ChatKey, question: str, now: datetime, keep: timedelta
+) -> None:
+    """Make ``question`` the chat's topic until ``now + keep`` (replacing the previous one)."""
+    async with db() as session, session.begin():
+        row = await session.get(ChatTopic, (key.channel, key.chat_id, key.user_id))
+        if row is None:
+            row = ChatTopic(channel=key.channel, chat_id=key.chat_id, user_id=key.user_id)
+            session.add(row)
+        row.question = question[:QUESTION_CHARS]
+        row.expires_at = now + keep
+        row.updated_at = now
+
+
+async def forget_expired(db: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """Delete every expired topic; returns how many."""
+    async with db() as session, session.begin():
+        result = await session.execute(delete(ChatTopic).where(ChatTopic.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def current(db: async_sessionmaker[AsyncSession], key: ChatKey) -> ChatTopic | None:
+    """The stored row as it is (tests and admin views)."""
+    async with db() as session:
+        return (
+            await session.execute(
+                select(ChatTopic).where(
+                    ChatTopic.channel == key.channel, ChatTopic.chat_id == key.chat_id, ChatTopic.user_id == key.user_id
+                )
+            )
+        ).scalar_one_or_none()
