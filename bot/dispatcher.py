@@ -160,8 +160,30 @@ async def authorize(turn: Turn, proceed: Proceed) -> None:
         turn.say(
             f"抱歉，“{spec.help or turn.route.command or '该功能'}”需要{spec.role.label}权限。如需开通，请联系管理员。"
         )
+        await _audit_refusal(turn, spec.name)
         return
     await proceed()
+
+
+async def _audit_refusal(turn: Turn, handler_name: str) -> None:
+    """Every refusal by role leaves a row: who tried which feature, from where, with what text."""
+    assert turn.user is not None
+    message = turn.message
+    async with turn.bot.db() as session, session.begin():
+        write_audit(
+            session,
+            turn.bot.clock.now(),
+            AuditRecord(
+                actor=turn.user.user_id,
+                actor_role=turn.user.role.name.lower(),
+                channel=message.channel,
+                chat_id=message.chat_id,
+                action="role.denied",
+                outcome="denied",
+                query=message.text,
+                detail=f"{handler_name} 需要 {turn.route.spec.role.name.lower() if turn.route else ''}",
+            ),
+        )
 
 
 async def dialogue(turn: Turn, proceed: Proceed) -> None:

@@ -58,3 +58,15 @@ async def test_greeting_is_answered_kindly(bot):
     await add_staff(bot, "zhaoliu", "赵六")
     assert "您好，赵六" in await say(bot, "zhaoliu", "你好")
     assert "/帮助" in await say(bot, "guest", "Hello!")
+
+
+async def test_a_refusal_by_role_is_audited(bot):
+    from sqlalchemy import select
+
+    from bot.storage.models import AuditEntry
+
+    reply = await say(bot, "visitor", "/提醒 列表")
+    assert "权限" in reply
+    async with bot.db() as session:
+        rows = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "role.denied")))
+    assert [(r.actor, r.actor_role, r.outcome, r.query) for r in rows] == [("visitor", "guest", "denied", "/提醒 列表")]
