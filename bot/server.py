@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
 from collections.abc import Callable
@@ -12,8 +13,13 @@ from aiohttp import web
 from bot.app import OrgBot
 from bot.channels.registry import attach_channels
 from bot.config import Config
+from bot.instance_lock import InstanceLock
 
 log = logging.getLogger(__name__)
+
+
+class PortInUse(OSError):
+    """The listening address is taken; the CLI suggests another port."""
 
 
 async def serve(
@@ -22,6 +28,21 @@ async def serve(
     host: str | None = None,
     port: int | None = None,
     on_ready: Callable[[OrgBot, str], None] | None = None,
+) -> None:
+    lock = InstanceLock(config.database.url)
+    lock.acquire()
+    try:
+        await _serve_locked(config, host=host, port=port, on_ready=on_ready)
+    finally:
+        lock.release()
+
+
+async def _serve_locked(
+    config: Config,
+    *,
+    host: str | None,
+    port: int | None,
+    on_ready: Callable[[OrgBot, str], None] | None,
 ) -> None:
     bot = OrgBot(config)
     attach_channels(bot)
@@ -33,9 +54,11 @@ async def serve(
     site = web.TCPSite(runner, host, port)
     try:
         await site.start()
-    except OSError:
+    except OSError as exc:
         await runner.cleanup()
         await bot.stop(timeout=1)
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(exc.errno, f"端口 {port} 已被占用（{host}:{port}）") from exc
         raise
     url = f"http://{host}:{port}/"
     log.info("orgbot listening on %s", url)
