@@ -30,6 +30,7 @@ from bot.config import Config
 from bot.inbox import Inbox, State
 from bot.kb_service import KnowledgeService
 from bot.messages import Incoming, Outgoing, Reply
+from bot.metrics import Metrics
 from bot.router import Router, import_submodules
 from bot.scheduling.service import SchedulingService
 from bot.storage import migrate
@@ -82,6 +83,7 @@ class OrgBot:
             self, self.inbox, workers=config.bot.answer_workers, per_channel=config.bot.answers_per_channel
         )
         self.sender_throttle = SenderThrottle(config.bot.messages_per_minute)
+        self.metrics = Metrics()
         self._background: list[asyncio.Task[Any]] = []
         self.api_token = config.api.token or secrets.token_urlsafe(18)
         self.started = False
@@ -180,6 +182,7 @@ class OrgBot:
         wanted = dispatcher.for_the_bot(self, message)
         new = await self.inbox.record(message, self.clock.now(), state=State.RECEIVED if wanted else State.SKIPPED)
         if new and wanted:
+            self.metrics.message_received(message.channel)
             self.answer_workers.wake()
         return new
 
@@ -187,7 +190,11 @@ class OrgBot:
         """Answer a message whose sender waits for the answer (terminal, HTTP API); None: not for the bot."""
         if not dispatcher.for_the_bot(self, message):
             return None
-        return await dispatcher.run(self, message)
+        self.metrics.message_received(message.channel)
+        started = asyncio.get_running_loop().time()
+        replies = await dispatcher.run(self, message)
+        self.metrics.message_answered(message.channel, asyncio.get_running_loop().time() - started)
+        return replies
 
     async def deliver(self, message: Outgoing) -> None:
         channel = self.channels.get(message.target.channel)

@@ -150,6 +150,7 @@ class Context:
     async def audit(
         self, action: str, outcome: str, *, query: str = "", subject: str | None = None, detail: str = ""
     ) -> None:
+        self.bot.metrics.audited(action, outcome)
         async with self.bot.db() as session, session.begin():
             write_audit(
                 session,

@@ -94,6 +94,7 @@ async def answer_question(ctx: Context) -> str:
         return small
     kb = await ctx.kb.get()
     answer = await kb.ask(ctx.text, user_id=_asker(ctx))
+    ctx.bot.metrics.policy_answer(answer.status)
     if answer.status == "answered":
         return answer.reply_text() + "\n如果答非所问，请回复“不对”。"
     if answer.status == "clarify":
