@@ -44,7 +44,7 @@ async def _downgrade(args: argparse.Namespace, config: Config) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("db", help="数据库结构迁移（upgrade / current / downgrade）")
+    p = sub.add_parser("db", help="数据库结构迁移与备份（upgrade / current / downgrade / backup / restore）")
     p.set_defaults(subparser=p)
     s = p.add_subparsers(metavar="ACTION")
     up = s.add_parser("upgrade", help="升级数据库结构到最新版本")
@@ -55,3 +55,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     down = s.add_parser("downgrade", help="降级数据库结构到指定版本（慎用）")
     down.add_argument("revision")
     down.set_defaults(func=run_command(_downgrade))
+    from bot.cli.backup import add_backup_commands
+
+    add_backup_commands(s)
