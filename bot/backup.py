@@ -108,7 +108,7 @@ def _sqlite_restore(db: Path, source: Path, url: str) -> Outcome:
 
 
 def _major(version_text: str) -> int:
-    """"pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)" → 15."""
+    """ "pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)" → 15."""
     m = re.search(r"\(PostgreSQL\)\s+(\d+)", version_text) or re.search(r"(\d+)", version_text)
     if not m:
         raise BackupError(f"无法识别的版本：{version_text!r}")
