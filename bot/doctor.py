@@ -106,9 +106,14 @@ async def check_database(config: Config) -> list[Finding]:
 
 
 def _writable(folder: Path) -> str | None:
+    """Whether the service could write there; a missing folder is judged by the parent it would be made in."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} 不是文件夹"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".orgbot-doctor-"):
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".orgbot-doctor-"):
             pass
     except OSError as exc:
         return exc.strerror or type(exc).__name__
