@@ -225,9 +225,13 @@ class OrgBot:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:
             return False, f"database unreachable: {type(exc).__name__}"
+        newer = ""
         try:
-            if not await migrate.is_current(self.engine):
-                return False, "migrations pending"
+            revision = await migrate.current_revision(self.engine)
+            if revision != migrate.head_revision():
+                if not migrate.is_newer_than_this_release(revision):
+                    return False, "migrations pending"
+                newer = f"; schema {revision} is newer than this release (restart with the new release)"
         except Exception as exc:
             return False, f"schema unreadable: {type(exc).__name__}"
         try:
@@ -241,7 +245,7 @@ class OrgBot:
         if outbox_stuck is not None and outbox_stuck > STUCK_SECONDS:
             return False, f"scheduler/outbox stuck for {outbox_stuck:.0f} s"
         lead = "leads the scheduler" if self.scheduling.is_leader else "standby (does not lead the scheduler)"
-        return True, f"ok; {lead}"
+        return True, f"ok; {lead}{newer}"
 
     async def _probe_write(self) -> None:
         """A write that is rolled back: a read-only file or a read-only replica fails here."""

@@ -182,3 +182,18 @@ def test_migrations_are_additive_or_documented():
             f"{path.name} is not additive ({', '.join(sorted(destructive))}): a previous-release instance would break "
             "during a rolling upgrade. Make it additive, or add it to NOT_ADDITIVE and to docs/deploy.md"
         )
+
+
+async def test_ready_on_a_schema_newer_than_this_release(make_bot):
+    """During a rolling upgrade this release is the old one: a newer schema must not take it out of the balancer."""
+    from sqlalchemy import text
+
+    bot = await make_bot()
+    async with bot.engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0099_from_a_newer_release'"))
+    ok, detail = await bot.ready()
+    assert ok and "newer than this release" in detail
+    async with bot.engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0004_scheduling'"))
+    ok, detail = await bot.ready()
+    assert not ok and detail == "migrations pending"
