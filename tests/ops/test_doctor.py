@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -147,7 +148,7 @@ async def test_clock_skew_against_the_platform(tmp_path, db_url):
     finally:
         await server.close()
     assert code == 1
-    assert "✗ [时钟] 本机时钟与飞书相差 +18" in out and "NTP" in out
+    assert re.search(r"✗ \[时钟\] 本机时钟与飞书相差 \+1(79|80|81) 秒", out) and "NTP" in out  # Date has 1 s resolution
 
 
 async def test_exposed_metrics_and_act_as_are_problems(db_url, tmp_path):
@@ -164,7 +165,10 @@ async def test_exposed_metrics_and_act_as_are_problems(db_url, tmp_path):
     assert "✓" not in out  # --quiet
 
 
-SECRET = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=8, max_size=24)
+# A real secret is random: a leading "k9~" keeps a generated one from being an ordinary word of the report.
+SECRET = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=6, max_size=24).map(
+    lambda s: "k9~" + s
+)
 
 
 @settings(max_examples=8, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
