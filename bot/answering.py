@@ -180,11 +180,14 @@ class AnswerWorkers:
         if not replies:
             await self.inbox.mark_sent(claimed.id, 0, self.bot.clock.now(), done=True, replies=[])
         if ok:
+            waited = (self.bot.clock.now() - claimed.received_at).total_seconds()
+            self.bot.metrics.message_answered(message.channel, waited)
             await self._after(channel, message, answered=True)
             return
         if claimed.attempts >= MAX_ATTEMPTS:
             await self.inbox.finish(claimed.id, State.FAILED, self.bot.clock.now(), "delivery failed")
             log.error("reply to %s given up after %d attempts", message.message_id, claimed.attempts)
+            self.bot.metrics.message_failed(message.channel)
             await self._after(channel, message, answered=False)
             return
         if claimed.replies is None and sent == 0:

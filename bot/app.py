@@ -33,6 +33,7 @@ from bot.config import Config
 from bot.inbox import Inbox, State
 from bot.kb_service import KnowledgeService
 from bot.messages import Incoming, Outgoing, Reply
+from bot.metrics import Metrics
 from bot.router import Router, import_submodules
 from bot.scheduling.service import SchedulingService
 from bot.storable_text import UNUSABLE_KEY, ids_unstorable, incoming_problem
@@ -87,6 +88,7 @@ class OrgBot:
             self, self.inbox, workers=config.bot.answer_workers, per_channel=config.bot.answers_per_channel
         )
         self.sender_throttle = SenderThrottle(config.bot.messages_per_minute)
+        self.metrics = Metrics()
         self._background: list[asyncio.Task[Any]] = []
         self.api_token = config.api.token or secrets.token_urlsafe(18)
         self.started = False
@@ -199,6 +201,7 @@ class OrgBot:
         wanted = dispatcher.for_the_bot(self, message)
         new = await self.inbox.record(message, self.clock.now(), state=State.RECEIVED if wanted else State.SKIPPED)
         if new and wanted:
+            self.metrics.message_received(message.channel)
             self.answer_workers.wake()
         return new
 
@@ -206,7 +209,11 @@ class OrgBot:
         """Answer a message whose sender waits for the answer (terminal, HTTP API); None: not for the bot."""
         if not dispatcher.for_the_bot(self, message):
             return None
-        return await dispatcher.run(self, message)
+        self.metrics.message_received(message.channel)
+        started = asyncio.get_running_loop().time()
+        replies = await dispatcher.run(self, message)
+        self.metrics.message_answered(message.channel, asyncio.get_running_loop().time() - started)
+        return replies
 
     async def deliver(self, message: Outgoing, *, within: AsyncSession | None = None) -> None:
         """Send through the target's channel. ``within``: a transaction a channel that stores pushes
@@ -247,9 +254,13 @@ class OrgBot:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:
             return False, f"database unreachable: {type(exc).__name__}"
+        newer = ""
         try:
-            if not await migrate.is_current(self.engine):
-                return False, "migrations pending"
+            revision = await migrate.current_revision(self.engine)
+            if revision != migrate.head_revision():
+                if not migrate.is_newer_than_this_release(revision):
+                    return False, "migrations pending"
+                newer = f"; schema {revision} is newer than this release (restart with the new release)"
         except Exception as exc:
             return False, f"schema unreadable: {type(exc).__name__}"
         try:
@@ -263,7 +274,7 @@ class OrgBot:
         if outbox_stuck is not None and outbox_stuck > STUCK_SECONDS:
             return False, f"scheduler/outbox stuck for {outbox_stuck:.0f} s"
         lead = "leads the scheduler" if self.scheduling.is_leader else "standby (does not lead the scheduler)"
-        return True, f"ok; {lead}"
+        return True, f"ok; {lead}{newer}"
 
     async def _probe_write(self) -> None:
         """A write that is rolled back: a read-only file or a read-only replica fails here."""

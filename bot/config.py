@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
 import json
 import os
 import tomllib
@@ -23,6 +24,8 @@ from bot.redaction import protect_config, redact
 
 ENV_PREFIX = "ORGBOT_"
 CONFIG_ENV = "ORGBOT_CONFIG"
+# Looked for in the working directory when neither --config nor ORGBOT_CONFIG names a file.
+LOCAL_CONFIG = "orgbot.toml"
 
 
 class ConfigError(Exception):
@@ -68,6 +71,15 @@ class LoginConfig:
 @dataclass
 class LogConfig:
     level: str = "INFO"
+    format: str = "text"
+
+
+@dataclass
+class MetricsConfig:
+    """Who may read GET /metrics: a bearer token, or a request from one of these addresses/networks."""
+
+    token: str = ""
+    allow: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
 
 
 @dataclass
@@ -172,6 +184,7 @@ class Config:
     api: ApiConfig = field(default_factory=ApiConfig)
     login: LoginConfig = field(default_factory=LoginConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     bot: BotConfig = field(default_factory=BotConfig)
     knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
     cadres: CadresConfig = field(default_factory=CadresConfig)
@@ -265,6 +278,13 @@ def _check_values(cfg: Config, from_env: Mapping[str, str] | None = None) -> Non
     if cfg.log.level.upper() not in _LOG_LEVELS:
         raise bad("[log] level", " DEBUG/INFO/WARNING/ERROR 之一", cfg.log.level)
     cfg.log.level = cfg.log.level.upper()
+    if cfg.log.format not in ("text", "json"):
+        raise bad("[log] format", ' "text" 或 "json"', cfg.log.format)
+    for entry in cfg.metrics.allow:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise bad("[metrics] allow", "IP 地址或网段（如 10.0.0.0/8）的列表", cfg.metrics.allow) from exc
     if not cfg.database.url.split(":", 1)[0].startswith(("sqlite", "postgresql", "postgres")):
         raise bad("[database] url", " sqlite:///… 或 postgresql://… 形式的数据库地址", cfg.database.url)
     try:
@@ -314,6 +334,8 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
     env = os.environ if environ is None else environ
     if path is None:
         path = env.get(CONFIG_ENV) or None
+    if path is None and Path(LOCAL_CONFIG).is_file():
+        path = Path(LOCAL_CONFIG).resolve()
     data: dict[str, Any] = {}
     source = "（默认配置）"
     if path is not None:

@@ -249,6 +249,7 @@ async def on_error(turn: Turn, exc: BaseException) -> None:
     """The one error hook: logged with the message id (the request id), answered with an apology."""
     where = turn.route.spec.name if turn.route is not None else "dispatch"
     log.error("%s failed on message %s", where, turn.message.message_id, exc_info=exc)
+    turn.bot.metrics.message_failed(turn.message.channel)
     turn.replies = [Reply(ERROR_REPLY)]
 
 

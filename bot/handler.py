@@ -178,6 +178,7 @@ class Context:
     async def audit(
         self, action: str, outcome: str, *, query: str = "", subject: str | None = None, detail: str = ""
     ) -> None:
+        self.bot.metrics.audited(action, outcome)
         async with self.bot.db() as session, session.begin():
             session.add(self.audit_row(action, outcome, query=query, subject=subject, detail=detail))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
 from collections.abc import Callable
@@ -16,12 +17,27 @@ from bot.config import Config
 log = logging.getLogger(__name__)
 
 
+class PortInUse(OSError):
+    """The listening address is taken; the CLI suggests another port."""
+
+
 async def serve(
     config: Config,
     *,
     host: str | None = None,
     port: int | None = None,
     on_ready: Callable[[OrgBot, str], None] | None = None,
+) -> None:
+    # The instance lock of a SQLite file is taken by OrgBot.start (bot/instance_lock.py).
+    await _serve_locked(config, host=host, port=port, on_ready=on_ready)
+
+
+async def _serve_locked(
+    config: Config,
+    *,
+    host: str | None,
+    port: int | None,
+    on_ready: Callable[[OrgBot, str], None] | None,
 ) -> None:
     bot = OrgBot(config)
     attach_channels(bot)
@@ -33,9 +49,11 @@ async def serve(
     site = web.TCPSite(runner, host, port)
     try:
         await site.start()
-    except OSError:
+    except OSError as exc:
         await runner.cleanup()
         await bot.stop(timeout=1)
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(exc.errno, f"端口 {port} 已被占用（{host}:{port}）") from exc
         raise
     url = f"http://{host}:{port}/"
     log.info("orgbot listening on %s", url)

@@ -94,3 +94,10 @@ async def set_role(session: AsyncSession, user_id: str, role: Role, unit_scope: 
 
 async def list_staff(session: AsyncSession) -> list[Staff]:
     return list(await session.scalars(select(Staff).options(selectinload(Staff.identities)).order_by(Staff.user_id)))
+
+
+async def cadre_on_file(session: AsyncSession, cadre_id: str) -> bool:
+    """Whether the cadre register holds this ID: a typo would leave /我的培训 empty with no clue why."""
+    from bot.cadres.models import Cadre
+
+    return await session.get(Cadre, cadre_id) is not None

@@ -13,6 +13,7 @@ from bot.auth.web import LoginPages
 from bot.channels.http_api import HttpApiChannel
 from bot.inbox import InboxUnavailable
 from bot.logs import request_id
+from bot.metrics import routes as metrics_routes
 from bot.storable_text import text_problem
 from bot.web_chat import WebChat
 
@@ -73,6 +74,7 @@ def build_web_app(bot: OrgBot) -> web.Application:
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_routes(metrics_routes(bot))
     app.router.add_routes(WebChat(bot).routes())
     app.router.add_routes(LoginPages(bot).routes())
     app.router.add_routes(HttpApiChannel(bot).routes())

@@ -94,11 +94,15 @@ async def lookup(ctx: Context, kind: str, *, asked: str, self_lookup: bool = Fal
         limited = await admit(session, ctx.user.user_id, ctx.bot.clock.now(), ctx.config.cadres)
         if limited:
             session.add(ctx.audit_row(action, RATE_LIMITED, query=ctx.text))
-            return limited
-        session.add(ctx.audit_row(action, found.outcome, query=ctx.text, subject=found.subject, detail=found.detail))
-        if found.expect is not None:
-            await ctx.expect_in(session, found.expect)
-    return found.reply
+        else:
+            session.add(
+                ctx.audit_row(action, found.outcome, query=ctx.text, subject=found.subject, detail=found.detail)
+            )
+            if found.expect is not None:
+                await ctx.expect_in(session, found.expect)
+    # Counted once the audit row is committed, so the metrics and the audit log agree.
+    ctx.bot.metrics.audited(action, RATE_LIMITED if limited else found.outcome)
+    return limited or found.reply
 
 
 async def _find(ctx: Context, session: AsyncSession, kind: str, asked: str, self_lookup: bool) -> Finding:

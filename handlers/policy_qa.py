@@ -88,6 +88,7 @@ async def answer_question(ctx: Context) -> str:
     key = ChatKey(ctx.message.channel, ctx.message.chat_id, ctx.user.user_id)
     asked = await ask_in_context(ctx.bot, kb, key, ctx.text, _asker(ctx))
     answer = asked.answer
+    ctx.bot.metrics.policy_answer(answer.status)
     if answer.status == "answered":
         return asked.note() + answer.reply_text() + "\n如果答非所问，请回复“不对”。"
     if answer.status == "clarify":

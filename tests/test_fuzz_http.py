@@ -56,6 +56,7 @@ ROUTES = {
     ("POST", "/logout"),
     ("POST", "/web/chat"),
     ("POST", "/web/inbox"),
+    ("GET", "/metrics"),
 }
 
 
@@ -364,6 +365,7 @@ ROUTE_HEADERS = {
     "/logout": [b"Cookie", b"Origin", b"Sec-Fetch-Site", b"X-CSRF-Token"],
     "/web/chat": [b"Cookie", b"Origin", b"Sec-Fetch-Site", b"X-CSRF-Token"],
     "/web/inbox": [b"Cookie", b"Origin", b"Sec-Fetch-Site", b"X-CSRF-Token"],
+    "/metrics": [b"Authorization", b"X-Forwarded-For"],
 }
 
 

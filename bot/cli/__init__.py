@@ -48,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.print_help()
         return 2
-    return int(func(args) or 0)
+    try:
+        return int(func(args) or 0)
+    except BrokenPipeError:
+        from bot.cli.runtime import quiet_broken_pipe
+
+        return quiet_broken_pipe()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -54,7 +54,9 @@ def _roles(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("db", help="数据库结构迁移与权限（upgrade / current / downgrade / roles）")
+    p = sub.add_parser(
+        "db", help="数据库结构迁移、权限与备份（upgrade / current / downgrade / roles / backup / restore）"
+    )
     p.set_defaults(subparser=p)
     s = p.add_subparsers(metavar="ACTION")
     up = s.add_parser("upgrade", help="升级数据库结构到最新版本")
@@ -73,3 +75,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     roles.add_argument("--service", default=RoleNames.service, help=f"服务日常运行的角色（默认 {RoleNames.service}）")
     roles.add_argument("--database", default=RoleNames.database, help=f"数据库名（默认 {RoleNames.database}）")
     roles.set_defaults(func=_roles)
+    from bot.cli.backup import add_backup_commands
+
+    add_backup_commands(s)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 from pathlib import Path
 
 from bot.app import OrgBot
 from bot.cli.runtime import fail, started_bot
 from bot.config import ConfigError, load_config
 from bot.demo import demo_login_links, seed, write_demo_config
+from bot.instance_lock import InstanceLock, InstanceRunning
 from bot.logs import setup_logging
 from bot.server import serve
+
+DEFAULT_PORT = 8080
 
 
 def _banner(bot: OrgBot, url: str, config_path: Path, links: list[tuple[str, str, str]]) -> None:
@@ -38,9 +42,19 @@ HTTP 接口：
     )
 
 
+def _port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does: TIME_WAIT is not "taken"
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def _demo(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
-    config_path = write_demo_config(folder, args.port)
+    config_path = write_demo_config(folder, args.port or DEFAULT_PORT)
     try:
         config = load_config(config_path)
     except ConfigError as exc:
@@ -50,31 +64,46 @@ def _demo(args: argparse.Namespace) -> int:
     if args.host:
         config.server.host = args.host
     setup_logging("WARNING")
+    port = config.server.port
+    # Both checks come before seeding: a second demo must not overwrite the first one's data.
+    lock = InstanceLock(config.database.url)
+    try:
+        lock.acquire()
+    except InstanceRunning as exc:
+        return fail(f"演示已在运行：{exc}。可直接打开 http://{config.server.host}:{port}/，或先停止它。", 1)
+    if _port_taken(config.server.host, port):
+        lock.release()
+        return fail(f"无法启动：端口 {port} 被占用。试试 --port {port + 1}（或设置 ORGBOT_SERVER_PORT）", 1)
 
     async def prepare() -> tuple[list[str], list[tuple[str, str, str]]]:
         async with started_bot(config) as bot:
             return await seed(bot), await demo_login_links(bot)
 
     try:
-        done, links = asyncio.run(prepare())
+        try:
+            done, links = asyncio.run(prepare())
+        finally:
+            lock.release()
         for line in done:
             print(f"已载入：{line}", flush=True)
         if args.no_serve:
             print(f"演示数据已就绪。终端聊天：orgbot chat --config {config_path} --user demo_admin")
             return 0
-        setup_logging(config.log.level)
+        setup_logging(config.log.level, json_format=config.log.format == "json")
         asyncio.run(serve(config, on_ready=lambda bot, url: _banner(bot, url, config_path, links)))
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
-        return fail(f"无法启动：{exc}（端口 {config.server.port} 被占用？试试 --port 8081）", 1)
+        return fail(f"无法启动：{exc}（端口 {port} 被占用？试试 --port {port + 1}）", 1)
+    except InstanceRunning as exc:
+        return fail(f"演示已在运行：{exc}", 1)
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="一条命令试用：用演示数据启动机器人（SQLite，无需企业 IM）")
     p.add_argument("--dir", default="data/demo", help="演示数据目录（默认 data/demo）")
-    p.add_argument("--port", type=int, default=8080, help="HTTP 端口（默认 8080）")
+    p.add_argument("--port", type=int, help=f"HTTP 端口（默认取 ORGBOT_SERVER_PORT 或演示配置，初次为 {DEFAULT_PORT}）")
     p.add_argument("--host", help="监听地址（默认 127.0.0.1）")
     p.add_argument("--no-serve", action="store_true", help="只准备演示数据，不启动服务")
     p.set_defaults(func=_demo)

@@ -294,7 +294,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--when", help="时间，如 '下周三下午3点' '6月20日前' '每月最后一个工作日 16:00'")
     add.add_argument("--to", required=True, help="对象，如 '@zhangsan 单位:U01 角色:组织员 群:wecom:群ID 全体'")
     add.add_argument("--text", help="正文")
-    add.add_argument("--template", help="内置模板：" + "、".join(f"{t.key}（{t.name}）" for t in TEMPLATES))
+    # Spaces between the entries: argparse wraps only at spaces, so a template name is never cut in two.
+    add.add_argument("--template", help="内置模板： " + " ".join(f"{t.key}（{t.name}）" for t in TEMPLATES))
     add.add_argument("--ladder", help="截止前第几天提醒，如 7,3,1,0（0 为当天上午）")
     add.add_argument("--event", help="会议时间（会议通知，自动需要回执）")
     add.add_argument("--rereminder", help="会前多久催未回执者，如 1天 / 2小时 / 不催")
@@ -312,15 +313,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.set_defaults(func=run_command(_list))
 
     show = s.add_parser("show", help="详情、接下来 5 次发送和修改记录")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=int, help="提醒编号（见 schedule list）")
     show.set_defaults(func=run_command(_show))
 
     edit = s.add_parser("edit", help="修改标题、正文、时间或对象（先预览，加 --yes 才修改）")
-    edit.add_argument("id", type=int)
-    edit.add_argument("--name")
-    edit.add_argument("--text")
-    edit.add_argument("--when")
-    edit.add_argument("--to")
+    edit.add_argument("id", type=int, help="提醒编号（见 schedule list）")
+    edit.add_argument("--name", help="新标题")
+    edit.add_argument("--text", help="新正文")
+    edit.add_argument("--when", help="新时间，写法同 schedule add --when")
+    edit.add_argument("--to", help="新对象，写法同 schedule add --to")
     edit.add_argument("--by", help="记录为谁的操作")
     edit.add_argument("--yes", action="store_true", help="确认修改（不加则只预览）")
     edit.set_defaults(func=run_command(_edit))
@@ -331,18 +332,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("remove", "删除并取消未发出的推送（先预览，加 --yes 才删除）"),
     ):
         cmd = s.add_parser(action, help=text)
-        cmd.add_argument("id", type=int)
+        cmd.add_argument("id", type=int, help="提醒编号（见 schedule list）")
         cmd.add_argument("--by", help="记录为谁的操作")
         if action == "remove":
             cmd.add_argument("--yes", action="store_true", help="确认删除")
         cmd.set_defaults(func=run_command(_status_change), action=action)
 
     rn = s.add_parser("run-now", help="立即发送一次（原计划不变）")
-    rn.add_argument("id", type=int)
+    rn.add_argument("id", type=int, help="提醒编号（见 schedule list）")
     rn.add_argument("--by", help="记录为谁的操作")
     rn.set_defaults(func=run_command(_run_now))
 
     rc = s.add_parser("receipts", help="会议通知的回执：谁已确认、谁还没有；可导出 CSV/XLSX")
-    rc.add_argument("id", type=int)
+    rc.add_argument("id", type=int, help="会议通知的提醒编号")
     rc.add_argument("--export", metavar="FILE", help="导出到 .csv 或 .xlsx")
     rc.set_defaults(func=run_command(_receipts))

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
 from bot.roles import Role
-from bot.staff import StaffError, StaffInput, list_staff, parse_identity, set_role, upsert_staff
+from bot.staff import (
+    StaffError,
+    StaffInput,
+    cadre_on_file,
+    list_staff,
+    parse_identity,
+    set_role,
+    upsert_staff,
+)
 
 
 async def _add(args: argparse.Namespace, config: Config) -> int:
@@ -28,9 +37,16 @@ async def _add(args: argparse.Namespace, config: Config) -> int:
         try:
             async with bot.db() as session, session.begin():
                 staff, created = await upsert_staff(session, data)
+                known_cadre = not data.cadre_id or await cadre_on_file(session, data.cadre_id)
         except StaffError as exc:
             return fail(str(exc))
     print(f"{'已添加' if created else '已更新'}：{staff.user_id} {staff.name}（{Role.parse(staff.role).label}）")
+    if not known_cadre:
+        print(
+            f"警告：干部编号 {data.cadre_id} 不在干部库中（拼写有误，或干部表尚未导入）；"
+            "在导入该干部之前，/我的培训 查不到记录。",
+            file=sys.stderr,
+        )
     return 0
 
 

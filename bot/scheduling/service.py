@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.instance_lock import InstanceLock
 from bot.messages import Incoming
 from bot.scheduling import receipts
 from bot.scheduling.leader import LeaderLease, Takeover
@@ -29,7 +30,6 @@ from bot.scheduling.outbox import OutboxSender, PushItem, enqueue, push_key
 from bot.scheduling.planner import fired_keys, plan_of, replan, replan_stale
 from bot.scheduling.rules import Fire, Policy, describe_fire, next_fires
 from bot.scheduling.schedules import compose, get, record, rule_of, set_next
-from bot.scheduling.single_instance import SingleInstanceLock
 from bot.scheduling.targets import TargetSpec, expand, load_targets
 from bot.storage.models import Staff
 
@@ -117,7 +117,7 @@ class SchedulingService:
         sched = bot.config.scheduler
         self.leader = LeaderLease(bot.db, self.node, sched.leader_lock_id, sched.lease_seconds, bot.clock.now)
         self.sender = OutboxSender(bot, self.policy, self.node, self.leader)
-        self.single: SingleInstanceLock | None = None
+        self.single: InstanceLock | None = None
         self.is_leader = False
         self.scheduler: AsyncIOScheduler | None = None
         self._tick_lock = asyncio.Lock()
@@ -248,15 +248,12 @@ class SchedulingService:
         return None
 
     def claim_single_instance(self) -> None:
-        """On SQLite, refuse to run the scheduler beside another running instance (see single_instance)."""
-        if self.bot.engine.dialect.name != "sqlite" or self.single is not None:
+        """On SQLite, refuse to run beside another running instance (bot/instance_lock.py)."""
+        if self.single is not None:
             return
-        database = self.bot.engine.url.database or ""
-        if database in ("", ":memory:"):
-            return
-        lock = SingleInstanceLock(database)
+        lock = InstanceLock(self.bot.config.database.url)
         lock.acquire()
-        self.single = lock
+        self.single = lock if lock.path is not None else None
 
     async def _report_takeover(self, takeover: Takeover) -> None:
         """Tell every admin that the scheduler changed hands because its leader stopped renewing."""

@@ -35,6 +35,18 @@ async def is_current(engine: AsyncEngine) -> bool:
     return await current_revision(engine) == head_revision()
 
 
+def is_newer_than_this_release(revision: str | None) -> bool:
+    """A revision this code does not know: a newer release applied its migrations (a rolling upgrade)."""
+    return revision is not None and not _known(revision)
+
+
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(_alembic_config()).get_revision(revision) is not None
+    except Exception:  # alembic raises for a revision it cannot locate
+        return False
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as conn:
         await conn.run_sync(lambda c: command.upgrade(_alembic_config(c), revision))
