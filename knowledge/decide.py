@@ -76,7 +76,7 @@ class Answer:
 
     question: str
     status: Status
-    answer: str | None
+    answer: str | None  # answered: the cited passages, each with its citation; else None
     sources: list[Source] = field(default_factory=list)
     reason: str = ""
     recorded: bool = False  # logged for administrators (KnowledgeBase.ask with record=True)
@@ -102,19 +102,6 @@ class Answer:
             return None
         s = self.sources[number - 1]
         return Answer(self.question, "answered", s.quote(), [s], f"用户选择了第 {number} 项")
-
-    def reply_text(self) -> str:
-        """What a chat handler can send as is (Simplified Chinese)."""
-        if self.status == "answered" and self.answer:
-            return self.answer
-        if self.status == "clarify" and self.answer:
-            return self.answer
-        text = "抱歉，知识库里没有找到能准确回答这个问题的内容。"
-        if self.recorded:
-            text += "已记录下来供管理员补充。"
-        if self.sources:
-            text += "\n可能相关：\n" + "\n".join(f"· {s.citation}" for s in self.sources[:3])
-        return text
 
 
 @dataclass

@@ -575,12 +575,7 @@ class KnowledgeBase:
                 ]
             return Answer(question, "answered", "\n".join(s.quote() for s in sources), sources, decision.reason)
         if decision.status == "clarify":
-            lines = ["您想问的是下面哪一条？请回复序号："]
-            for i, s in enumerate(sources, 1):
-                preview = s.snippet.replace("\n", " ")
-                preview = preview[:40] + ("…" if len(preview) > 40 else "")
-                lines.append(f"{i}. {s.citation}：{preview}")
-            return Answer(question, "clarify", "\n".join(lines), sources, decision.reason)
+            return Answer(question, "clarify", None, sources, decision.reason)
         return Answer(question, "unknown", None, sources, decision.reason)
 
     def read_follow_up(self, question: str, previous: str) -> Reading | None:
