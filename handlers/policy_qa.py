@@ -105,7 +105,8 @@ async def feedback(ctx: Context) -> str:
     verdict = ctx.match.group(1) if ctx.match else ctx.text.strip()
     kb = await ctx.kb.get()
     admin = ctx.user.role >= Role.ADMIN
-    if not await kb.record_feedback(verdict, user_id=_asker(ctx), binding=admin):
+    key = ChatKey(ctx.message.channel, ctx.message.chat_id, ctx.user.user_id)
+    if not await kb.record_feedback(verdict, user_id=_asker(ctx), binding=admin, conversation=key.conversation):
         return "我还没有回答过您的问题，没有可以反馈的内容。"
     if verdict in ("有用", "有帮助"):
         return "谢谢反馈！"

@@ -9,7 +9,7 @@ numbered menu; anything weak is declined and logged.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from .calibration import Calibration, Evidence
@@ -94,6 +94,16 @@ class Answer:
     def to_json(self) -> str:
         """Stable JSON (UTF-8 characters kept readable)."""
         return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def to_record(self) -> str:
+        """Everything, for storing the answer and reading it back (from_record)."""
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_record(cls, text: str) -> Answer:
+        data = json.loads(text)
+        data["sources"] = [Source(**s) for s in data.get("sources", [])]
+        return cls(**data)
 
     def choose(self, number: int) -> Answer | None:
         """The answer for menu entry ``number`` (1-based) of a clarify result, else None.

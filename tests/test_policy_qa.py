@@ -87,6 +87,14 @@ async def test_feedback_is_recorded_against_the_last_answer(kb_bot):
     assert stats["feedback"] == 1
 
 
+async def test_feedback_reaches_the_answer_given_by_another_instance_in_the_same_chat(kb_bot, make_bot):
+    second = await make_bot()  # another instance on the same database (e.g. behind a load balancer)
+    await say(kb_bot, "wangwu", "入党介绍人要几个")
+    assert "没有可以反馈" in await say(second, "wangwu", "不对", group=True)  # not asked in that chat
+    assert "已记录" in await say(second, "wangwu", "不对")
+    assert (await (await second.kb.get()).stats())["feedback"] == 1
+
+
 def test_ask_json_is_one_stable_object_per_line(db_url, tmp_path):
     env = {"ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "idx")}
     r = orgbot("kb", "import", str(bundled_corpus()), db_url=db_url, env=env)

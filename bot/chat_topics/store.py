@@ -21,6 +21,11 @@ class ChatKey:
     chat_id: str
     user_id: str
 
+    @property
+    def conversation(self) -> str:
+        """The knowledge base's key for this person's last answer in this chat."""
+        return f"{self.channel}:{self.chat_id}:{self.user_id}"
+
 
 async def recall(db: async_sessionmaker[AsyncSession], key: ChatKey, now: datetime) -> str | None:
     """The last answered question, or None when there is none or it has expired."""
