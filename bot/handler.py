@@ -155,7 +155,8 @@ class Context:
     def scheduling(self) -> SchedulingService:
         return self.bot.scheduling
 
-    def session(self) -> Any:
+    def session(self) -> AsyncSession:
+        """A new database session (use as ``async with ctx.session() as s``); one at a time."""
         return self.bot.db()
 
     async def expect(self, data: dict[str, Any], ttl: timedelta = EXPECT_TTL) -> None:
