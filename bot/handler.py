@@ -252,11 +252,6 @@ async def read_state(
     return row.handler, json.loads(row.data)
 
 
-async def load_state(bot: OrgBot, message: Incoming, user_id: str) -> tuple[str, dict[str, Any]] | None:
-    async with bot.db() as session:
-        return await read_state(session, message, user_id, bot.clock.now())
-
-
 async def clear_state(bot: OrgBot, message: Incoming, user_id: str) -> None:
     async with bot.db() as session, session.begin():
         await session.execute(delete(ConversationState).filter_by(**_state_key(message, user_id)))

@@ -290,13 +290,6 @@ class Inbox:
             )
             return {state: int(n) for state, n in rows}
 
-    async def oldest_waiting(self) -> datetime | None:
-        async with self.db() as session:
-            value: datetime | None = await session.scalar(
-                select(func.min(InboundMessage.received_at)).where(InboundMessage.state == State.RECEIVED.value)
-            )
-            return value
-
     async def forget_finished(self, cutoff: datetime) -> None:
         """Finished rows are kept only as long as platforms may retry (``dedupe_hours``)."""
         async with self._writing() as session:
