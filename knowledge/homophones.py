@@ -17,21 +17,21 @@ share of the passages use.
 
 Cost: the character → pinyin table is built once per process through pypinyin's public
 ``pinyin()`` (~0.3 s for the 21k common characters, each looked up alone so that no
-phrase reading leaks in). pypinyin is a hard dependency: without it this module does
-not import, so the feature can never switch itself off silently. Per index, each syllable's character list is cut to the characters the corpus uses, and
+phrase reading leaks in; its phrase dictionary is switched off, see _load_tables).
+pypinyin is a hard dependency: building the table without it raises, so the feature
+can never switch itself off silently. Per index, each syllable's character list is cut to the characters the corpus uses, and
 the index vocabulary itself answers "does the corpus know this bigram". A question
 costs a few hundred dictionary look-ups at most (~0.05 ms typical).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
 import unicodedata
 from typing import TYPE_CHECKING
-
-from pypinyin import Style, pinyin
 
 if TYPE_CHECKING:
     from .glossary import Glossary
@@ -62,6 +62,13 @@ def _load_tables() -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
     with _lock:
         if _tables is not None:
             return _tables
+        # pypinyin's documented switches: only single characters are read here, so its
+        # ~50 MiB phrase dictionary is not loaded (imported late, on first use, for the
+        # same reason). Without pypinyin this raises: the feature never turns off quietly.
+        os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+        os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
+        from pypinyin import Style, pinyin
+
         chars = [chr(code) for code in range(_CJK_FIRST, _CJK_LAST + 1)]
         # A list is taken as pre-split words: every character is read alone. A character
         # without a reading comes back as "-" (kept, so the output stays aligned).
