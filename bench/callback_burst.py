@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
 
-from tests.channels import feishu_peer  # noqa: E402
-from tests.channels.fake_platforms import FakePlatforms  # noqa: E402
-from tests.channels.test_running_server import Callback, Orgbot  # noqa: E402
-from tests.test_cli import free_port  # noqa: E402
+from bench.support import feishu_peer  # noqa: E402
+from bench.support.fake_platforms import FakePlatforms  # noqa: E402
+from bench.support.ports import free_port  # noqa: E402
+from bench.support.running_server import Callback, Orgbot  # noqa: E402
 
 ANSWER_RE = re.compile(r"/无此命令(\d+)")
 BARE_SERVER = """

@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
 
-from tests.channels import dingtalk_peer, feishu_peer, wecom_peer  # noqa: E402
-from tests.channels.fake_platforms import FakePlatforms  # noqa: E402
-from tests.channels.test_running_server import Callback, Orgbot  # noqa: E402
+from bench.support import dingtalk_peer, feishu_peer, wecom_peer  # noqa: E402
+from bench.support.fake_platforms import FakePlatforms  # noqa: E402
+from bench.support.running_server import Callback, Orgbot  # noqa: E402
 
 
 def build_requests(platform: str, api: str, n: int) -> list[Callback]:

@@ -18,10 +18,10 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.support import bombs
 from bot.cadres.demo import demo_files
 from knowledge.parsing import DocumentError
 from knowledge.upload_guard import check_upload
-from tests.security import bombs
 
 
 def guard(path: Path, table: bool) -> tuple[float, float, str]:

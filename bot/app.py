@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -230,9 +230,6 @@ class OrgBot:
     def transactional(self, channel: str) -> bool:
         """Whether ``channel`` can deliver inside a database transaction (see :meth:`deliver`)."""
         return getattr(self.channels.get(channel), "send_within", None) is not None
-
-    def add_background(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
-        self._background.append(asyncio.create_task(coro, name=name))
 
     async def _housekeeping(self) -> None:
         while True:

@@ -379,7 +379,7 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
 
 def _check_unknown_env(env: Mapping[str, str], sections: dict[str, type]) -> None:
     """An ``ORGBOT_`` variable that names no key is most likely a typo of a secret."""
-    known = {CONFIG_ENV, "ORGBOT_TEST_DATABASE_URL"}
+    known = {CONFIG_ENV}
     for sec_name, sec_type in sections.items():
         for key in typing.get_type_hints(sec_type):
             known.add(f"{ENV_PREFIX}{sec_name.upper()}_{key.upper()}")

@@ -155,7 +155,8 @@ class Context:
     def scheduling(self) -> SchedulingService:
         return self.bot.scheduling
 
-    def session(self) -> Any:
+    def session(self) -> AsyncSession:
+        """A new database session (use as ``async with ctx.session() as s``); one at a time."""
         return self.bot.db()
 
     async def expect(self, data: dict[str, Any], ttl: timedelta = EXPECT_TTL) -> None:
@@ -250,11 +251,6 @@ async def read_state(
     if row is None or row.expires_at <= now:
         return None
     return row.handler, json.loads(row.data)
-
-
-async def load_state(bot: OrgBot, message: Incoming, user_id: str) -> tuple[str, dict[str, Any]] | None:
-    async with bot.db() as session:
-        return await read_state(session, message, user_id, bot.clock.now())
 
 
 async def clear_state(bot: OrgBot, message: Incoming, user_id: str) -> None:

@@ -291,6 +291,7 @@ class Inbox:
             return {state: int(n) for state, n in rows}
 
     async def oldest_waiting(self) -> datetime | None:
+        """When the oldest message still waiting for an answer arrived (for /metrics)."""
         async with self.db() as session:
             value: datetime | None = await session.scalar(
                 select(func.min(InboundMessage.received_at)).where(InboundMessage.state == State.RECEIVED.value)

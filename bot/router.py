@@ -59,10 +59,6 @@ class Router:
         fallbacks = [pair for pair in self.handlers if pair[1].fallback]
         self.fallback = fallbacks[0] if fallbacks else None
 
-    @classmethod
-    def discover(cls, package: str = "handlers") -> Router:
-        return cls(collect_handlers(import_submodules(package)))
-
     def specs(self) -> list[HandlerSpec]:
         return [spec for _, spec in self.handlers]
 

@@ -14,7 +14,8 @@ from bot.chat_topics.asking import ask_in_context
 from bot.chat_topics.store import ChatKey
 from bot.clock import local_minute
 from bot.handler import Context, handler
-from bot.menu import numbered, read_pick
+from bot.menu import read_pick
+from bot.policy_reply import reply_text
 from bot.roles import Role
 
 # Words that answer a dialogue (or are small talk), not policy questions. With no
@@ -89,19 +90,10 @@ async def answer_question(ctx: Context) -> str:
     asked = await ask_in_context(ctx.bot, kb, key, ctx.text, _asker(ctx))
     answer = asked.answer
     ctx.bot.metrics.policy_answer(answer.status)
-    if answer.status == "answered":
-        return asked.note() + answer.reply_text() + "\n如果答非所问，请回复“不对”。"
-    if answer.status == "clarify":
+    if answer.status != "answered" and answer.sources:
+        # A menu, or near misses offered (never asserted): the next number picks one.
         await ctx.expect({"question": ctx.text, "options": _options(answer)})
-        return answer.reply_text()
-    lines = ["抱歉，知识库里没有找到能准确回答这个问题的内容，已记录下来供管理员补充。"]
-    if answer.sources:
-        # Near misses are offered, never asserted: the person decides whether one applies.
-        await ctx.expect({"question": ctx.text, "options": _options(answer)})
-        lines.append("下面的条款可能相关，回复序号可查看原文：")
-        lines += numbered(s.citation for s in answer.sources)
-    lines.append(f"如需进一步了解，{ctx.config.knowledge.fallback_contact}。")
-    return "\n".join(lines)
+    return reply_text(answer, ctx.config.knowledge.fallback_contact, asked.note())
 
 
 @handler(
@@ -114,7 +106,8 @@ async def feedback(ctx: Context) -> str:
     verdict = ctx.match.group(1) if ctx.match else ctx.text.strip()
     kb = await ctx.kb.get()
     admin = ctx.user.role >= Role.ADMIN
-    if not await kb.record_feedback(verdict, user_id=_asker(ctx), binding=admin):
+    key = ChatKey(ctx.message.channel, ctx.message.chat_id, ctx.user.user_id)
+    if not await kb.record_feedback(verdict, user_id=_asker(ctx), binding=admin, conversation=key.conversation):
         return "我还没有回答过您的问题，没有可以反馈的内容。"
     if verdict in ("有用", "有帮助"):
         return "谢谢反馈！"

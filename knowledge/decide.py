@@ -9,7 +9,7 @@ numbered menu; anything weak is declined and logged.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from .calibration import Calibration, Evidence
@@ -76,7 +76,7 @@ class Answer:
 
     question: str
     status: Status
-    answer: str | None
+    answer: str | None  # answered: the cited passages, each with its citation; else None
     sources: list[Source] = field(default_factory=list)
     reason: str = ""
     recorded: bool = False  # logged for administrators (KnowledgeBase.ask with record=True)
@@ -95,6 +95,16 @@ class Answer:
         """Stable JSON (UTF-8 characters kept readable)."""
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
+    def to_record(self) -> str:
+        """Everything, for storing the answer and reading it back (from_record)."""
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_record(cls, text: str) -> Answer:
+        data = json.loads(text)
+        data["sources"] = [Source(**s) for s in data.get("sources", [])]
+        return cls(**data)
+
     def choose(self, number: int) -> Answer | None:
         """The answer for menu entry ``number`` (1-based) of a clarify result, else None.
         Lets a chat handler turn the user's reply "2" into a cited answer."""
@@ -102,19 +112,6 @@ class Answer:
             return None
         s = self.sources[number - 1]
         return Answer(self.question, "answered", s.quote(), [s], f"用户选择了第 {number} 项")
-
-    def reply_text(self) -> str:
-        """What a chat handler can send as is (Simplified Chinese)."""
-        if self.status == "answered" and self.answer:
-            return self.answer
-        if self.status == "clarify" and self.answer:
-            return self.answer
-        text = "抱歉，知识库里没有找到能准确回答这个问题的内容。"
-        if self.recorded:
-            text += "已记录下来供管理员补充。"
-        if self.sources:
-            text += "\n可能相关：\n" + "\n".join(f"· {s.citation}" for s in self.sources[:3])
-        return text
 
 
 @dataclass

@@ -8,7 +8,6 @@ while an import runs. Nothing here is global: pass an AsyncEngine and an index f
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -108,7 +107,6 @@ class KnowledgeBase:
         self.calibration = calibration or Calibration.load()
         self._snap: _Snapshot | None = None
         self._lock = asyncio.Lock()
-        self._last: OrderedDict[str, Answer] = OrderedDict()
         # Question core -> (doc_key, locator) an administrator marked wrong for it.
         self._withdrawn: dict[str, set[tuple[str, str]]] = {}
 
@@ -454,10 +452,13 @@ class KnowledgeBase:
         decision = decide(cands, self.thresholds, query.is_empty, evidence, self.calibration)
         return query, cands, decision, weighted
 
-    async def ask(self, question: str, *, user_id: str | None = None, record: bool = True) -> Answer:
+    async def ask(
+        self, question: str, *, user_id: str | None = None, record: bool = True, conversation: str | None = None
+    ) -> Answer:
         """Answer a chat question: answered / clarify / unknown (see Answer.to_json).
-        Unknown questions are logged when ``record``; the answer is remembered per user
-        so that feedback ("不对") can refer to it."""
+        Unknown questions are logged when ``record``. The answer is remembered in the
+        database per ``conversation`` (default: ``user_id``; nothing when neither is
+        given) so that feedback ("不对") refers to it from any instance."""
         snap = await self._snapshot()
         _query, _cands, decision, _ = self._decide(snap, question)
         answer = self._render(snap, question, decision)
@@ -465,12 +466,24 @@ class KnowledgeBase:
             best = decision.chosen[0].confidence if decision.chosen else None
             await self.record_unanswered(question, user_id=user_id, best_score=best)
             answer.recorded = True
-        key = user_id or ""
-        self._last[key] = answer
-        self._last.move_to_end(key)
-        while len(self._last) > 1000:
-            self._last.popitem(last=False)
+        key = conversation or user_id
+        if key:
+            await self._remember(key, answer)
         return answer
+
+    async def _remember(self, conversation: str, answer: Answer) -> None:
+        last = store.last_answers
+        values = {"answer": answer.to_record(), "updated_at": store.now()}
+        where = last.c.conversation == conversation
+        async with self.engine.begin() as conn:
+            if (await conn.execute(last.update().where(where).values(**values))).rowcount:
+                return
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(last.insert().values(conversation=conversation, **values))
+        except sa.exc.IntegrityError:  # another instance wrote the first row meanwhile
+            async with self.engine.begin() as conn:
+                await conn.execute(last.update().where(where).values(**values))
 
     async def explain(self, question: str, limit: int = 10) -> dict[str, Any]:
         """Hit testing: the analysed question, ranked candidates with scores, and the
@@ -575,12 +588,7 @@ class KnowledgeBase:
                 ]
             return Answer(question, "answered", "\n".join(s.quote() for s in sources), sources, decision.reason)
         if decision.status == "clarify":
-            lines = ["您想问的是下面哪一条？请回复序号："]
-            for i, s in enumerate(sources, 1):
-                preview = s.snippet.replace("\n", " ")
-                preview = preview[:40] + ("…" if len(preview) > 40 else "")
-                lines.append(f"{i}. {s.citation}：{preview}")
-            return Answer(question, "clarify", "\n".join(lines), sources, decision.reason)
+            return Answer(question, "clarify", None, sources, decision.reason)
         return Answer(question, "unknown", None, sources, decision.reason)
 
     def read_follow_up(self, question: str, previous: str) -> Reading | None:
@@ -599,9 +607,16 @@ class KnowledgeBase:
                 )
             )
 
-    def last_answer(self, user_id: str | None = None) -> Answer | None:
-        """The last answer given to this user (in this process)."""
-        return self._last.get(user_id or "")
+    async def last_answer(self, conversation: str | None = None) -> Answer | None:
+        """The last answer given in this conversation, by any instance."""
+        if not conversation:
+            return None
+        last = store.last_answers
+        async with self.engine.connect() as conn:
+            text = (
+                await conn.execute(sa.select(last.c.answer).where(last.c.conversation == conversation))
+            ).scalar_one_or_none()
+        return Answer.from_record(text) if text is not None else None
 
     async def record_feedback(
         self,
@@ -611,12 +626,13 @@ class KnowledgeBase:
         answer: Answer | None = None,
         comment: str | None = None,
         binding: bool = False,
+        conversation: str | None = None,
     ) -> bool:
         """Record feedback ("不对", "没用", "有用"…) against ``answer`` or, by default, the
-        user's last answer. False when there is nothing to attach it to. ``binding``
-        (an administrator's verdict): a negative one withdraws the answered clause for
+        last answer in ``conversation`` (default: ``user_id``). False when there is
+        nothing to attach it to. ``binding`` (an administrator's verdict): a negative one withdraws the answered clause for
         that question, so the next ask gives the runner-up or declines."""
-        answer = answer or self.last_answer(user_id)
+        answer = answer or await self.last_answer(conversation or user_id)
         if answer is None:
             return False
         top = answer.sources[0] if answer.sources else None

@@ -15,21 +15,22 @@ share their *main* reading (批 pi is also a reading of 否: 能批 must not bec
 and (4) the replacement is a real word (segmenter dictionary or glossary) that a fair
 share of the passages use.
 
-Cost: the character → pinyin table is read once per process from pypinyin's data file
-(~5 MiB, ~0.1 s; pypinyin's phrase dictionary, ~50 MiB, is deliberately never imported).
-Per index, each syllable's character list is cut to the characters the corpus uses, and
+Cost: the character → pinyin table is built once per process through pypinyin's public
+``pinyin()`` (~0.3 s for the 21k common characters, each looked up alone so that no
+phrase reading leaks in; its phrase dictionary is switched off, see _load_tables).
+pypinyin is a hard dependency: building the table without it raises, so the feature
+can never switch itself off silently. Per index, each syllable's character list is cut to the characters the corpus uses, and
 the index vocabulary itself answers "does the corpus know this bigram". A question
 costs a few hundred dictionary look-ups at most (~0.05 ms typical).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import os
 import re
 import sys
 import threading
 import unicodedata
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ RARITY = 50
 # large corpus (人理 in ...人理解...): at least one passage in this many.
 COMMON_SHARE = 1000
 _CJK_FIRST, _CJK_LAST = 0x4E00, 0x9FFF  # IME typos are common characters
-_ENTRY = re.compile(r'"(\d+)"\s*:\s*"([^"]*)"')
 
 _lock = threading.Lock()
 _tables: tuple[dict[str, tuple[str, ...]], dict[str, str]] | None = None
@@ -57,53 +57,40 @@ def _toneless(syllable: str) -> str:
 
 
 def _load_tables() -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
-    """(character → toneless readings, main reading → characters), empty without pypinyin."""
+    """(character → toneless readings, main reading first; main reading → characters)."""
     global _tables
     with _lock:
         if _tables is not None:
             return _tables
-        readings: dict[str, tuple[str, ...]] = {}
-        spec = importlib.util.find_spec("pypinyin")  # locates without importing
-        entries: list[tuple[int, str]] = []
-        if spec is not None and spec.submodule_search_locations:
-            data = Path(next(iter(spec.submodule_search_locations))) / "pinyin_dict.json"
-            if data.is_file():
-                entries = [(int(m.group(1)), m.group(2)) for m in _ENTRY.finditer(data.read_text("utf-8"))]
-            else:  # older layout: the table is a Python module (imports the phrase data too)
-                from pypinyin.pinyin_dict import pinyin_dict  # type: ignore[import-untyped]
+        # pypinyin's documented switches: only single characters are read here, so its
+        # ~50 MiB phrase dictionary is not loaded (imported late, on first use, for the
+        # same reason). Without pypinyin this raises: the feature never turns off quietly.
+        os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+        os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
+        from pypinyin import Style, pinyin
 
-                entries = list(pinyin_dict.items())
-        cache: dict[str, str] = {}
+        chars = [chr(code) for code in range(_CJK_FIRST, _CJK_LAST + 1)]
+        # A list is taken as pre-split words: every character is read alone. A character
+        # without a reading comes back as "-" (kept, so the output stays aligned).
+        found = pinyin(chars, style=Style.TONE, heteronym=True, errors=lambda text: "-")
+        readings: dict[str, tuple[str, ...]] = {}
         by_reading: dict[str, list[str]] = {}
-        for code, value in entries:
-            if not _CJK_FIRST <= code <= _CJK_LAST:
+        for ch, raw in zip(chars, found, strict=True):
+            plain = tuple(dict.fromkeys(_toneless(r) for r in raw if r != "-"))
+            if not plain:
                 continue
-            ch = chr(code)
-            found: list[str] = []
-            for raw in value.split(","):
-                plain = cache.get(raw)
-                if plain is None:
-                    plain = cache[raw] = _toneless(raw)
-                if plain not in found:
-                    found.append(plain)
-            readings[ch] = tuple(found)
-            by_reading.setdefault(found[0], []).append(ch)
+            readings[ch] = plain
+            by_reading.setdefault(plain[0], []).append(ch)
+        if len(readings) < len(chars) // 2:
+            raise RuntimeError(f"pypinyin gave readings for only {len(readings)} common characters")
         _tables = readings, {r: "".join(chars) for r, chars in by_reading.items()}
         return _tables
 
 
 def sounds_alike(a: str, b: str) -> bool:
-    """Whether two characters share a toneless reading (True when pypinyin is missing,
-    so that callers fall back to their behaviour without it)."""
+    """Whether two characters share a toneless reading."""
     readings = _load_tables()[0]
-    if not readings:
-        return True
     return bool(set(readings.get(a, ())) & set(readings.get(b, ())))
-
-
-def pinyin_available() -> bool:
-    """Whether homophone correction can work (pypinyin installed)."""
-    return bool(_load_tables()[0])
 
 
 class HomophoneFixer:
@@ -149,7 +136,7 @@ class HomophoneFixer:
 
     def fix(self, text: str) -> tuple[str, list[tuple[str, str]]]:
         """``text`` with homophone typos replaced, and the (typed, fixed) bigram pairs."""
-        if not self._readings or self.index.n == 0:
+        if self.index.n == 0:
             return text, []
         chars = list(text)
         fixes: list[tuple[str, str]] = []

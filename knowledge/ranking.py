@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Container, Iterable
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -354,8 +354,3 @@ def missing_concepts(clauses: list[WeightedClause], flat: str) -> list[str]:
         if not any(f and flat_text(f) in flat for f in forms):
             out.append(clause.label)
     return out
-
-
-def faq_forms(question: str, alternates: Iterable[str], canonical_core) -> list[str]:
-    """Canonical cores of an FAQ entry's question and alternative phrasings."""
-    return [c for c in (canonical_core(q) for q in (question, *alternates)) if c]

@@ -106,6 +106,16 @@ feedback = sa.Table(
     sa.Column("binding", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
 )
 
+# The last answer given in a conversation (a person in a chat), so that a later "不对"
+# refers to it from any instance, also after a restart. One row per conversation.
+last_answers = sa.Table(
+    "kb_last_answers",
+    metadata,
+    sa.Column("conversation", sa.String(400), primary_key=True),
+    sa.Column("answer", sa.Text, nullable=False),  # JSON, see decide.Answer.to_record
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 def now() -> datetime:
     """Timezone-aware UTC timestamp (stored as such on PostgreSQL)."""

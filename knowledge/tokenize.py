@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN_RE = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
-_CJK_RUN_RE = re.compile(rf"[{_CJK}]+")
 
 # Question filler that carries no topic: removed from questions before matching, so that
 # "请问入党积极分子多久考察一次呀" is matched like "入党积极分子 考察一次".
@@ -160,13 +159,3 @@ def term_set(text: str) -> set[str]:
         else:
             out.update(map(str.__add__, run, run[1:]))
     return out
-
-
-def cjk_runs(text: str) -> list[str]:
-    """Maximal CJK runs of normalized text (used for query segmentation)."""
-    return _CJK_RUN_RE.findall(text)
-
-
-def is_cjk(ch: str) -> bool:
-    """True for a CJK ideograph."""
-    return bool(_CJK_RUN_RE.fullmatch(ch))

@@ -33,9 +33,9 @@ from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.support import dingtalk_peer, feishu_peer, wecom_peer
 from bot.app import OrgBot
 from bot.channels import dingtalk, feishu, wecom
-from tests.channels import dingtalk_peer, feishu_peer, wecom_peer
 from tests.channels.conftest import APP_AES_KEY, BOT_AES_KEY, fake, settle  # noqa: F401  (fake is a fixture)
 
 TOKEN = "test-token"

@@ -87,6 +87,14 @@ async def test_feedback_is_recorded_against_the_last_answer(kb_bot):
     assert stats["feedback"] == 1
 
 
+async def test_feedback_reaches_the_answer_given_by_another_instance_in_the_same_chat(kb_bot, make_bot):
+    second = await make_bot()  # another instance on the same database (e.g. behind a load balancer)
+    await say(kb_bot, "wangwu", "入党介绍人要几个")
+    assert "没有可以反馈" in await say(second, "wangwu", "不对", group=True)  # not asked in that chat
+    assert "已记录" in await say(second, "wangwu", "不对")
+    assert (await (await second.kb.get()).stats())["feedback"] == 1
+
+
 def test_ask_json_is_one_stable_object_per_line(db_url, tmp_path):
     env = {"ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "idx")}
     r = orgbot("kb", "import", str(bundled_corpus()), db_url=db_url, env=env)
@@ -100,6 +108,20 @@ def test_ask_json_is_one_stable_object_per_line(db_url, tmp_path):
     assert "第十四条" in first["sources"][0]["locator"]
     single = json.loads(orgbot("ask", "--json", "发展党员", db_url=db_url, env=env).stdout)
     assert single["status"] == "clarify" and len(single["sources"]) >= 2
+
+
+async def test_chat_and_cli_render_the_same_decision_the_same_way(make_bot, db_url, tmp_path):
+    # One wording (bot/policy_reply.py): an answer, a menu and a recorded decline read
+    # in `orgbot ask --record` exactly as a person reads them in chat.
+    env = {"ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "cli-idx")}
+    assert orgbot("kb", "import", str(bundled_corpus()), db_url=db_url, env=env).returncode == 0
+    questions = ["入党介绍人要几个", "发展党员", "今天天气怎么样"]
+    printed = orgbot("ask", "--record", "-", db_url=db_url, env=env, stdin="\n".join(questions) + "\n").stdout
+    bot = await make_bot()
+    replies = [await say(bot, f"u{i}", q) for i, q in enumerate(questions)]
+    assert "不对" in replies[0] and "请回复序号" in replies[1] and "已记录" in replies[2]
+    for reply in replies:
+        assert reply in printed, (reply, printed)
 
 
 def test_kb_cli_refuses_bad_files_whole_and_explains_hits(db_url, tmp_path):

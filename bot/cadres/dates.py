@@ -71,7 +71,3 @@ def _checked(d: date) -> date:
     if not EARLIEST <= d <= LATEST:
         raise DateError(f"日期 {d.isoformat()} 不在合理范围内（1900–2100 年）")
     return d
-
-
-def format_date(d: date | None) -> str:
-    return d.isoformat() if d else ""

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
 
 from bot.messages import Incoming
 from bot.storable_text import incoming_problem
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import json
 import logging
 from collections.abc import Coroutine
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 from yarl import URL
@@ -38,9 +38,6 @@ from bot.channels.render import split_utf8, title_of, to_dingtalk_markdown
 from bot.channels.tokens import AccessToken
 from bot.config import Config, ConfigError, DingtalkConfig
 from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat, Target
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -34,9 +34,6 @@ from bot.channels.render import split_utf8, to_feishu_card_markdown
 from bot.channels.tokens import AccessToken
 from bot.config import Config, ConfigError, FeishuConfig
 from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat, Target
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
 from aiohttp import web
@@ -38,9 +38,6 @@ from bot.channels.tokens import AccessToken
 from bot.channels.wecom_crypto import UndecryptablePayload, WeComCrypto, WeComCryptoError, decode_aes_key
 from bot.config import Config, ConfigError, WecomConfig
 from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 

@@ -42,11 +42,11 @@ async def ask_in_context(bot: OrgBot, kb: KnowledgeBase, key: ChatKey, question:
     reading = kb.read_follow_up(question, previous) if previous else None
     result: ContextAnswer | None = None
     if reading is not None:
-        in_context = await kb.ask(reading.question, user_id=user_id, record=False)
+        in_context = await kb.ask(reading.question, user_id=user_id, record=False, conversation=key.conversation)
         if in_context.status == "answered":
             result = ContextAnswer(in_context, reading.question)
     if result is None:
-        result = ContextAnswer(await kb.ask(question, user_id=user_id))
+        result = ContextAnswer(await kb.ask(question, user_id=user_id, conversation=key.conversation))
     if result.answer.status == "answered" and keep > timedelta(0):
         await store.remember(bot.db, key, result.read_as or question, now, keep)
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat_topics.models import ChatTopic
@@ -20,6 +20,11 @@ class ChatKey:
     channel: str
     chat_id: str
     user_id: str
+
+    @property
+    def conversation(self) -> str:
+        """The knowledge base's key for this person's last answer in this chat."""
+        return f"{self.channel}:{self.chat_id}:{self.user_id}"
 
 
 async def recall(db: async_sessionmaker[AsyncSession], key: ChatKey, now: datetime) -> str | None:
@@ -47,13 +52,6 @@ async def remember(
         row.question = question[:QUESTION_CHARS]
         row.expires_at = now + keep
         row.updated_at = now
-
-
-async def forget_expired(db: async_sessionmaker[AsyncSession], now: datetime) -> int:
-    """Delete every expired topic; returns how many."""
-    async with db() as session, session.begin():
-        result = await session.execute(delete(ChatTopic).where(ChatTopic.expires_at <= now))
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def current(db: async_sessionmaker[AsyncSession], key: ChatKey) -> ChatTopic | None:

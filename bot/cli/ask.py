@@ -6,10 +6,12 @@ The ``--json`` output is a stable interface that external checks rely on.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from bot.cli.runtime import run_command, started_bot
 from bot.config import Config
+from bot.policy_reply import reply_json, reply_text
 
 
 async def _ask(args: argparse.Namespace, config: Config) -> int:
@@ -21,9 +23,9 @@ async def _ask(args: argparse.Namespace, config: Config) -> int:
                 continue
             answer = await kb.ask(question, user_id=args.record and "cli", record=args.record)
             if args.json:
-                print(answer.to_json(), flush=True)
+                print(json.dumps(reply_json(answer), ensure_ascii=False), flush=True)
             else:
-                print(answer.reply_text(), flush=True)
+                print(reply_text(answer, config.knowledge.fallback_contact), flush=True)
                 print(flush=True)
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -449,7 +449,3 @@ def summary_lines(
     elif schedule.status == "paused":
         lines.append("已暂停：恢复前不会发送。")
     return lines
-
-
-def with_shift(rule: Rule, shift: str) -> Rule:
-    return replace(rule, shift=shift)

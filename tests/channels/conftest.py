@@ -9,12 +9,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bench.support.fake_platforms import FakePlatforms
+from bench.support.wecom_peer import APP_AES_KEY, BOT_AES_KEY  # noqa: F401  (tests import them from here)
 from bot.app import OrgBot
-from tests.channels.fake_platforms import FakePlatforms
-
-# Valid 43-character EncodingAESKeys (any base64 of 32 bytes without the trailing '=').
-APP_AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-BOT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
 @pytest.fixture

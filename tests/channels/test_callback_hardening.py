@@ -6,10 +6,10 @@ import random
 
 import pytest
 
+from bench.support.dingtalk_peer import dingtalk_env, signed_headers
+from bench.support.feishu_peer import feishu_env
+from bench.support.wecom_peer import wecom_env
 from bot.channels import dingtalk, feishu, wecom
-from tests.channels.dingtalk_peer import dingtalk_env, signed_headers
-from tests.channels.feishu_peer import feishu_env
-from tests.channels.wecom_peer import wecom_env
 
 JUNK = [
     b"",
@@ -52,7 +52,7 @@ async def test_genuinely_signed_but_oddly_shaped_payloads_never_crash(serve_chan
     import json
     import time
 
-    from tests.channels import feishu_peer, wecom_peer
+    from bench.support import feishu_peer, wecom_peer
     from tests.channels.conftest import settle
 
     odd = [

@@ -8,12 +8,12 @@ import time
 import pytest
 from dingtalk_stream import AckMessage, CallbackHandler, Credential, DingTalkStreamClient
 
+from bench.support.dingtalk_peer import body, dingtalk_env, robot_message, signed_headers
 from bot.channels import dingtalk
 from bot.channels.base import DeliveryError
 from bot.channels.dingtalk_stream import BOT_TOPIC
 from bot.messages import Outgoing, Reply, ReplyFormat, Target
 from tests.channels.conftest import settle
-from tests.channels.dingtalk_peer import body, dingtalk_env, robot_message, signed_headers
 
 
 @pytest.fixture

@@ -22,13 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
+from bench.support import feishu_peer
+from bench.support.fake_platforms import FakePlatforms
+from bench.support.running_server import Orgbot
 from bot.app import OrgBot
 from bot.messages import ChatType, Incoming, Outgoing
 from bot.storage.models import InboundMessage
-from tests.channels import feishu_peer
 from tests.channels.conftest import settle
-from tests.channels.fake_platforms import FakePlatforms
-from tests.channels.test_running_server import Orgbot
 
 ANSWER_RE = re.compile(r"/无此命令(\d+)")
 

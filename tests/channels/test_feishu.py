@@ -8,11 +8,7 @@ import time
 import pytest
 from lark_oapi.core.utils import AESCipher
 
-from bot.channels import feishu, feishu_crypto
-from bot.channels.base import DeliveryError
-from bot.messages import Outgoing, Reply, ReplyFormat, Target
-from tests.channels.conftest import settle
-from tests.channels.feishu_peer import (
+from bench.support.feishu_peer import (
     BOT_OPEN_ID,
     ENCRYPT_KEY,
     VERIFICATION_TOKEN,
@@ -23,6 +19,10 @@ from tests.channels.feishu_peer import (
     signed_request,
     text_event,
 )
+from bot.channels import feishu, feishu_crypto
+from bot.channels.base import DeliveryError
+from bot.messages import Outgoing, Reply, ReplyFormat, Target
+from tests.channels.conftest import settle
 
 
 @pytest.fixture

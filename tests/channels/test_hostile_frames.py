@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import logging
 
+from bench.support.dingtalk_peer import dingtalk_env, robot_message
+from bench.support.feishu_peer import feishu_env, text_event
 from bot.channels import dingtalk, feishu
 from tests.channels.conftest import settle
-from tests.channels.dingtalk_peer import dingtalk_env, robot_message
-from tests.channels.feishu_peer import feishu_env, text_event
 from tests.channels.test_dingtalk import callback_frame
 from tests.channels.test_feishu import parse_sdk_frame, sdk_frame
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import time
 
+from bench.support import dingtalk_peer, feishu_peer, wecom_peer
 from bot.cadres.demo import seed_demo
 from bot.channels import dingtalk, feishu, wecom
 from bot.channels.private_note import SENT_BY_APP_MESSAGE, SENT_PRIVATELY
-from tests.channels import dingtalk_peer, feishu_peer, wecom_peer
 from tests.channels.conftest import settle
 from tests.conftest import add_staff
 

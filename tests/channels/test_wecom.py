@@ -8,12 +8,7 @@ from urllib.parse import quote
 import pytest
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.channels import wecom
-from bot.channels.base import DeliveryError
-from bot.channels.wecom_crypto import SignatureMismatch, UndecryptablePayload, WeComCrypto
-from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat, Target
-from tests.channels.conftest import APP_AES_KEY, settle
-from tests.channels.wecom_peer import (
+from bench.support.wecom_peer import (
     APP_TOKEN,
     BOT_TOKEN,
     CORP_ID,
@@ -25,6 +20,11 @@ from tests.channels.wecom_peer import (
     sign,
     wecom_env,
 )
+from bot.channels import wecom
+from bot.channels.base import DeliveryError
+from bot.channels.wecom_crypto import SignatureMismatch, UndecryptablePayload, WeComCrypto
+from bot.messages import ChatType, Incoming, Outgoing, Reply, ReplyFormat, Target
+from tests.channels.conftest import APP_AES_KEY, settle
 
 
 @pytest.fixture

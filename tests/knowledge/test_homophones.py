@@ -4,13 +4,35 @@ are left alone. Examples are this file's own (not bench/kb_eval's)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from knowledge import KnowledgeBase
 from knowledge.glossary import Glossary
-from knowledge.homophones import pinyin_available, sounds_alike
+from knowledge.homophones import _load_tables, sounds_alike
 from knowledge.query import analyse
 
-pytestmark = pytest.mark.skipif(not pinyin_available(), reason="pypinyin not installed")
+# No skip: pypinyin is a hard dependency, read only through its public pinyin(). If it
+# stops working, these tests fail instead of the feature switching itself off.
+
+
+def test_the_reading_table_comes_from_pypinyin_and_covers_the_common_characters() -> None:
+    readings, by_reading = _load_tables()
+    assert len(readings) > 20000
+    assert readings["党"] == ("dang",) and readings["绿"][0] == "lv" and readings["否"] == ("fou", "pi")
+    assert "龄" in by_reading["ling"] and "令" in by_reading["ling"] and "否" not in by_reading["pi"]
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
+)
+def test_sounding_alike_is_a_shared_toneless_reading(a: str, b: str) -> None:
+    readings = _load_tables()[0]
+    assert sounds_alike(a, b) == sounds_alike(b, a) == bool(set(readings.get(a, ())) & set(readings.get(b, ())))
+    assert all(r.isascii() and r.isalpha() for r in readings.get(a, ()))
+    if a in readings:
+        assert sounds_alike(a, a)
 
 
 @pytest.mark.parametrize(

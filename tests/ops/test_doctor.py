@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.support import dingtalk_peer, feishu_peer, wecom_peer
 from bot.config import load_config
 from bot.doctor import Level, run_checks, secret_values
-from tests.channels import dingtalk_peer, feishu_peer, wecom_peer
 from tests.channels.conftest import fake  # noqa: F401  (fixture)
 from tests.test_cli import free_port
 

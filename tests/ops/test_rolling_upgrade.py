@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.support import feishu_peer
 from bot.storage import migrate
-from tests.channels import feishu_peer
 from tests.channels.conftest import fake  # noqa: F401  (fixture)
 from tests.ops.processes import wait_ready
 from tests.test_cli import free_port, orgbot

@@ -25,12 +25,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
+from bench.support import feishu_peer
+from bench.support.fake_platforms import FakePlatforms
 from bot.config import load_config
 from bot.kb_service import REFRESH_SECONDS
 from bot.storage.db import create_engine
 from bot.storage.models import InboundMessage
-from tests.channels import feishu_peer
-from tests.channels.fake_platforms import FakePlatforms
 from tests.ops.nginx import NGINX, Nginx, site_config
 from tests.scheduling.service_process import copies_per_person, counts, seed_notice
 from tests.scheduling.service_process import wait_for as wait_until

@@ -68,7 +68,7 @@ async def test_the_database_owner_cannot_empty_or_edit_the_audit_log(make_bot, d
 
 
 def test_orgbot_db_roles_prints_the_procedure_with_placeholders():
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORGBOT_")} | {"PYTHONPATH": os.getcwd()}
     out = subprocess.run(
         [sys.executable, "-m", "bot.cli", "db", "roles", "--owner", "o1", "--service", "s1", "--database", "d1"],
         capture_output=True,

@@ -1,7 +1,7 @@
 """Issue 10, hole 1: DingTalk's callback `sign` covers only the timestamp, so the body can be forged.
 
 Every attack runs against a bot serving its real callback on 127.0.0.1, answered at the
-fake DingTalk (tests/channels/fake_platforms.py), with an "attacker" server on loopback
+fake DingTalk (bench/support/fake_platforms.py), with an "attacker" server on loopback
 that must never receive anything. Robot messages are built through the dingtalk-stream
 SDK's ChatbotMessage (tests/channels/dingtalk_peer.py).
 """
@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bench.support.dingtalk_peer import body, dingtalk_env, robot_message, signed_headers
 from bot.app import OrgBot
 from bot.cadres.demo import seed_demo
 from bot.channels import dingtalk, signature_ledger
@@ -29,7 +30,6 @@ from bot.channels.private_note import SENT_PRIVATELY
 from bot.messages import Outgoing, Reply, Target
 from bot.storage.models import AuditEntry
 from tests.channels.conftest import settle
-from tests.channels.dingtalk_peer import body, dingtalk_env, robot_message, signed_headers
 from tests.conftest import add_staff
 
 ADMIN_STAFF_ID = "manager01"

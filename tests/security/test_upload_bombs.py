@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from bench.support import bombs
 from bot.cadres.demo import demo_files
 from bot.cadres.sheets import SheetError, read_tables, write_table
 from knowledge.parsing import DocumentError, read_lines
 from knowledge.upload_guard import UploadLimits, UploadRefused, check_upload
-from tests.security import bombs
 
 MiB = 1024 * 1024
 REFUSAL_BUDGET_MIB = 200

@@ -10,7 +10,9 @@ import xmltodict
 from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from tests.channels.conftest import APP_AES_KEY, BOT_AES_KEY
+# Valid 43-character EncodingAESKeys (any base64 of 32 bytes without the trailing '=').
+APP_AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+BOT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 CORP_ID = "wwcorp"
 AGENT_ID = "1000002"
