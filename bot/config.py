@@ -45,7 +45,7 @@ class DatabaseConfig:
     url: str = "sqlite+aiosqlite:///data/orgbot.db"
     auto_migrate: bool = True
     echo: bool = False
-    pool_size: int = 10
+    pool_size: int = 5
     max_overflow: int = 10
 
 

@@ -100,6 +100,9 @@ def config_for(tmp_path: Path) -> Callable[..., Config]:
             "ORGBOT_DATABASE_URL": url,
             "ORGBOT_API_TOKEN": "test-token",
             "ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "index"),
+            # Small pools: PostgreSQL's 100 connections are shared by every bot a test run starts.
+            "ORGBOT_DATABASE_POOL_SIZE": "3",
+            "ORGBOT_DATABASE_MAX_OVERFLOW": "7",
         }
         environ.update(env)
         return load_config(None, environ=environ)

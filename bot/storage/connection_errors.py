@@ -18,17 +18,23 @@ HEADLINE = "数据库连接失败"
 
 
 def where(url: str) -> str:
-    """The database address without its password, for messages and logs."""
-    try:
-        parsed = make_url(normalize_url(url))
-    except Exception:
+    """The database address without its password, for messages and logs.
+
+    The host is what follows the last "@" and the user what precedes the first ":": a
+    password holding ":" or "@" (or a URL too malformed to parse) never leaks into the text.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
         return "（无法解析的地址）"
-    if parsed.get_backend_name() == "sqlite":
-        return f"SQLite 文件 {parsed.database or ':memory:'}"
-    host = parsed.host or "localhost"
-    port = parsed.port or 5432
-    user = f"{parsed.username}@" if parsed.username else ""
-    return f"PostgreSQL {user}{host}:{port}/{parsed.database or ''}"
+    if scheme.startswith("sqlite"):
+        try:
+            return f"SQLite 文件 {make_url(normalize_url(url)).database or ':memory:'}"
+        except Exception:
+            return "（无法解析的地址）"
+    userinfo, at, location = rest.rpartition("@")
+    user = userinfo.split(":", 1)[0] if at else ""
+    location = location.split("?", 1)[0]
+    return f"PostgreSQL {user + '@' if user else ''}{location}"
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

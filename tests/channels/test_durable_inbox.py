@@ -27,6 +27,7 @@ from bench.support.fake_platforms import FakePlatforms
 from bench.support.running_server import Orgbot
 from bot.app import OrgBot
 from bot.messages import ChatType, Incoming, Outgoing
+from bot.storage.db import create_engine
 from bot.storage.models import InboundMessage
 from tests.channels.conftest import settle
 
@@ -118,8 +119,12 @@ async def test_a_row_left_answering_by_a_dead_process_is_resumed(make_bot, db_ur
     assert claimed is not None
     await first.stop(timeout=0)
     # Another instance could still hold it, so it waits for its lease to run out (here: at once).
-    async with OrgBot(config_for(db_url)).db() as session, session.begin():
-        await session.execute(text("UPDATE inbound_messages SET lease_until = received_at"))
+    engine = create_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE inbound_messages SET lease_until = received_at"))
+    finally:
+        await engine.dispose()
     capture = Capture()
     second = await make_bot(channels=[capture])
     await settle(second)

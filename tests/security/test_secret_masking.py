@@ -111,8 +111,8 @@ BAD_URLS = {
     "wrong scheme": ("mysql://admin:{pw}@db.example/orgbot", "应为 sqlite:///"),
     "malformed port": ("postgresql://admin:{pw}@127.0.0.1:notaport/orgbot", "无法解析数据库地址"),
     "malformed host": ("postgresql+asyncpg://admin:{pw}@[::1/orgbot", "无法解析数据库地址"),
-    "closed port": ("postgresql://admin:{pw}@127.0.0.1:{closed}/orgbot", "无法使用数据库"),
-    "bad auth": ("postgresql://admin:{pw}@127.0.0.1:{fake}/orgbot", "password authentication failed"),
+    "closed port": ("postgresql://admin:{pw}@127.0.0.1:{closed}/orgbot", "连接被拒绝"),
+    "bad auth": ("postgresql://admin:{pw}@127.0.0.1:{fake}/orgbot", "用户名或密码被拒绝"),
 }
 
 
@@ -121,7 +121,8 @@ def test_db_commands_never_print_the_password(case, tmp_path, closed_port, rejec
     template, says = BAD_URLS[case]
     url = template.format(pw=PASSWORD, closed=closed_port, fake=rejecting_postgres)
     out = _assert_masked(orgbot("db", "current", url=url, cwd=tmp_path), PASSWORD)
-    assert says in out and "admin:***@" in out
+    # The address is shown as "admin:***@…" or, in the connection errors, as "admin@host" with no password part.
+    assert says in out and ("admin:***@" in out or "admin@127.0.0.1" in out)
     if case == "bad auth":
         assert PASSWORD.encode() in _RejectingPostgres.received  # the server really was asked with it
 
