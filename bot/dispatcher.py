@@ -86,21 +86,7 @@ async def admissible(turn: Turn, proceed: Proceed) -> None:
         return
     log.warning("%s message refused: %s", message.channel, why)
     turn.say(UNUSABLE_REPLY.format(why=why))
-    async with turn.bot.db() as session, session.begin():
-        write_audit(
-            session,
-            turn.bot.clock.now(),
-            AuditRecord(
-                actor=message.sender_id,
-                actor_role="unknown",
-                channel=message.channel,
-                chat_id=message.chat_id,
-                action="message.invalid",
-                outcome="invalid",
-                query=message.text,
-                detail=why,
-            ),
-        )
+    await _audit(turn, message.sender_id, "unknown", "message.invalid", "invalid", why)
 
 
 async def etiquette(turn: Turn, proceed: Proceed) -> None:
@@ -167,23 +153,27 @@ async def authorize(turn: Turn, proceed: Proceed) -> None:
 
 async def _audit_refusal(turn: Turn, handler_name: str) -> None:
     """Every refusal by role leaves a row: who tried which feature, from where, with what text."""
-    assert turn.user is not None
+    assert turn.user is not None and turn.route is not None
+    needed = turn.route.spec.role.name.lower()
+    await _audit(
+        turn, turn.user.user_id, turn.user.role.name.lower(), "role.denied", "denied", f"{handler_name} 需要 {needed}"
+    )
+
+
+async def _audit(turn: Turn, actor: str, role: str, action: str, outcome: str, detail: str) -> None:
     message = turn.message
+    record = AuditRecord(
+        actor=actor,
+        actor_role=role,
+        channel=message.channel,
+        chat_id=message.chat_id,
+        action=action,
+        outcome=outcome,
+        query=message.text,
+        detail=detail,
+    )
     async with turn.bot.db() as session, session.begin():
-        write_audit(
-            session,
-            turn.bot.clock.now(),
-            AuditRecord(
-                actor=turn.user.user_id,
-                actor_role=turn.user.role.name.lower(),
-                channel=message.channel,
-                chat_id=message.chat_id,
-                action="role.denied",
-                outcome="denied",
-                query=message.text,
-                detail=f"{handler_name} 需要 {turn.route.spec.role.name.lower() if turn.route else ''}",
-            ),
-        )
+        write_audit(session, turn.bot.clock.now(), record)
 
 
 async def dialogue(turn: Turn, proceed: Proceed) -> None:
