@@ -37,12 +37,6 @@ class Access:
     def is_organizer(self) -> bool:
         return self.role is Role.ORGANIZER
 
-    def covers_unit(self, code: str | None) -> bool:
-        """Admins cover every unit; an organizer the units of their scope; nobody else any."""
-        if self.is_admin:
-            return True
-        return self.is_organizer and code is not None and code in self.units
-
 
 async def access_for(session: AsyncSession, user: User) -> Access:
     units: frozenset[str] = frozenset()

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 1.0
+# Idle, only the first worker looks at the inbox every second; the others every ten. Whoever
+# finds a row wakes the rest, so a backlog found by polling (another instance's expired
+# lease, a retry come due) is shared at once, and an idle instance costs one query a second.
+PEER_POLL_FACTOR = 10
 MAX_ATTEMPTS = 5
 # Channels whose replies go back in an HTTP response; resumed after a restart, they land in the local inbox.
 INLINE_CHANNELS = LOCAL_CHANNELS
@@ -65,7 +69,7 @@ class AnswerWorkers:
     def start(self) -> None:
         self._closing = False
         self.last_progress = asyncio.get_running_loop().time()
-        self._tasks = [asyncio.create_task(self._work(), name=f"answer-worker-{n}") for n in range(self.size)]
+        self._tasks = [asyncio.create_task(self._work(n), name=f"answer-worker-{n}") for n in range(self.size)]
 
     def wake(self) -> None:
         self._wake.set()
@@ -98,8 +102,9 @@ class AnswerWorkers:
             return 0
         return sum(counts.values())
 
-    async def _work(self) -> None:
+    async def _work(self, index: int) -> None:
         loop = asyncio.get_running_loop()
+        idle_wait = IDLE_POLL_SECONDS * (1 if index == 0 else PEER_POLL_FACTOR)
         while not self._closing:
             self._wake.clear()
             busy = frozenset(ch for ch, n in self._in_flight.items() if n >= self.per_channel)
@@ -114,8 +119,9 @@ class AnswerWorkers:
             self.last_progress = loop.time()
             if claimed is None:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                    await asyncio.wait_for(self._wake.wait(), idle_wait)
                 continue
+            self._wake.set()  # there may be more: idle peers look too
             channel = claimed.message.channel
             self._in_flight[channel] += 1
             try:

@@ -8,9 +8,7 @@ again when the lease runs out, or at the next start on SQLite, where only one in
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -134,11 +132,6 @@ class Inbox:
         self.db = db
         self.lease = lease
 
-    @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncSession]:
-        async with self.db() as session, session.begin():
-            yield session
-
     async def record(self, message: Incoming, now: datetime, *, state: State = State.RECEIVED) -> bool:
         """Write the message durably; False when this (channel, message id) was recorded before.
 
@@ -157,7 +150,7 @@ class Inbox:
             error="",
         )
         try:
-            async with self._writing() as session:
+            async with self.db() as session, session.begin():
                 session.add(row)
         except IntegrityError:
             return False
@@ -187,7 +180,7 @@ class Inbox:
         pick = select(InboundMessage.id).where(claimable, ~earlier_open).order_by(InboundMessage.id).limit(1)
         if busy_channels:
             pick = pick.where(InboundMessage.channel.not_in(sorted(busy_channels)))
-        async with self._writing() as session:
+        async with self.db() as session, session.begin():
             if session.get_bind().dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
             row = (
@@ -221,7 +214,7 @@ class Inbox:
         )
 
     async def save_replies(self, row_id: int, replies: list[Reply]) -> None:
-        async with self._writing() as session:
+        async with self.db() as session, session.begin():
             await session.execute(
                 update(InboundMessage).where(InboundMessage.id == row_id).values(replies=encode_replies(replies))
             )
@@ -234,11 +227,11 @@ class Inbox:
             values["replies"] = encode_replies(replies)
         if done:
             values.update(state=State.ANSWERED.value, finished_at=now, lease_until=None)
-        async with self._writing() as session:
+        async with self.db() as session, session.begin():
             await session.execute(update(InboundMessage).where(InboundMessage.id == row_id).values(**values))
 
     async def finish(self, row_id: int, state: State, now: datetime, error: str = "") -> None:
-        async with self._writing() as session:
+        async with self.db() as session, session.begin():
             await session.execute(
                 update(InboundMessage)
                 .where(InboundMessage.id == row_id)
@@ -246,7 +239,7 @@ class Inbox:
             )
 
     async def retry_later(self, row_id: int, at: datetime, error: str) -> None:
-        async with self._writing() as session:
+        async with self.db() as session, session.begin():
             await session.execute(
                 update(InboundMessage)
                 .where(InboundMessage.id == row_id)
@@ -255,7 +248,7 @@ class Inbox:
 
     async def release_all(self, now: datetime) -> int:
         """At start on SQLite (one instance only): rows left 'answering' belong to a process that is gone."""
-        async with self._writing() as session:
+        async with self.db() as session, session.begin():
             result = await session.execute(
                 update(InboundMessage)
                 .where(InboundMessage.state == State.ANSWERING.value)
@@ -265,7 +258,7 @@ class Inbox:
 
     async def expire_older_than(self, cutoff: datetime, now: datetime) -> list[Incoming]:
         """Rows still unanswered since before ``cutoff``: too late to answer, to be reported instead."""
-        async with self._writing() as session:
+        async with self.db() as session, session.begin():
             rows = list(
                 await session.scalars(
                     select(InboundMessage).where(
@@ -300,7 +293,7 @@ class Inbox:
 
     async def forget_finished(self, cutoff: datetime) -> None:
         """Finished rows are kept only as long as platforms may retry (``dedupe_hours``)."""
-        async with self._writing() as session:
+        async with self.db() as session, session.begin():
             await session.execute(
                 delete(InboundMessage).where(
                     InboundMessage.received_at < cutoff, InboundMessage.state.not_in([s.value for s in OPEN_STATES])
