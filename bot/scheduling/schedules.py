@@ -15,6 +15,7 @@ from bot.scheduling.models import OutboxRow, Schedule, ScheduleChange
 from bot.scheduling.rules import (
     WEEKDAYS,
     Fire,
+    Plan,
     Policy,
     Rule,
     RuleError,
@@ -40,6 +41,10 @@ class ScheduleError(ValueError):
     pass
 
 
+class InvalidDraft(ScheduleError):
+    """A schedule that cannot be saved as it stands: no name, no recipients, a broken rule."""
+
+
 @dataclass
 class ScheduleDraft:
     """Everything needed to create a schedule; built by the chat dialogue, the CLI or a template."""
@@ -62,15 +67,15 @@ class ScheduleDraft:
 
     def validate(self) -> None:
         if not self.name.strip():
-            raise ScheduleError("提醒名称不能为空")
+            raise InvalidDraft("提醒名称不能为空")
         if len(self.name) > 128:
-            raise ScheduleError("提醒名称最长 128 个字")
+            raise InvalidDraft("提醒名称最长 128 个字")
         if not self.targets:
-            raise ScheduleError("请指定推送对象")
+            raise InvalidDraft("请指定推送对象")
         try:
             self.rule.validate()
         except RuleError as exc:
-            raise ScheduleError(str(exc)) from exc
+            raise InvalidDraft(str(exc)) from exc
 
 
 def rule_of(schedule: Schedule) -> Rule:
@@ -101,7 +106,13 @@ def preview_lines(
     floor: datetime | None = None,
     skip: Callable[[Fire], bool] | None = None,
 ) -> list[str]:
-    result = plan(rule, policy, now, n, urgent=urgent, floor=now if floor is None else floor, skip=skip)
+    return plan_lines(
+        plan(rule, policy, now, n, urgent=urgent, floor=now if floor is None else floor, skip=skip), rule, policy
+    )
+
+
+def plan_lines(result: Plan, rule: Rule, policy: Policy) -> list[str]:
+    """The numbered fires of a plan with their notes (moves, merges, skips, holidays not yet known)."""
     fires = result.fires
     if not fires:
         return ["（之后不会再发送）"]
