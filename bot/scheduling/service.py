@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from bot.instance_lock import InstanceLock
 from bot.messages import Incoming
 from bot.scheduling import firing
-from bot.scheduling.firing import RunNow, expand_fire, fired_at, keys_text, staff_names
+from bot.scheduling.firing import RunNow, expand_fire, fired_at, keys_text
 from bot.scheduling.leader import LeaderLease, Takeover
 from bot.scheduling.models import Schedule, ScheduleFire
 from bot.scheduling.outbox import OutboxSender, PushItem, enqueue
@@ -349,4 +349,4 @@ async def run_now(bot: OrgBot, policy: Policy, schedule_id: int, actor: str) -> 
         return await firing.run_now(session, schedule, bot.clock.now(), policy, list(bot.channels), actor)
 
 
-__all__ = ["RunNow", "SchedulingService", "TickResult", "expand_fire", "run_now", "staff_names"]
+__all__ = ["RunNow", "SchedulingService", "TickResult", "expand_fire", "run_now"]
