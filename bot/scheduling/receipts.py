@@ -148,6 +148,27 @@ async def group_notices(session: AsyncSession, channel: str, chat_id: str) -> li
     return list(rows)
 
 
+async def _confirmed_ids(session: AsyncSession, user_id: str, notices: list[Schedule]) -> set[int]:
+    rows = await session.scalars(
+        select(Receipt.schedule_id).where(
+            Receipt.user_id == user_id,
+            Receipt.schedule_id.in_([s.id for s in notices]),
+            Receipt.confirmed_at.is_not(None),
+        )
+    )
+    return set(rows)
+
+
+async def anything_open(session: AsyncSession, user_id: str, channel: str, chat_id: str, in_group: bool) -> bool:
+    """Whether this person has a notice to confirm here: one pushed to them, or to this group chat."""
+    if await unconfirmed_notices(session, user_id):
+        return True
+    if not in_group:
+        return False
+    notices = await group_notices(session, channel, chat_id)
+    return bool(notices) and len(await _confirmed_ids(session, user_id, notices)) < len(notices)
+
+
 async def confirm_in_group(
     session: AsyncSession,
     user_id: str,
@@ -166,15 +187,7 @@ async def confirm_in_group(
     notices = await group_notices(session, channel, chat_id)
     if not notices:
         return None
-    done = set(
-        await session.scalars(
-            select(Receipt.schedule_id).where(
-                Receipt.user_id == user_id,
-                Receipt.schedule_id.in_([s.id for s in notices]),
-                Receipt.confirmed_at.is_not(None),
-            )
-        )
-    )
+    done = await _confirmed_ids(session, user_id, notices)
     open_ = [s for s in notices if s.id not in done]
     if schedule_id is not None:
         chosen = next((s for s in notices if s.id == schedule_id), None)
