@@ -26,7 +26,7 @@ from bot.access import Access
 from bot.identity import LOCAL_CHANNELS
 from bot.roles import Role
 from bot.scheduling.models import OutboxRow, Receipt, Schedule, ScheduleFire
-from bot.scheduling.targets import Recipient, TargetSpec, expand, load_targets, unit_codes
+from bot.scheduling.targets import Recipient, TargetSpec, expand, load_targets
 from bot.storage.models import Staff
 from knowledge.formula_guard import csv_value
 
@@ -250,11 +250,6 @@ def scope_for(access: Access) -> Scope:
     if access.role >= Role.ADMIN:
         return Scope(access.user_id, None)
     return Scope(access.user_id, access.units, access.unit_scope or "")
-
-
-async def scope_of(session: AsyncSession, user_id: str, role: Role, unit_scope: str | None) -> Scope:
-    units = frozenset(await unit_codes(session, unit_scope)) if unit_scope and role < Role.ADMIN else frozenset()
-    return scope_for(Access(user_id, role, unit_scope=unit_scope, units=units))
 
 
 def _in_units(units: frozenset[str]):  # type: ignore[no-untyped-def]
