@@ -13,6 +13,7 @@ from typing import Any
 from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, handler
 from bot.roles import Role
 from bot.scheduling import schedules as sched
+from bot.scheduling import wording
 from bot.scheduling.actor import Actor
 from bot.scheduling.dialogue import NONE_WORDS, clean, is_no, is_now, is_yes, parse_when
 from bot.scheduling.phrases import EXAMPLES, AskBack, Parsed
@@ -151,7 +152,7 @@ async def _list(ctx: Context) -> str:
 async def _show(ctx: Context, rest: str) -> str:
     policy = ctx.scheduling.policy
     detail = await _service(ctx).show(_ref(ctx, rest), history=5)
-    lines = sched.summary_lines(detail.schedule, policy, detail.at, detail.names, detail.fired)
+    lines = wording.summary_lines(detail.schedule, policy, detail.at, detail.names, detail.fired)
     if detail.history:
         lines.append("最近修改：")
         for change in detail.history:
@@ -179,7 +180,7 @@ async def _change(ctx: Context, rest: str, action: str) -> str:
     resumed = await _service(ctx).resume(ref)
     schedule = resumed.schedule
     lines = [f"已恢复 #{schedule.id} {schedule.name}。暂停期间错过的发送不会补发。接下来 5 次发送："]
-    lines.extend(sched.plan_lines(resumed.upcoming, sched.rule_of(schedule), ctx.scheduling.policy))
+    lines.extend(wording.plan_lines(resumed.upcoming, sched.rule_of(schedule), ctx.scheduling.policy))
     return "\n".join(lines)
 
 
@@ -234,7 +235,7 @@ async def _edit(ctx: Context, rest: str) -> str:
         return f"不能这样修改：{exc}"
     except TargetError as exc:
         return str(exc)
-    lines = sched.edit_preview(preview.schedule, preview.draft, ctx.scheduling.policy, preview.at, preview.names)
+    lines = wording.edit_preview(preview.schedule, preview.draft, ctx.scheduling.policy, preview.at, preview.names)
     state = {
         "flow": "edit",
         "id": schedule_id,
@@ -277,7 +278,7 @@ async def _finish_edit(ctx: Context, state: dict[str, Any], answer: str) -> str:
     lines = [f"已修改 #{schedule.id} {schedule.name}（{state['field']}）。"]
     if schedule.status == "active":
         lines.append("接下来 5 次发送：")
-        lines.extend(sched.plan_lines(edited.upcoming, sched.rule_of(schedule), ctx.scheduling.policy))
+        lines.extend(wording.plan_lines(edited.upcoming, sched.rule_of(schedule), ctx.scheduling.policy))
     return "\n".join(lines)
 
 
@@ -496,7 +497,7 @@ async def _confirm(ctx: Context, state: dict[str, Any]) -> str:
         state["step"] = "when" if state["flow"] != "notice" else "send"
         return await _again(ctx, state, "按这个时间，之后不会再发送（时间已过去？）。请重新说时间：")
     lines.append("接下来的发送时间：")
-    lines.extend(sched.plan_lines(preview.plan, draft.rule, policy))
+    lines.extend(wording.plan_lines(preview.plan, draft.rule, policy))
     lines.append("".join(_confirm_hints(preview, policy.tz)))
     state["step"] = "confirm"
     await ctx.expect(state)

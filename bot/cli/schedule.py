@@ -14,6 +14,7 @@ from bot.app import OrgBot
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
 from bot.scheduling import schedules as sched
+from bot.scheduling import wording
 from bot.scheduling.actor import Actor
 from bot.scheduling.receipt_desk import NoReceipts
 from bot.scheduling.reminders import (
@@ -112,7 +113,7 @@ async def _add(args: argparse.Namespace, config: Config) -> int:
         print(f"规则：{describe_rule(draft.rule, policy)}")
         print(f"对象：{describe_targets(draft.targets, preview.names)}")
         print("接下来 5 次发送：")
-        for line in sched.plan_lines(preview.plan, draft.rule, policy):
+        for line in wording.plan_lines(preview.plan, draft.rule, policy):
             print(line)
         if not args.yes:
             print("（预览，未创建。确认无误后加 --yes 创建。）")
@@ -150,7 +151,7 @@ async def _show(args: argparse.Namespace, config: Config) -> int:
             detail = await bot.scheduling.reminders.show(_ref(args))
         except sched.ScheduleError as exc:
             return fail(str(exc))
-    for line in sched.summary_lines(detail.schedule, policy, detail.at, detail.names, detail.fired):
+    for line in wording.summary_lines(detail.schedule, policy, detail.at, detail.names, detail.fired):
         print(line)
     print("修改记录：")
     for c in reversed(detail.history):
@@ -175,7 +176,7 @@ async def _apply_status(bot: OrgBot, args: argparse.Namespace) -> int:
         resumed = await service.resume(_ref(args))
         schedule = resumed.schedule
         print(f"已恢复 #{schedule.id} {schedule.name}。接下来 5 次发送：")
-        for line in sched.plan_lines(resumed.upcoming, sched.rule_of(schedule), policy):
+        for line in wording.plan_lines(resumed.upcoming, sched.rule_of(schedule), policy):
             print(line)
     elif not args.yes:
         removal = await service.removal(_ref(args))
@@ -197,7 +198,7 @@ async def _edit(args: argparse.Namespace, config: Config) -> int:
         try:
             if not args.yes:
                 preview = await service.preview_edit(cmd)
-                for line in sched.edit_preview(preview.schedule, preview.draft, policy, preview.at, preview.names):
+                for line in wording.edit_preview(preview.schedule, preview.draft, policy, preview.at, preview.names):
                     print(line)
                 print("（预览，未修改。确认无误后加 --yes 修改。）")
                 return 0
@@ -206,7 +207,7 @@ async def _edit(args: argparse.Namespace, config: Config) -> int:
             return fail(_problem(exc, args))
     schedule = edited.schedule
     print(f"已修改 #{schedule.id} {schedule.name}。接下来 5 次发送：")
-    for line in sched.plan_lines(edited.upcoming, sched.rule_of(schedule), policy):
+    for line in wording.plan_lines(edited.upcoming, sched.rule_of(schedule), policy):
         print(line)
     return 0
 
