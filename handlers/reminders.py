@@ -7,7 +7,7 @@ and words: every rule and permission is ``bot.scheduling.reminders``'s (``ctx.sc
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, handler
@@ -25,6 +25,7 @@ from bot.scheduling.reminders import (
     NewSchedule,
     NoticeError,
     NoticeProblem,
+    Preview,
     Reminders,
     ScheduleRef,
     Unclear,
@@ -504,7 +505,7 @@ async def _confirm(ctx: Context, state: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _confirm_hints(preview: Any, tz: Any) -> list[str]:
+def _confirm_hints(preview: Preview, tz: tzinfo) -> list[str]:
     choice = preview.choice
     if choice is not None:
         day = choice.at.astimezone(tz)

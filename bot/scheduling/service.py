@@ -240,10 +240,6 @@ class SchedulingService:
         first = missed[0]
         await self._tell_admins(text, f"missed:{first[0].id}:{first[1].at:%Y%m%dT%H%M}:{len(missed)}", now)
 
-    async def run_now(self, schedule_id: int, actor: str) -> RunNow:
-        """Send a schedule's message now, outside its rule (the next planned fire is unchanged)."""
-        return await run_now(self.bot, self.policy, schedule_id, actor)
-
     async def next_due(self) -> datetime | None:
         async with self.bot.db() as session:
             return await session.scalar(select(func.min(Schedule.next_fire_at)).where(Schedule.status == "active"))
