@@ -437,6 +437,15 @@ class KnowledgeBase:
             rows = await conn.execute(sa.select(u).order_by(u.c.id.desc()).limit(limit))
             return [dict(r._mapping) for r in rows]
 
+    async def feedback_entries(self, limit: int = 50, verdicts: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Most recent feedback on answers ("不对"…), newest first; only ``verdicts`` when given."""
+        f = store.feedback
+        stmt = sa.select(f).order_by(f.c.id.desc()).limit(limit)
+        if verdicts:
+            stmt = stmt.where(f.c.verdict.in_(list(verdicts)))
+        async with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in await conn.execute(stmt)]
+
     # ----- asking -----------------------------------------------------------------------
     def _analyse(self, snap: _Snapshot, question: str) -> Query:
         return analyse(question, self.glossary, self.segmenter, snap.homophones)
