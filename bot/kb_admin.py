@@ -32,7 +32,10 @@ UNANSWERED_HEADERS = ("问题", "答案", "相似问法", "标签", "出处", "�
 
 @dataclass(frozen=True)
 class DocumentVersions:
-    """All versions of one document (same title); ``current`` is the 现行 one, the rest 已被替代."""
+    """All versions of one document; ``current`` is the 现行 one, the rest 已被替代.
+
+    ``title`` is the newest version's.
+    """
 
     title: str
     versions: tuple[DocumentInfo, ...]
@@ -132,8 +135,8 @@ async def documents(bot: OrgBot, actor: Actor) -> list[DocumentVersions] | NotPe
         return await _refuse(bot, actor, "kb.list")
     groups: dict[str, list[DocumentInfo]] = {}
     for doc in await (await bot.kb.get()).list_documents():
-        groups.setdefault(doc.title, []).append(doc)
-    return [DocumentVersions(title, tuple(docs)) for title, docs in groups.items()]
+        groups.setdefault(doc.title_key or doc.title, []).append(doc)
+    return [DocumentVersions(docs[-1].title, tuple(docs)) for docs in groups.values()]
 
 
 async def import_documents(

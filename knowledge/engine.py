@@ -62,6 +62,7 @@ class DocumentInfo:
     is_current: bool
     passages: int = 0
     source_path: str | None = None
+    title_key: str = ""  # shared by the versions of one document
 
 
 @dataclass
@@ -207,6 +208,7 @@ class KnowledgeBase:
                 bool(r.is_current),
                 counts.get(r.id, 0),
                 r.source_path,
+                r.title_key,
             )
             for r in rows
         }

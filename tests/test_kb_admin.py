@@ -90,3 +90,20 @@ async def test_only_admins_administer_the_knowledge_base(bot, tmp_path):
     assert await (await bot.kb.get()).list_documents() == []
     assert {o for who, _, o in await _audit(bot)} == {"denied"}
     assert len(await _audit(bot)) == 7
+
+
+async def test_versions_of_one_document_are_listed_together(bot, tmp_path):
+    for year, day, clause in (("2014", "5月28日", "三名"), ("2026", "5月11日", "一至两名")):
+        folder = tmp_path / year
+        folder.mkdir()
+        (folder / f"xize_{year}.txt").write_text(
+            f"中国共产党发展党员工作细则\n（{year}年{day}中共中央办公厅发布）\n第一章　总则\n"
+            f"第十条　入党积极分子培养联系人为{clause}正式党员。\n",
+            encoding="utf-8",
+        )
+        await kb_admin.import_documents(bot, ADMIN, [folder])
+    groups = await kb_admin.documents(bot, ADMIN)
+    assert isinstance(groups, list) and len(groups) == 1
+    (group,) = groups
+    assert [d.doc_key for d in group.versions] == ["xize_2014", "xize_2026"]
+    assert group.current is not None and group.current.doc_key == "xize_2026"
