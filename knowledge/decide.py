@@ -165,6 +165,8 @@ def decide(
     tied = evidence is not None and len(menu) >= 2 and evidence.lead < th.tie
     if p >= answer_at and not tied:
         return Decision("answered", [best], why, p, evidence)
+    if p >= answer_at:
+        why += f"；第二名与第一名几乎同分（相差不到 {th.tie:.2f}），不直接回答"
     if p >= clarify_at and len(menu) >= 2:
         return Decision("clarify", menu, f"{why}；有 {len(menu)} 个相近候选，需要确认", p, evidence)
     return _decline(cands, th, p, evidence, why)

@@ -92,6 +92,11 @@ async def test_a_near_tie_is_asked_back_not_answered(kb_bot):
     # 入党 + 条件 occur in several clauses alike: picking one would be a guess.
     reply = await say(kb_bot, "zhangsan", "入党的条件是什么")
     assert "如果答非所问" not in reply and ("请回复序号" in reply or "没有找到" in reply), reply
+    why = await (await kb_bot.kb.get()).explain("入党的条件是什么")
+    assert why["result"]["status"] != "answered"
+    # kb test says why: a likely pair that is too close to call.
+    if why["decision"]["probability"] >= (await kb_bot.kb.get()).calibration.answer:
+        assert "几乎同分" in why["decision"]["reason"], why["decision"]
 
 
 @pytest.mark.parametrize(
