@@ -6,6 +6,7 @@ import asyncio
 import errno
 import logging
 import signal
+import socket
 from collections.abc import Callable
 
 from aiohttp import web
@@ -39,23 +40,23 @@ async def _serve_locked(
     port: int | None,
     on_ready: Callable[[OrgBot, str], None] | None,
 ) -> None:
-    bot = OrgBot(config)
-    attach_channels(bot)
-    await bot.start()
-    runner = web.AppRunner(bot.web_app(), handle_signals=False, access_log=None)
-    await runner.setup()
     host = host or config.server.host
     port = port or config.server.port
-    site = web.TCPSite(runner, host, port)
+    # Bound before the start (migrations, the knowledge index): a busy port is told at once,
+    # and nobody can take the port while the bot starts.
+    sock = _listen(host, port)
+    bot = OrgBot(config)
+    attach_channels(bot)
     try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        await bot.stop(timeout=1)
-        if exc.errno == errno.EADDRINUSE:
-            raise PortInUse(exc.errno, f"端口 {port} 已被占用（{host}:{port}）") from exc
+        await bot.start()
+    except BaseException:
+        sock.close()
         raise
-    url = f"http://{host}:{port}/"
+    runner = web.AppRunner(bot.web_app(), handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.SockSite(runner, sock)
+    await site.start()
+    url = f"http://{host}:{sock.getsockname()[1]}/"
     log.info("orgbot listening on %s", url)
     if on_ready:
         on_ready(bot, url)
@@ -71,3 +72,14 @@ async def _serve_locked(
         await bot.stop()
         await runner.cleanup()
         log.info("stopped")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        sock = socket.create_server((host, port), backlog=128)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(exc.errno, f"端口 {port} 已被占用（{host}:{port}）") from exc
+        raise
+    sock.setblocking(False)
+    return sock
