@@ -10,7 +10,7 @@ import difflib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,13 @@ from sqlalchemy.orm import selectinload
 from bot.cadres import cells
 from bot.cadres.masking import is_masked
 from bot.cadres.measures import Measure, parse_measures, render_measures
-from bot.cadres.models import Cadre, ReserveMeasure, ReserveRecord, TrainingRecord, Unit
+from bot.cadres.models import Cadre, RecordImport, ReserveMeasure, ReserveRecord, TrainingRecord, Unit
 from bot.cadres.sheets import SheetError, Table, read_tables
 from bot.cadres.templates import APPLY_ORDER, BY_NAME, KINDS, Kind, is_example_row, kind_for_headers, normalize_header
 from bot.cadres.units import find_cycle
 from bot.roles import Role
 from bot.staff import KNOWN_CHANNELS, USER_ID_RE, StaffError, StaffInput, upsert_staff
+from bot.storage.base import utcnow
 from bot.storage.models import Identity, Staff
 
 Progress = Callable[[str, int, int], None]
@@ -93,7 +94,11 @@ async def import_files(
     hours_per_day: float = 8.0,
     dry_run: bool = False,
     progress: Progress = _noop,
+    now: datetime | None = None,
 ) -> ImportReport:
+    """``now`` (aware; the bot's clock, in local time) stamps the import and the day a rank or
+    考察 stage change was seen."""
+    now = now or utcnow()
     report = ImportReport()
     tables: list[Table] = []
     for path in paths:
@@ -111,7 +116,10 @@ async def import_files(
                 await _check_references(session, rows, report)
                 if report.issues:
                     raise _Rejected
-                await _apply(session, rows, report, progress)
+                await _apply(session, rows, report, progress, now.date())
+                session.add(
+                    RecordImport(at=now, kinds=",".join(sorted({r.kind.name for r in rows}))[:64], rows=len(rows))
+                )
                 if dry_run:
                     raise _DryRun
             report.applied = True
@@ -453,7 +461,7 @@ def _record(changes: KindChanges, key: str, created: bool, diffs: list[str]) -> 
         changes.unchanged += 1
 
 
-async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, progress: Progress) -> None:
+async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, progress: Progress, today: date) -> None:
     by_kind: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         by_kind[row.kind.name].append(row)
@@ -508,7 +516,10 @@ async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, p
                     office_phone="",
                 )
                 session.add(cadre)
+            old_rank = cadre.rank
             diffs = _assign(cadre, kind, row, fields)
+            if not created and old_rank and cadre.rank != old_rank:
+                cadre.previous_rank, cadre.rank_since = old_rank, today
             _record(changes, f"{cid} {cadre.name}", created, diffs)
             step()
         await session.flush()
@@ -591,7 +602,10 @@ async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, p
                     measures=[],
                 )
                 session.add(reserve)
+            old_stage = reserve.inspection_status
             diffs = _assign(reserve, kind, row, reserve_fields)
+            if not created and reserve.inspection_status != old_stage:
+                reserve.stage_since = today
             if "measures" in row.present:
                 old = [Measure(m.kind, m.content, m.start_date, m.end_date) for m in reserve.measures]
                 new: list[Measure] = v["measures"]

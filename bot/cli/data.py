@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.cadres.cli_audit import audit_cli
 from bot.cadres.exporter import FORMATS, export_all, write_templates
@@ -38,7 +39,12 @@ async def run_import(args: argparse.Namespace, config: Config) -> int:
     bar = ProgressBar(sys.stderr.isatty() and not args.no_progress)
     async with started_bot(config) as bot:
         report = await import_files(
-            bot.db, paths, hours_per_day=config.cadres.hours_per_day, dry_run=args.dry_run, progress=bar
+            bot.db,
+            paths,
+            hours_per_day=config.cadres.hours_per_day,
+            dry_run=args.dry_run,
+            progress=bar,
+            now=bot.clock.now().astimezone(ZoneInfo(config.bot.timezone)),
         )
         outcome = "rejected" if report.issues else ("dry_run" if args.dry_run else "applied")
         summary = "; ".join(

@@ -21,9 +21,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import CadresConfig
 from bot.instance_lock import InstanceLock
 from bot.messages import Incoming
-from bot.scheduling import receipts
+from bot.scheduling import receipts, record_alerts
 from bot.scheduling.leader import LeaderLease, Takeover
 from bot.scheduling.models import Receipt, Schedule, ScheduleFire
 from bot.scheduling.outbox import OutboxSender, PushItem, enqueue, push_key
@@ -77,11 +78,17 @@ async def expand_fire(
     policy: Policy,
     channels: list[str],
     only: Collection[str] | None = None,
+    cadres: CadresConfig | None = None,
 ) -> int:
     """Queue one fire of a schedule for each of its recipients (re-reminders: the unconfirmed only).
 
     ``only`` narrows a re-reminder to these people (an organizer's 催办 reaches their own units only).
+    A reminder from the records (学时预警, 后备干部复核) works out its own recipients and texts.
     """
+    if record_alerts.is_record_alert(schedule):
+        return await record_alerts.expand_alert(
+            session, schedule, fire, now, policy, channels, cadres or CadresConfig()
+        )
     if fire.stage == "rereminder":
         waiting = await session.scalars(
             select(Receipt.user_id).where(Receipt.schedule_id == schedule.id, Receipt.confirmed_at.is_(None))
@@ -209,7 +216,15 @@ class SchedulingService:
                     else:
                         try:
                             async with session.begin_nested():
-                                count = await expand_fire(session, schedule, fire, now, self.policy, self.channels)
+                                count = await expand_fire(
+                                    session,
+                                    schedule,
+                                    fire,
+                                    now,
+                                    self.policy,
+                                    self.channels,
+                                    cadres=self.bot.config.cadres,
+                                )
                             outcome = "sent"
                             fired += 1
                         except Exception:
@@ -417,7 +432,7 @@ async def run_now(bot: OrgBot, policy: Policy, schedule_id: int, actor: str) -> 
             upcoming = next_fires(rule, policy, now, 1, urgent=schedule.urgent)
             occurrence = upcoming[0].occurrence if upcoming else None
         fire = Fire(now, "manual", occurrence)
-        count = await expand_fire(session, schedule, fire, now, policy, list(bot.channels))
+        count = await expand_fire(session, schedule, fire, now, policy, list(bot.channels), cadres=bot.config.cadres)
         session.add(
             ScheduleFire(
                 schedule_id=schedule.id, fire_at=now, stage="manual", outcome="sent", recipients=count, handled_at=now

@@ -1,0 +1,74 @@
+"""``orgbot schedule add --template xueshi|houbei`` and ``orgbot schedule preview``: reminders from
+the records, from the command line (the CLI acts with an admin's reach)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from datetime import timedelta
+
+from bot.access import Access
+from bot.cli.runtime import fail, started_bot
+from bot.config import Config
+from bot.roles import Role
+from bot.scheduling import record_alerts
+from bot.scheduling import schedules as sched
+from bot.scheduling.rules import Policy, describe_rule
+from bot.scheduling.templates import Template
+
+
+def _actor(args: argparse.Namespace) -> str:
+    return args.by or f"cli:{getpass.getuser()}"
+
+
+def cli_access(args: argparse.Namespace) -> Access:
+    return Access(_actor(args), Role.ADMIN)
+
+
+async def add(args: argparse.Namespace, config: Config, template: Template) -> int:
+    """One schedule per checkpoint in --when (default: the template's), previewed before --yes."""
+    policy = Policy.from_config(config)
+    when = args.when or template.default_when
+    async with started_bot(config) as bot:
+        now = bot.clock.now() - timedelta(seconds=1)
+        try:
+            rules = record_alerts.checkpoint_rules(when, now.astimezone(policy.tz))
+        except sched.ScheduleError as exc:
+            return fail(str(exc))
+        print(f"{template.name}：{len(rules)} 个检查点")
+        for label, rule in rules:
+            print(f"  {label}：{describe_rule(rule, policy)}")
+        if not args.yes:
+            print(
+                "（预览，未创建。确认无误后加 --yes 创建；创建后可用 orgbot schedule preview 编号 查看届时会提醒谁。）"
+            )
+            return 0
+        try:
+            async with bot.db() as session, session.begin():
+                created, skipped = await record_alerts.enable(session, template, when, _actor(args), now, policy)
+        except sched.ScheduleError as exc:
+            return fail(str(exc))
+    for schedule in created:
+        print(f"已创建 #{schedule.id} {schedule.name}")
+    for label in skipped:
+        print(f"检查点 {label} 已启用，未重复创建")
+    return 0
+
+
+async def preview(args: argparse.Namespace, config: Config) -> int:
+    policy = Policy.from_config(config)
+    async with started_bot(config) as bot, bot.db() as session:
+        try:
+            schedule = await sched.get(session, args.id)
+        except sched.ScheduleError as exc:
+            return fail(str(exc))
+        if not record_alerts.is_record_alert(schedule):
+            return fail(f"#{schedule.id} 不是学时预警或后备干部复核；其发送时间见 orgbot schedule show {schedule.id}")
+        shown = await record_alerts.preview(session, schedule, cli_access(args), bot.clock.now(), policy, config.cadres)
+    if shown is None:
+        print(f"#{schedule.id} 之后不会再发送。")
+        return 0
+    print(f"#{schedule.id} {schedule.name}：下次检查点 {shown.at.astimezone(policy.tz):%Y-%m-%d %H:%M}（预览，不发送）")
+    for line in shown.lines:
+        print(line)
+    return 0
