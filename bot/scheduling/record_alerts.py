@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,13 +24,17 @@ from bot.audit_trail import AuditRecord, write
 from bot.cadres import alert_text, alerts
 from bot.cadres.units import unit_names
 from bot.config import CadresConfig
+from bot.scheduling.demo import DEMO_ACTOR
 from bot.scheduling.models import OutboxRow, Schedule, ScheduleFire
 from bot.scheduling.outbox import PushItem, enqueue
 from bot.scheduling.phrases import AskBack, parse_phrase
 from bot.scheduling.rules import Fire, Policy, Rule, next_fires
 from bot.scheduling.schedules import ScheduleDraft, ScheduleError, create, rule_of
 from bot.scheduling.targets import TargetSpec, expand
-from bot.scheduling.templates import Template
+from bot.scheduling.templates import TEMPLATES, Template
+
+if TYPE_CHECKING:
+    from bot.app import OrgBot
 
 SPLIT_RE = re.compile(r"[、，,；;]+")
 ACTOR = "scheduler"
@@ -244,3 +249,13 @@ async def preview(
         return Preview(at, alert_text.training_preview(plan, viewer, policy.tz), plan.recipients)
     reserve = await alerts.reserve_plan(session, day, config)
     return Preview(at, alert_text.reserve_preview(reserve, viewer), reserve.recipients)
+
+
+async def seed_demo(bot: OrgBot) -> None:
+    """The demo's 学时预警 and 后备干部复核 at their default checkpoints; running it again adds nothing."""
+    policy = Policy.from_config(bot.config)
+    now = bot.clock.now()
+    async with bot.db() as session, session.begin():
+        for template in TEMPLATES:
+            if template.from_records:
+                await enable(session, template, template.default_when, DEMO_ACTOR, now, policy)
