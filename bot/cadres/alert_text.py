@@ -45,8 +45,10 @@ def _h(value: float) -> str:
 
 def _progress(s: Standing) -> str:
     if s.window_start is not None:
-        return f"{s.window_start}—{s.year} 年五年累计完成 {_h(s.done)} 学时，要求 {_h(s.target)} 学时（县处级及以上）"
-    return f"{s.year} 年已完成 {_h(s.done)} 学时，全年要求 {_h(s.target)} 学时（乡科级及以下）"
+        return (
+            f"在 {s.window_start}—{s.year} 年五年累计完成 {_h(s.done)} 学时，要求 {_h(s.target)} 学时（县处级及以上）"
+        )
+    return f"今年已完成 {_h(s.done)} 学时，全年要求 {_h(s.target)} 学时（乡科级及以下）"
 
 
 def personal_warning(s: Standing, name: str) -> str:
@@ -80,7 +82,7 @@ def organizer_summary(summary: OrganizerSummary, day: date, unit_names: dict[str
         lines.extend(_standing_line(i, s) for i, s in enumerate(summary.behind[:shown], 1))
         if len(summary.behind) > shown:
             lines.append(f"  ……另有 {len(summary.behind) - shown} 名")
-        lines.append("回复“明细”查看全部落后人员名单（“明细 导出”生成 Excel 表）。")
+        lines.append("回复“明细”查看全部落后人员名单。")
     else:
         lines.append("全部干部学时进度正常。")
     return "\n".join(lines)
@@ -149,6 +151,26 @@ def behind_list(rows: Sequence[Standing], day: date) -> str:
     lines = [f"截至{day_text(day)}，您管理范围内学时进度落后的干部共 {len(rows)} 名："]
     lines.extend(_standing_line(i, s) for i, s in enumerate(rows, 1))
     return "\n".join(lines)
+
+
+EXPORT_HEADERS = ("干部编号", "姓名", "单位编码", "职级", "口径", "已完成学时", "要求学时", "按进度应达", "还差学时")
+
+
+def export_rows(rows: Sequence[Standing]) -> list[list[object]]:
+    return [
+        [
+            s.cadre_id,
+            s.name,
+            s.unit_code,
+            s.rank,
+            f"{s.window_start}—{s.year} 五年累计" if s.window_start is not None else f"{s.year} 年度",
+            s.done,
+            s.target,
+            s.expected,
+            s.missing,
+        ]
+        for s in rows
+    ]
 
 
 def training_preview(plan: TrainingPlan, viewer: Access, tz: ZoneInfo) -> list[str]:

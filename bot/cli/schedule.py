@@ -355,6 +355,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     pv.add_argument("--by", help="记录为谁的操作")
     pv.set_defaults(func=run_command(schedule_records.preview))
 
+    bh = s.add_parser("behind", help="学时进度落后的干部名单（学时预警汇总的明细）；可导出 CSV/XLSX")
+    bh.add_argument("--unit", help="只列这个单位及下级单位（组织员的范围）")
+    bh.add_argument("--export", metavar="FILE", help="导出到 .csv 或 .xlsx")
+    bh.add_argument("--by", help="记录为谁的操作")
+    bh.set_defaults(func=run_command(schedule_records.behind))
+
     rc = s.add_parser("receipts", help="会议通知的回执：谁已确认、谁还没有；可导出 CSV/XLSX")
     rc.add_argument("id", type=int, help="会议通知的提醒编号")
     rc.add_argument("--export", metavar="FILE", help="导出到 .csv 或 .xlsx")

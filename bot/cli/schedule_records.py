@@ -6,8 +6,13 @@ from __future__ import annotations
 import argparse
 import getpass
 from datetime import timedelta
+from pathlib import Path
 
 from bot.access import Access
+from bot.audit_trail import AuditRecord, write
+from bot.cadres import alert_text, alerts
+from bot.cadres.sheets import write_table
+from bot.cadres.units import subtree_codes
 from bot.cli.runtime import fail, started_bot
 from bot.config import Config
 from bot.roles import Role
@@ -71,4 +76,31 @@ async def preview(args: argparse.Namespace, config: Config) -> int:
     print(f"#{schedule.id} {schedule.name}：下次检查点 {shown.at.astimezone(policy.tz):%Y-%m-%d %H:%M}（预览，不发送）")
     for line in shown.lines:
         print(line)
+    return 0
+
+
+async def behind(args: argparse.Namespace, config: Config) -> int:
+    """The full list behind a 学时 summary (one organizer's units with --unit), shown or exported."""
+    policy = Policy.from_config(config)
+    path = Path(args.export) if args.export else None
+    if path is not None and path.suffix.lower() not in (".csv", ".xlsx"):
+        return fail("导出文件的扩展名应为 .csv 或 .xlsx")
+    async with started_bot(config) as bot:
+        day = bot.clock.now().astimezone(policy.tz).date()
+        action = "cadre.alert.export" if path else "cadre.alert.detail"
+        async with bot.db() as session, session.begin():
+            viewer = cli_access(args)
+            if args.unit:
+                units = frozenset(await subtree_codes(session, args.unit))
+                viewer = Access(viewer.user_id, Role.ORGANIZER, unit_scope=args.unit, units=units)
+            rows = await alerts.behind_in_scope(session, viewer, day, config.cadres)
+            scope = f"单位 {args.unit}" if args.unit else "全部门"
+            for cadre_id in alerts.named_in(rows):
+                record = AuditRecord(viewer.user_id, "cli", "cli", action, "ok", query=scope, subject=cadre_id)
+                write(session, bot.clock.now(), record)
+    if path is None:
+        print(alert_text.behind_list(rows, day))
+        return 0
+    write_table(path, "学时进度落后", alert_text.EXPORT_HEADERS, alert_text.export_rows(rows))
+    print(f"已导出 {len(rows)} 行到 {path}")
     return 0

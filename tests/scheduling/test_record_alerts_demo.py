@@ -42,7 +42,7 @@ async def test_demo_preview_then_run_now(clocked):
     await service_of(bot).tick()
     (personal,) = await inbox(bot, "demo_staff")
     assert personal.startswith("【学时预警】演示·张伟，您好：")
-    assert "2026 年已完成 48 学时，全年要求 90 学时（乡科级及以下），还差 42 学时" in personal
+    assert "今年已完成 48 学时，全年要求 90 学时（乡科级及以下），还差 42 学时" in personal
     assert await inbox(bot, "wangfang") == []
     (summary,) = await inbox(bot, "demo_organizer")
     assert "演示市委组织部（U0101）及下级单位" in summary

@@ -152,7 +152,7 @@ async def test_a_year_of_training_checkpoints(clocked, make_bot, tmp_path):
     clock.set(fires[2] + timedelta(seconds=5))
     await service_of(bot).tick()
     (a2,) = await inbox(bot, "s2")
-    assert "2026 年已完成 60 学时，全年要求 90 学时（乡科级及以下），还差 30 学时" in a2
+    assert "今年已完成 60 学时，全年要求 90 学时（乡科级及以下），还差 30 学时" in a2
     # A5 owes 90/年 until 7月1日 and the 县处级 rate after: 460 ≥ the 445.6 that pace asks.
     assert await inbox(bot, "s5") == []
     (org1,) = await inbox(bot, "org1")
