@@ -3,6 +3,7 @@ stale data, scope, muting, and exactly one message per person per checkpoint acr
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -91,7 +92,10 @@ async def test_a_year_of_training_checkpoints(clocked, make_bot, tmp_path):
 
     # --- 6月30日 -------------------------------------------------------------------------------
     clock.set(fires[0] + timedelta(seconds=5))
-    await service_of(bot).tick()
+    second = await make_bot(clock=clock)  # another instance on the same database
+    await asyncio.gather(service_of(bot).tick(), service_of(second).tick())
+    await asyncio.gather(service_of(bot).tick(), service_of(second).tick())
+    await second.stop()
     assert await inbox(bot, "s1") == []  # muted
     assert await inbox(bot, "s2") == []  # on pace: 60 ≥ 90 × 181/365
     (a3,) = await inbox(bot, "s3")
