@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.cadres import cells
+from bot.cadres import cells, record_history
 from bot.cadres.masking import is_masked
 from bot.cadres.measures import Measure, parse_measures, render_measures
-from bot.cadres.models import Cadre, RecordImport, ReserveMeasure, ReserveRecord, TrainingRecord, Unit
+from bot.cadres.models import Cadre, ReserveMeasure, ReserveRecord, TrainingRecord, Unit
 from bot.cadres.sheets import SheetError, Table, read_tables
 from bot.cadres.templates import APPLY_ORDER, BY_NAME, KINDS, Kind, is_example_row, kind_for_headers, normalize_header
 from bot.cadres.units import find_cycle
@@ -96,8 +96,8 @@ async def import_files(
     progress: Progress = _noop,
     now: datetime | None = None,
 ) -> ImportReport:
-    """``now`` (aware; the bot's clock, in local time) stamps the import and the day a rank or
-    考察 stage change was seen."""
+    """``now`` (aware, the bot's clock in local time) stamps the import and the day a rank or
+    考察 stage change was seen (bot/cadres/record_history.py)."""
     now = now or utcnow()
     report = ImportReport()
     tables: list[Table] = []
@@ -116,10 +116,10 @@ async def import_files(
                 await _check_references(session, rows, report)
                 if report.issues:
                     raise _Rejected
-                await _apply(session, rows, report, progress, now.date())
-                session.add(
-                    RecordImport(at=now, kinds=",".join(sorted({r.kind.name for r in rows}))[:64], rows=len(rows))
-                )
+                written = [(r.kind.name, r.values) for r in rows]
+                before = await record_history.before_import(session, written)
+                await _apply(session, rows, report, progress)
+                await record_history.after_import(session, before, written, now)
                 if dry_run:
                     raise _DryRun
             report.applied = True
@@ -461,7 +461,7 @@ def _record(changes: KindChanges, key: str, created: bool, diffs: list[str]) -> 
         changes.unchanged += 1
 
 
-async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, progress: Progress, today: date) -> None:
+async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, progress: Progress) -> None:
     by_kind: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         by_kind[row.kind.name].append(row)
@@ -516,10 +516,7 @@ async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, p
                     office_phone="",
                 )
                 session.add(cadre)
-            old_rank = cadre.rank
             diffs = _assign(cadre, kind, row, fields)
-            if not created and old_rank and cadre.rank != old_rank:
-                cadre.previous_rank, cadre.rank_since = old_rank, today
             _record(changes, f"{cid} {cadre.name}", created, diffs)
             step()
         await session.flush()
@@ -602,10 +599,7 @@ async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, p
                     measures=[],
                 )
                 session.add(reserve)
-            old_stage = reserve.inspection_status
             diffs = _assign(reserve, kind, row, reserve_fields)
-            if not created and reserve.inspection_status != old_stage:
-                reserve.stage_since = today
             if "measures" in row.present:
                 old = [Measure(m.kind, m.content, m.start_date, m.end_date) for m in reserve.measures]
                 new: list[Measure] = v["measures"]
