@@ -64,21 +64,18 @@ async def mute(ctx: Context, rest: str, muted: bool) -> str:
 
 
 async def enable(ctx: Context, template: Template, when: str) -> str:
-    if ctx.user.role < Role.ADMIN:
-        return f"“{template.name}”按全部门的干部记录发送，只有管理员可以启用。"
     policy = ctx.scheduling.policy
-    now = ctx.bot.clock.now()
-    when = when.strip() or template.default_when
+    viewer = await _access(ctx)
     async with ctx.session() as session, session.begin():
-        created, skipped = await record_alerts.enable(session, template, when, ctx.user.user_id, now, policy)
-    lines = [f"已启用“{template.name}”：" if created else f"“{template.name}”的这些检查点都已启用："]
-    for schedule in created:
+        done = await record_alerts.enable(session, template, when.strip(), viewer, ctx.bot.clock.now(), policy)
+    lines = [f"已启用“{template.name}”：" if done.created else f"“{template.name}”的这些检查点都已启用："]
+    for schedule in done.created:
         lines.append(f"  #{schedule.id} {describe_rule(sched.rule_of(schedule), policy)}")
-    if skipped:
-        lines.append(f"  已启用过、未重复创建：{'、'.join(skipped)}")
+    if done.skipped:
+        lines.append(f"  已启用过、未重复创建：{'、'.join(done.skipped)}")
     lines.append("遇节假日提前到前一个工作日，夜间免打扰时段不发送。")
-    if created:
-        lines.append(f"查看下次检查点会提醒谁（不发送）：/提醒 预览 {created[0].id}")
+    if done.created:
+        lines.append(f"查看下次检查点会提醒谁（不发送）：/提醒 预览 {done.created[0].id}")
     return "\n".join(lines)
 
 
@@ -86,11 +83,7 @@ async def preview(ctx: Context, rest: str) -> str:
     policy = ctx.scheduling.policy
     viewer = await _access(ctx)
     async with ctx.session() as session:
-        schedule = await sched.get(session, sched.parse_id(rest))
-        if not record_alerts.is_record_alert(schedule):
-            return f"#{schedule.id} 的发送时间见 /提醒 查看 {schedule.id}；预览只用于学时预警和后备干部复核。"
-        shown = await record_alerts.preview(session, schedule, viewer, ctx.bot.clock.now(), policy, ctx.config.cadres)
-    if shown is None:
-        return f"#{schedule.id} 之后不会再发送。"
-    at = shown.at.astimezone(policy.tz)
-    return "\n".join([f"#{schedule.id} {schedule.name}：下次检查点 {at:%Y-%m-%d %H:%M}（预览，不发送）", *shown.lines])
+        p = await record_alerts.preview(
+            session, sched.parse_id(rest), viewer, ctx.bot.clock.now(), policy, ctx.config.cadres
+        )
+    return alert_text.preview_text(p.schedule_id, p.name, p.at, p.training, p.reserve, viewer, policy.tz)

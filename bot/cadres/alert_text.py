@@ -173,7 +173,7 @@ def export_rows(rows: Sequence[Standing]) -> list[list[object]]:
     ]
 
 
-def training_preview(plan: TrainingPlan, viewer: Access, tz: ZoneInfo) -> list[str]:
+def _training_preview(plan: TrainingPlan, viewer: Access, tz: ZoneInfo) -> list[str]:
     """Counts for everyone, names only of cadres the viewer may look up."""
     if plan.stale is not None:
         return [
@@ -192,7 +192,7 @@ def training_preview(plan: TrainingPlan, viewer: Access, tz: ZoneInfo) -> list[s
     return lines
 
 
-def reserve_preview(plan: ReservePlan, viewer: Access) -> list[str]:
+def _reserve_preview(plan: ReservePlan, viewer: Access) -> list[str]:
     lines = [f"  组织员名单：{len(plan.summaries)} 份；管理员全局情况：{len(plan.admins)} 份"]
     for r, n in plan.counts.items():
         lines.append(f"  {REASON_TITLES[r]}：{n} 人次")
@@ -201,3 +201,22 @@ def reserve_preview(plan: ReservePlan, viewer: Access) -> list[str]:
         lines.append("  涉及：" + "、".join(sorted(named)))
     lines.append(f"  共 {plan.recipients} 人收到消息。")
     return lines
+
+
+def preview_text(
+    schedule_id: int,
+    name: str,
+    at: datetime | None,
+    training: TrainingPlan | None,
+    reserve: ReservePlan | None,
+    viewer: Access,
+    tz: ZoneInfo,
+) -> str:
+    if at is None:
+        return f"#{schedule_id} 之后不会再发送。"
+    lines = [f"#{schedule_id} {name}：下次检查点 {at.astimezone(tz):%Y-%m-%d %H:%M}（预览，不发送）"]
+    if training is not None:
+        lines.extend(_training_preview(training, viewer, tz))
+    if reserve is not None:
+        lines.extend(_reserve_preview(reserve, viewer))
+    return "\n".join(lines)

@@ -50,32 +50,25 @@ async def add(args: argparse.Namespace, config: Config, template: Template) -> i
             return 0
         try:
             async with bot.db() as session, session.begin():
-                created, skipped = await record_alerts.enable(session, template, when, _actor(args), now, policy)
+                done = await record_alerts.enable(session, template, when, cli_access(args), now, policy)
         except sched.ScheduleError as exc:
             return fail(str(exc))
-    for schedule in created:
+    for schedule in done.created:
         print(f"已创建 #{schedule.id} {schedule.name}")
-    for label in skipped:
+    for label in done.skipped:
         print(f"检查点 {label} 已启用，未重复创建")
     return 0
 
 
 async def preview(args: argparse.Namespace, config: Config) -> int:
     policy = Policy.from_config(config)
+    viewer = cli_access(args)
     async with started_bot(config) as bot, bot.db() as session:
         try:
-            schedule = await sched.get(session, args.id)
+            p = await record_alerts.preview(session, args.id, viewer, bot.clock.now(), policy, config.cadres)
         except sched.ScheduleError as exc:
             return fail(str(exc))
-        if not record_alerts.is_record_alert(schedule):
-            return fail(f"#{schedule.id} 不是学时预警或后备干部复核；其发送时间见 orgbot schedule show {schedule.id}")
-        shown = await record_alerts.preview(session, schedule, cli_access(args), bot.clock.now(), policy, config.cadres)
-    if shown is None:
-        print(f"#{schedule.id} 之后不会再发送。")
-        return 0
-    print(f"#{schedule.id} {schedule.name}：下次检查点 {shown.at.astimezone(policy.tz):%Y-%m-%d %H:%M}（预览，不发送）")
-    for line in shown.lines:
-        print(line)
+    print(alert_text.preview_text(p.schedule_id, p.name, p.at, p.training, p.reserve, viewer, policy.tz))
     return 0
 
 

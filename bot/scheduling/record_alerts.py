@@ -24,12 +24,13 @@ from bot.audit_trail import AuditRecord, write
 from bot.cadres import alert_text, alerts
 from bot.cadres.units import unit_names
 from bot.config import CadresConfig
+from bot.roles import Role
 from bot.scheduling.demo import DEMO_ACTOR
 from bot.scheduling.models import OutboxRow, Schedule, ScheduleFire
 from bot.scheduling.outbox import PushItem, enqueue
 from bot.scheduling.phrases import AskBack, parse_phrase
 from bot.scheduling.rules import Fire, Policy, Rule, next_fires
-from bot.scheduling.schedules import ScheduleDraft, ScheduleError, create, rule_of
+from bot.scheduling.schedules import ScheduleDraft, ScheduleError, create, get, rule_of
 from bot.scheduling.targets import TargetSpec, expand
 from bot.scheduling.templates import TEMPLATES, Template
 
@@ -200,10 +201,21 @@ def checkpoint_rules(text: str, now: datetime) -> list[tuple[str, Rule]]:
     return out
 
 
+@dataclass(frozen=True)
+class Enabled:
+    created: list[Schedule]
+    skipped: list[str]  # checkpoints of this kind already on
+
+
 async def enable(
-    session: AsyncSession, template: Template, when: str, actor: str, now: datetime, policy: Policy
-) -> tuple[list[Schedule], list[str]]:
-    """One schedule per checkpoint; a checkpoint of this kind that is already on is left as it is."""
+    session: AsyncSession, template: Template, when: str, access: Access, now: datetime, policy: Policy
+) -> Enabled:
+    """One schedule per checkpoint; a checkpoint of this kind that is already on is left as it is.
+
+    Admins only: the messages draw on every cadre's records, whoever turns them on.
+    """
+    if not access.is_admin:
+        raise ScheduleError(f"“{template.name}”按全部门的干部记录发送，只有管理员可以启用。")
     existing = {
         rule_of(s).to_json()
         for s in await session.scalars(
@@ -217,38 +229,53 @@ async def enable(
     )
     created: list[Schedule] = []
     skipped: list[str] = []
-    for label, rule in checkpoint_rules(when, now.astimezone(policy.tz)):
+    for label, rule in checkpoint_rules(when or template.default_when, now.astimezone(policy.tz)):
         if rule.to_json() in existing:
             skipped.append(label)
             continue
         draft = ScheduleDraft(f"{template.name}（{label}）", template.text, rule, targets, template=template.key)
-        created.append(await create(session, draft, actor, now, policy))
+        created.append(await create(session, draft, access.user_id, now, policy))
         existing.add(rule.to_json())
-    return created, skipped
+    return Enabled(created, skipped)
 
 
 @dataclass(frozen=True)
-class Preview:
-    at: datetime
-    lines: list[str]
-    recipients: int
+class CheckpointPreview:
+    """What the next checkpoint would send if the records stay as they are (one of the plans is set)."""
+
+    schedule_id: int
+    name: str
+    at: datetime | None
+    training: alerts.TrainingPlan | None = None
+    reserve: alerts.ReservePlan | None = None
+
+    @property
+    def recipients(self) -> int:
+        plan = self.training or self.reserve
+        return plan.recipients if plan is not None else 0
 
 
 async def preview(
-    session: AsyncSession, schedule: Schedule, viewer: Access, now: datetime, policy: Policy, config: CadresConfig
-) -> Preview | None:
-    """What the next checkpoint would send if the records stay as they are; nothing is queued."""
+    session: AsyncSession, schedule_id: int, viewer: Access, now: datetime, policy: Policy, config: CadresConfig
+) -> CheckpointPreview:
+    """Nothing is queued. Organizers and admins may look; which names they then see is the
+    wording's business (only cadres they may look up)."""
+    if viewer.role < Role.ORGANIZER:
+        raise ScheduleError("预览需要组织员或管理员权限。")
+    schedule = await get(session, schedule_id)
+    if not is_record_alert(schedule):
+        raise ScheduleError(f"#{schedule.id} 不是学时预警或后备干部复核；其发送时间见“查看 {schedule.id}”。")
     fires = next_fires(rule_of(schedule), policy, now, 1, urgent=schedule.urgent, floor=now)
     if not fires:
-        return None
+        return CheckpointPreview(schedule.id, schedule.name, None)
     at = fires[0].at
     day = at.astimezone(policy.tz).date()
     if schedule.template == alerts.TRAINING:
         since = await previous_checkpoint(session, alerts.TRAINING, day, at, policy)
         plan = await alerts.training_plan(session, day, config, since)
-        return Preview(at, alert_text.training_preview(plan, viewer, policy.tz), plan.recipients)
+        return CheckpointPreview(schedule.id, schedule.name, at, training=plan)
     reserve = await alerts.reserve_plan(session, day, config)
-    return Preview(at, alert_text.reserve_preview(reserve, viewer), reserve.recipients)
+    return CheckpointPreview(schedule.id, schedule.name, at, reserve=reserve)
 
 
 async def seed_demo(bot: OrgBot) -> None:
@@ -258,4 +285,4 @@ async def seed_demo(bot: OrgBot) -> None:
     async with bot.db() as session, session.begin():
         for template in TEMPLATES:
             if template.from_records:
-                await enable(session, template, template.default_when, DEMO_ACTOR, now, policy)
+                await enable(session, template, template.default_when, Access(DEMO_ACTOR, Role.ADMIN), now, policy)
