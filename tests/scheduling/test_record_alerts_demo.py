@@ -60,3 +60,9 @@ async def test_demo_preview_then_run_now(clocked):
     assert "演示·黄敏" not in reserve and "演示·吴刚" not in reserve
     (reserve_figures,) = await inbox(bot, "demo_admin")
     assert reserve_figures.startswith("【后备干部提醒·全局】")
+
+    # Only personal warnings can be muted, and muting can be undone.
+    assert "组织员汇总不能免打扰" in await say(bot, "demo_organizer", "/提醒 免打扰 后备")
+    assert "已恢复" in await say(bot, "wangfang", "/提醒 恢复提醒 学时")
+    assert "无需恢复" in await say(bot, "wangfang", "/提醒 恢复提醒 学时")
+    assert "需要组织员权限" in await say(bot, "wangfang", "明细")
