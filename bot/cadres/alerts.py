@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.access import Access
+from bot.cadres.config import CadresConfig
 from bot.cadres.models import AlertMute, Cadre, RecordImport, ReserveRecord, TrainingRecord
 from bot.cadres.permissions import can_see
 from bot.cadres.requirements import counts, is_division_rank, record_year
 from bot.cadres.units import subtree_codes
-from bot.config import CadresConfig
 from bot.roles import Role
 from bot.storage.models import Staff
 

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import Access
 from bot.audit_trail import AuditRecord, write
 from bot.cadres import alert_text, alerts
+from bot.cadres.config import CadresConfig
 from bot.cadres.units import unit_names
-from bot.config import CadresConfig
 from bot.roles import Role
 from bot.scheduling.demo import DEMO_ACTOR
 from bot.scheduling.models import OutboxRow, Schedule, ScheduleFire
