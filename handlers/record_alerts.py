@@ -7,6 +7,7 @@ The rules live in bot/cadres/alerts.py and bot/scheduling/record_alerts.py; this
 from __future__ import annotations
 
 from bot.access import Access, access_for
+from bot.actor import Actor
 from bot.cadres import alert_text, alerts
 from bot.handler import Context, handler
 from bot.messages import Reply
@@ -63,11 +64,15 @@ async def mute(ctx: Context, rest: str, muted: bool) -> str:
     return "已恢复：检查点时学时进度落后会提醒您。" if changed else "您没有设置学时预警免打扰，无需恢复。"
 
 
+async def _actor(ctx: Context) -> Actor:
+    return Actor(await _access(ctx), ctx.message.channel, ctx.message.chat_id)
+
+
 async def enable(ctx: Context, template: Template, when: str) -> str:
     policy = ctx.scheduling.policy
-    viewer = await _access(ctx)
+    actor = await _actor(ctx)
     async with ctx.session() as session, session.begin():
-        done = await record_alerts.enable(session, template, when.strip(), viewer, ctx.bot.clock.now(), policy)
+        done = await record_alerts.enable(session, template, when.strip(), actor, ctx.bot.clock.now(), policy)
     lines = [f"已启用“{template.name}”：" if done.created else f"“{template.name}”的这些检查点都已启用："]
     for schedule in done.created:
         lines.append(f"  #{schedule.id} {describe_rule(sched.rule_of(schedule), policy)}")
@@ -81,9 +86,9 @@ async def enable(ctx: Context, template: Template, when: str) -> str:
 
 async def preview(ctx: Context, rest: str) -> str:
     policy = ctx.scheduling.policy
-    viewer = await _access(ctx)
+    actor = await _actor(ctx)
     async with ctx.session() as session:
         p = await record_alerts.preview(
-            session, sched.parse_id(rest), viewer, ctx.bot.clock.now(), policy, ctx.config.cadres
+            session, sched.parse_id(rest), actor, ctx.bot.clock.now(), policy, ctx.config.cadres
         )
-    return alert_text.preview_text(p.schedule_id, p.name, p.at, p.training, p.reserve, viewer, policy.tz)
+    return alert_text.preview_text(p.schedule_id, p.name, p.at, p.training, p.reserve, actor.access, policy.tz)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.access import Access
+from bot.actor import Actor
 from bot.audit_trail import AuditRecord, write
 from bot.cadres import alert_text, alerts
 from bot.cadres.sheets import write_table
@@ -28,6 +29,10 @@ def _actor(args: argparse.Namespace) -> str:
 
 def cli_access(args: argparse.Namespace) -> Access:
     return Access(_actor(args), Role.ADMIN)
+
+
+def cli_actor(args: argparse.Namespace) -> Actor:
+    return Actor(cli_access(args), "cli", audit_role="cli")
 
 
 async def add(args: argparse.Namespace, config: Config, template: Template) -> int:
@@ -50,7 +55,7 @@ async def add(args: argparse.Namespace, config: Config, template: Template) -> i
             return 0
         try:
             async with bot.db() as session, session.begin():
-                done = await record_alerts.enable(session, template, when, cli_access(args), now, policy)
+                done = await record_alerts.enable(session, template, when, cli_actor(args), now, policy)
         except sched.ScheduleError as exc:
             return fail(str(exc))
     for schedule in done.created:
@@ -62,10 +67,11 @@ async def add(args: argparse.Namespace, config: Config, template: Template) -> i
 
 async def preview(args: argparse.Namespace, config: Config) -> int:
     policy = Policy.from_config(config)
-    viewer = cli_access(args)
+    actor = cli_actor(args)
+    viewer = actor.access
     async with started_bot(config) as bot, bot.db() as session:
         try:
-            p = await record_alerts.preview(session, args.id, viewer, bot.clock.now(), policy, config.cadres)
+            p = await record_alerts.preview(session, args.id, actor, bot.clock.now(), policy, config.cadres)
         except sched.ScheduleError as exc:
             return fail(str(exc))
     print(alert_text.preview_text(p.schedule_id, p.name, p.at, p.training, p.reserve, viewer, policy.tz))

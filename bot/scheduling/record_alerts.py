@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Access
+from bot.actor import Actor
 from bot.audit_trail import AuditRecord, write
 from bot.cadres import alert_text, alerts
 from bot.cadres.config import CadresConfig
@@ -208,13 +209,13 @@ class Enabled:
 
 
 async def enable(
-    session: AsyncSession, template: Template, when: str, access: Access, now: datetime, policy: Policy
+    session: AsyncSession, template: Template, when: str, actor: Actor, now: datetime, policy: Policy
 ) -> Enabled:
     """One schedule per checkpoint; a checkpoint of this kind that is already on is left as it is.
 
     Admins only: the messages draw on every cadre's records, whoever turns them on.
     """
-    if not access.is_admin:
+    if not actor.is_admin:
         raise ScheduleError(f"“{template.name}”按全部门的干部记录发送，只有管理员可以启用。")
     existing = {
         rule_of(s).to_json()
@@ -234,8 +235,11 @@ async def enable(
             skipped.append(label)
             continue
         draft = ScheduleDraft(f"{template.name}（{label}）", template.text, rule, targets, template=template.key)
-        created.append(await create(session, draft, access.user_id, now, policy))
+        created.append(await create(session, draft, actor.user_id, now, policy))
         existing.add(rule.to_json())
+    if created:
+        detail = " ".join(f"#{s.id}" for s in created)
+        actor.audit(session, now, "alerts.enable", "ok", subject=template.key, detail=detail)
     return Enabled(created, skipped)
 
 
@@ -256,11 +260,11 @@ class CheckpointPreview:
 
 
 async def preview(
-    session: AsyncSession, schedule_id: int, viewer: Access, now: datetime, policy: Policy, config: CadresConfig
+    session: AsyncSession, schedule_id: int, actor: Actor, now: datetime, policy: Policy, config: CadresConfig
 ) -> CheckpointPreview:
     """Nothing is queued. Organizers and admins may look; which names they then see is the
     wording's business (only cadres they may look up)."""
-    if viewer.role < Role.ORGANIZER:
+    if not actor.may(Role.ORGANIZER):
         raise ScheduleError("预览需要组织员或管理员权限。")
     schedule = await get(session, schedule_id)
     if not is_record_alert(schedule):
@@ -285,4 +289,5 @@ async def seed_demo(bot: OrgBot) -> None:
     async with bot.db() as session, session.begin():
         for template in TEMPLATES:
             if template.from_records:
-                await enable(session, template, template.default_when, Access(DEMO_ACTOR, Role.ADMIN), now, policy)
+                demo = Actor(Access(DEMO_ACTOR, Role.ADMIN), "demo")
+                await enable(session, template, template.default_when, demo, now, policy)
