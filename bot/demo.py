@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.app import OrgBot
 from bot.cadres import demo as cadres_demo
 from bot.scheduling import demo as scheduling_demo
+from bot.scheduling import record_alerts
 
 
 def write_demo_config(folder: Path, port: int) -> Path:
@@ -64,4 +65,6 @@ async def seed(bot: OrgBot) -> list[str]:
     done.append(f"知识库文档 {len(docs)} 篇（{'、'.join(d.title for d in docs)}）")
     await scheduling_demo.seed_demo(bot)
     done.append("演示提醒：三会一课月度提醒、明年七一表彰推荐、一条带回执的会议通知")
+    await record_alerts.seed_demo(bot)
+    done.append("学时预警（6月30日、9月30日、11月15日）与后备干部复核（6月30日、12月15日）：/提醒 预览 编号")
     return done

@@ -36,6 +36,7 @@ from bot.scheduling.reminders import (
 from bot.scheduling.rules import Rule, describe_rule
 from bot.scheduling.targets import TargetError, TargetSpec, describe_targets
 from bot.scheduling.templates import TEMPLATES, find_template
+from handlers import record_alerts
 
 USAGE = (
     "/提醒 列表 — 查看提醒\n"
@@ -43,8 +44,10 @@ USAGE = (
     "/提醒 查看 编号 — 详情、接下来 5 次发送时间、修改记录\n"
     "/提醒 暂停 编号 / 恢复 编号 / 删除 编号 / 立即发送 编号\n"
     "/提醒 修改 编号 标题|内容|时间|对象 新值 — 如 /提醒 修改 3 时间 每月20日前\n"
-    "/提醒 模板 — 内置模板（七一表彰推荐、民主评议党员、组织生活会、三会一课、党费收缴、年度考核）\n"
-    "/提醒 启用 模板名 — 启用一个模板\n"
+    "/提醒 模板 — 内置模板（七一表彰推荐、民主评议党员、组织生活会、三会一课、党费收缴、年度考核、学时预警、后备干部复核）\n"
+    "/提醒 启用 模板名 — 启用一个模板（学时预警、后备干部复核可跟检查点，如 /提醒 启用 学时预警 6月30日、9月30日）\n"
+    "/提醒 预览 编号 — 学时预警、后备干部复核：下次检查点会提醒谁（不发送）\n"
+    "/提醒 免打扰 学时 — 不再接收个人学时预警（恢复：/提醒 恢复提醒 学时）\n"
     "/会议通知 — 发会议通知并收集回执"
 )
 TARGET_HELP = "发给谁？可写：@用户ID 或姓名、单位:编码（含下级单位）、角色:组织员、群:平台:群ID（群聊、全体和角色仅限管理员）、全体；多个用空格分开。"
@@ -73,8 +76,9 @@ def _now_local(ctx: Context) -> datetime:
 
 @handler(
     commands=["提醒", "定时提醒", "reminders"],
-    role=Role.ORGANIZER,
-    help="定时提醒与截止提醒：新建、列表、暂停、恢复、删除、立即发送、模板",
+    # Staff may use /提醒 免打扰 学时; every other word needs an organizer (checked below).
+    role=Role.STAFF,
+    help="定时提醒与截止提醒：新建、列表、暂停、恢复、删除、立即发送、模板；个人学时预警免打扰",
     usage="/提醒 列表",
     category="提醒与通知",
 )
@@ -83,6 +87,14 @@ async def reminders(ctx: Context) -> str:
         return await _dialogue(ctx, ctx.pending)
     word, _, rest = ctx.args.strip().partition(" ")
     rest = rest.strip()
+    if word in record_alerts.MUTE_WORDS or word in record_alerts.UNMUTE_WORDS:
+        return await record_alerts.mute(ctx, rest, word in record_alerts.MUTE_WORDS)
+    if ctx.user.role < Role.ORGANIZER:
+        await ctx.audit("role.denied", "denied", query=ctx.text, detail="reminders 需要 organizer")
+        return (
+            f"抱歉，“定时提醒”需要{Role.ORGANIZER.label}权限。如需开通，请联系管理员。"
+            "\n不想接收个人学时预警，可发送 /提醒 免打扰 学时。"
+        )
     try:
         if word in ("", "列表", "list", "ls"):
             return await _list(ctx)
@@ -108,6 +120,8 @@ async def reminders(ctx: Context) -> str:
             return await _templates(ctx)
         if word in ("启用", "enable"):
             return await _enable(ctx, rest)
+        if word in ("预览", "preview"):
+            return await record_alerts.preview(ctx, rest)
     except sched.ScheduleError as exc:
         return str(exc)
     return f"没有“{word}”这个操作。可用：\n{USAGE}"
@@ -294,6 +308,10 @@ async def _templates(ctx: Context) -> str:
 
 
 async def _enable(ctx: Context, rest: str) -> str:
+    name, _, when = rest.partition(" ")
+    from_records = find_template(name)
+    if from_records is not None and from_records.from_records:
+        return await record_alerts.enable(ctx, from_records, when)
     template = find_template(rest)
     if template is None:
         names = "、".join(t.name for t in TEMPLATES)

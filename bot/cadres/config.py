@@ -17,3 +17,10 @@ class CadresConfig:
     division_rank_keywords: list[str] = field(
         default_factory=lambda: ["部", "厅", "局", "处", "县", "巡视员", "调研员"]
     )
+    # Reminders from the records: names shown in an organizer's 学时 summary (the rest on 明细);
+    # a reserve entry is due for review after this many years in the pool; a 考察 stage in
+    # one of these statuses is stalled after this many days.
+    alert_behind_names: int = 5
+    reserve_review_years: int = 2
+    reserve_stalled_days: int = 90
+    reserve_pending_stages: list[str] = field(default_factory=lambda: ["考察中", "待考察", "拟考察", "公示中"])

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
 
 from bot.actor import DENIED, Actor, NotPermitted, audit_alone
 from bot.cadres.exporter import export_all, write_templates
@@ -58,7 +59,12 @@ async def import_sheets(
         await audit_alone(bot, actor.record(IMPORT, DENIED, query=query))
         return NotPermitted(IMPORT, DATA_ROLE)
     report = await import_files(
-        bot.db, paths, hours_per_day=bot.config.cadres.hours_per_day, dry_run=dry_run, progress=progress
+        bot.db,
+        paths,
+        hours_per_day=bot.config.cadres.hours_per_day,
+        dry_run=dry_run,
+        progress=progress,
+        now=bot.clock.now().astimezone(ZoneInfo(bot.config.bot.timezone)),
     )
     outcome = "rejected" if report.issues else ("dry_run" if dry_run else "applied")
     summary = "; ".join(

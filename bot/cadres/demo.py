@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.app import OrgBot
 from bot.cadres.importer import import_files, render_report
@@ -21,6 +22,11 @@ async def seed_demo(bot: OrgBot) -> None:
     It links demo_staff to cadre A1001, so call it after any other step that upserts the
     demo staff, or that link is lost.
     """
-    report = await import_files(bot.db, demo_files(), hours_per_day=bot.config.cadres.hours_per_day)
+    report = await import_files(
+        bot.db,
+        demo_files(),
+        hours_per_day=bot.config.cadres.hours_per_day,
+        now=bot.clock.now().astimezone(ZoneInfo(bot.config.bot.timezone)),
+    )
     if not report.ok:
         raise RuntimeError("演示数据导入失败：\n" + render_report(report))

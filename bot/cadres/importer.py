@@ -10,7 +10,7 @@ import difflib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.cadres import cells
+from bot.cadres import cells, record_history
 from bot.cadres.masking import is_masked
 from bot.cadres.measures import Measure, parse_measures, render_measures
 from bot.cadres.models import Cadre, ReserveMeasure, ReserveRecord, TrainingRecord, Unit
@@ -27,6 +27,7 @@ from bot.cadres.templates import APPLY_ORDER, BY_NAME, KINDS, Kind, is_example_r
 from bot.cadres.units import find_cycle
 from bot.roles import Role
 from bot.staff import KNOWN_CHANNELS, USER_ID_RE, StaffError, StaffInput, upsert_staff
+from bot.storage.base import utcnow
 from bot.storage.models import Identity, Staff
 
 Progress = Callable[[str, int, int], None]
@@ -93,8 +94,14 @@ async def import_files(
     hours_per_day: float = 8.0,
     dry_run: bool = False,
     progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> ImportReport:
-    """Read, check and (unless ``dry_run`` or any row is wrong) write; the report says what happened."""
+    """Read, check and (unless ``dry_run`` or any row is wrong) write; the report says what happened.
+
+    ``now`` (aware, the bot's clock in local time) stamps the import and the day a rank or
+    考察 stage change was seen (bot/cadres/record_history.py).
+    """
+    now = now or utcnow()
     progress = progress or _noop
     report = ImportReport()
     tables: list[Table] = []
@@ -113,7 +120,10 @@ async def import_files(
                 await _check_references(session, rows, report)
                 if report.issues:
                     raise _Rejected
+                written = [(r.kind.name, r.values) for r in rows]
+                before = await record_history.before_import(session, written)
                 await _apply(session, rows, report, progress)
+                await record_history.after_import(session, before, written, now)
                 if dry_run:
                     raise _DryRun
             report.applied = True

@@ -37,6 +37,10 @@ class Cadre(Base):
     work_start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     phone: Mapped[str] = mapped_column(String(32), default="")
     office_phone: Mapped[str] = mapped_column(String(32), default="")
+    # The rank before the latest change seen by an import, and the day that change was seen:
+    # a cadre promoted mid-year owes each rank's hours for the part of the year they held it.
+    previous_rank: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    rank_since: Mapped[date | None] = mapped_column(Date, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     training: Mapped[list[TrainingRecord]] = relationship(back_populates="cadre", cascade="all, delete-orphan")
@@ -78,6 +82,8 @@ class ReserveRecord(Base):
     inspection_result: Mapped[str] = mapped_column(String(200), default="")
     exit_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     exit_reason: Mapped[str] = mapped_column(String(200), default="")
+    # The day an import first saw the current inspection_status (None: before that was recorded).
+    stage_since: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     cadre: Mapped[Cadre] = relationship(back_populates="reserves")
     measures: Mapped[list[ReserveMeasure]] = relationship(
@@ -113,3 +119,24 @@ class LookupGate(Base):
 
     actor: Mapped[str] = mapped_column(String(191), primary_key=True)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecordImport(Base):
+    """One applied import of cadre sheets: a reminder from the records needs to know how fresh they are."""
+
+    __tablename__ = "record_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kinds: Mapped[str] = mapped_column(String(64))  # "training,reserve": the sheet kinds it carried
+    rows: Mapped[int] = mapped_column(Integer)
+
+
+class AlertMute(Base):
+    """A person who asked not to get one kind of personal warning (``/提醒 免打扰 学时``)."""
+
+    __tablename__ = "alert_mutes"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    muted_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,6 +11,7 @@ import getpass
 from pathlib import Path
 
 from bot.app import OrgBot
+from bot.cli import schedule_records
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
 from bot.scheduling import schedules as sched
@@ -97,8 +98,13 @@ def _new_command(args: argparse.Namespace) -> NewSchedule | str:
 
 
 async def _add(args: argparse.Namespace, config: Config) -> int:
-    if args.template and find_template(args.template) is None:
+    template = find_template(args.template) if args.template else None
+    if args.template and template is None:
         return fail(f"没有模板 {args.template!r}；可选：{'、'.join(t.key + '（' + t.name + '）' for t in TEMPLATES)}")
+    if template is not None and template.from_records:
+        return await schedule_records.add(args, config, template)
+    if not args.to:
+        return fail("请用 --to 指定对象，如 --to '角色:组织员'")
     cmd = _new_command(args)
     if isinstance(cmd, str):
         return fail(cmd)
@@ -270,7 +276,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = s.add_parser("add", help="新建提醒（先预览接下来 5 次发送，加 --yes 才创建）")
     add.add_argument("--name", help="标题（用模板时可省略）")
     add.add_argument("--when", help="时间，如 '下周三下午3点' '6月20日前' '每月最后一个工作日 16:00'")
-    add.add_argument("--to", required=True, help="对象，如 '@zhangsan 单位:U01 角色:组织员 群:wecom:群ID 全体'")
+    add.add_argument(
+        "--to", help="对象，如 '@zhangsan 单位:U01 角色:组织员 群:wecom:群ID 全体'（xueshi、houbei 模板不需要）"
+    )
     add.add_argument("--text", help="正文")
     # Spaces between the entries: argparse wraps only at spaces, so a template name is never cut in two.
     add.add_argument("--template", help="内置模板： " + " ".join(f"{t.key}（{t.name}）" for t in TEMPLATES))
@@ -320,6 +328,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     rn.add_argument("id", type=int, help="提醒编号（见 schedule list）")
     rn.add_argument("--by", help="记录为谁的操作")
     rn.set_defaults(func=run_command(_run_now))
+
+    pv = s.add_parser("preview", help="学时预警、后备干部复核：下次检查点会提醒谁（不发送）")
+    pv.add_argument("id", type=int, help="提醒编号（见 schedule list）")
+    pv.add_argument("--by", help="记录为谁的操作")
+    pv.set_defaults(func=run_command(schedule_records.preview))
+
+    bh = s.add_parser("behind", help="学时进度落后的干部名单（学时预警汇总的明细）；可导出 CSV/XLSX")
+    bh.add_argument("--unit", help="只列这个单位及下级单位（组织员的范围）")
+    bh.add_argument("--export", metavar="FILE", help="导出到 .csv 或 .xlsx")
+    bh.add_argument("--by", help="记录为谁的操作")
+    bh.set_defaults(func=run_command(schedule_records.behind))
 
     rc = s.add_parser("receipts", help="会议通知的回执：谁已确认、谁还没有；可导出 CSV/XLSX")
     rc.add_argument("id", type=int, help="会议通知的提醒编号")

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.scheduling import receipts
+from bot.cadres.config import CadresConfig
+from bot.scheduling import receipts, record_alerts
 from bot.scheduling.models import Receipt, Schedule, ScheduleFire
 from bot.scheduling.outbox import PushItem, enqueue, push_key
 from bot.scheduling.push_text import compose
@@ -51,11 +52,17 @@ async def expand_fire(
     policy: Policy,
     channels: list[str],
     only: Collection[str] | None = None,
+    cadres: CadresConfig | None = None,
 ) -> int:
     """Queue one fire of a schedule for each of its recipients (re-reminders: the unconfirmed only).
 
     ``only`` narrows a re-reminder to these people (an organizer's 催办 reaches their own units only).
+    A reminder from the records (学时预警, 后备干部复核) works out its own recipients and texts.
     """
+    if record_alerts.is_record_alert(schedule):
+        return await record_alerts.expand_alert(
+            session, schedule, fire, now, policy, channels, cadres or CadresConfig()
+        )
     if fire.stage == "rereminder":
         waiting = await session.scalars(
             select(Receipt.user_id).where(Receipt.schedule_id == schedule.id, Receipt.confirmed_at.is_(None))
@@ -84,7 +91,13 @@ async def expand_fire(
 
 
 async def run_now(
-    session: AsyncSession, schedule: Schedule, now: datetime, policy: Policy, channels: list[str], actor: str
+    session: AsyncSession,
+    schedule: Schedule,
+    now: datetime,
+    policy: Policy,
+    channels: list[str],
+    actor: str,
+    cadres: CadresConfig | None = None,
 ) -> RunNow:
     """Queue the schedule's message now, in the caller's transaction. At the very instant it already
     fired (on its own or by another 立即发送) the two are merged: that fire's pushes stand and
@@ -102,7 +115,7 @@ async def run_now(
         upcoming = next_fires(rule, policy, now, 1, urgent=schedule.urgent)
         occurrence = upcoming[0].occurrence if upcoming else None
     fire = Fire(now, "manual", occurrence)
-    count = await expand_fire(session, schedule, fire, now, policy, channels)
+    count = await expand_fire(session, schedule, fire, now, policy, channels, cadres=cadres)
     session.add(
         ScheduleFire(
             schedule_id=schedule.id, fire_at=now, stage="manual", outcome="sent", recipients=count, handled_at=now

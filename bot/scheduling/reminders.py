@@ -523,7 +523,13 @@ class Reminders:
         ):
             schedule = await self._owned(session, ref.actor, ref.schedule_id)
             result = await firing.run_now(
-                session, schedule, now, self.policy, list(self.bot.channels), ref.actor.user_id
+                session,
+                schedule,
+                now,
+                self.policy,
+                list(self.bot.channels),
+                ref.actor.user_id,
+                cadres=self.bot.config.cadres,
             )
             detail = f"{result.recipients} recipients" + (", merged" if result.merged else "")
             ref.actor.audit(session, now, "schedule.run-now", "ok", subject=str(schedule.id), detail=detail)

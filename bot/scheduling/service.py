@@ -153,7 +153,15 @@ class SchedulingService:
                     else:
                         try:
                             async with session.begin_nested():
-                                count = await expand_fire(session, schedule, fire, now, self.policy, self.channels)
+                                count = await expand_fire(
+                                    session,
+                                    schedule,
+                                    fire,
+                                    now,
+                                    self.policy,
+                                    self.channels,
+                                    cadres=self.bot.config.cadres,
+                                )
                             outcome = "sent"
                             fired += 1
                         except Exception:
@@ -342,7 +350,9 @@ async def run_now(bot: OrgBot, policy: Policy, schedule_id: int, actor: str) -> 
     """Queue the schedule's message now (no permission check: see ``Reminders.run_now``)."""
     async with bot.db() as session, session.begin():
         schedule = await get(session, schedule_id)
-        return await firing.run_now(session, schedule, bot.clock.now(), policy, list(bot.channels), actor)
+        return await firing.run_now(
+            session, schedule, bot.clock.now(), policy, list(bot.channels), actor, cadres=bot.config.cadres
+        )
 
 
 __all__ = ["RunNow", "SchedulingService", "TickResult", "expand_fire", "run_now"]

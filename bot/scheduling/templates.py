@@ -20,6 +20,9 @@ class Template:
     default_when: str = ""
     ladder: tuple[int, ...] = ()
     hint: str = ""
+    # Reminders from the records (bot/scheduling/record_alerts.py): who is told, and what, comes
+    # from the cadre records at each checkpoint; ``default_when`` lists the checkpoints.
+    from_records: bool = False
 
     @property
     def needs_date(self) -> bool:
@@ -73,6 +76,24 @@ TEMPLATES: tuple[Template, ...] = (
         default_when="每月20日前",
         ladder=(3, 1, 0),
         hint="如“每月25日前”；截止日以本单位规定为准",
+    ),
+    Template(
+        "xueshi",
+        "学时预警",
+        ("学时", "学时提醒", "培训学时", "培训学时预警"),
+        "按培训记录提醒学时进度落后的干部本人；向组织员发送本单位汇总，向管理员发送全局情况。",
+        default_when="6月30日、9月30日、11月15日",
+        hint="检查点日期，多个用顿号分开，如“6月30日、9月30日、11月15日”",
+        from_records=True,
+    ),
+    Template(
+        "houbei",
+        "后备干部复核",
+        ("后备干部", "后备", "后备复核", "后备干部提醒"),
+        "向组织员提醒本单位到期需复核、考察停滞、本年度无培养措施的后备干部及下一步工作；向管理员发送全局情况。",
+        default_when="6月30日、12月15日",
+        hint="检查点日期，多个用顿号分开，如“6月30日、12月15日”",
+        from_records=True,
     ),
     Template(
         "niandu_kaohe",

@@ -136,3 +136,33 @@ def test_edit_and_remove_preview_first_and_apply_only_with_yes(db_url):
     removed = orgbot("schedule", "remove", "1", "--yes", db_url=db_url)
     assert removed.returncode == 0 and "已删除 #1" in removed.stdout
     assert "还没有提醒" in orgbot("schedule", "list", db_url=db_url).stdout
+
+
+def test_records_templates_from_the_cli(db_url, tmp_path):
+    from bot.cadres.demo import demo_files
+
+    imported = orgbot("data", "import", *(str(p) for p in demo_files()), "--no-progress", db_url=db_url)
+    assert imported.returncode == 0, imported.stderr
+    preview = orgbot("schedule", "add", "--template", "xueshi", db_url=db_url)
+    assert preview.returncode == 0, preview.stderr
+    assert "学时预警：3 个检查点" in preview.stdout and "加 --yes 创建" in preview.stdout
+    made = orgbot("schedule", "add", "--template", "xueshi", "--yes", "--by", "admin1", db_url=db_url)
+    assert "已创建 #1 学时预警（6月30日）" in made.stdout and "已创建 #3 学时预警（11月15日）" in made.stdout
+    again = orgbot("schedule", "add", "--template", "xueshi", "--when", "6月30日", "--yes", db_url=db_url)
+    assert "检查点 6月30日 已启用，未重复创建" in again.stdout
+    reserve = orgbot("schedule", "add", "--template", "houbei", "--when", "12月15日 10:00", "--yes", db_url=db_url)
+    assert "已创建 #4 后备干部复核（12月15日 10:00）" in reserve.stdout
+
+    shown = orgbot("schedule", "preview", "4", db_url=db_url)
+    assert shown.returncode == 0, shown.stderr
+    assert "下次检查点" in shown.stdout and "（预览，不发送）" in shown.stdout
+    assert "组织员名单：1 份；管理员全局情况：1 份" in shown.stdout
+    assert "学时预警" in orgbot("schedule", "preview", "1", db_url=db_url).stdout
+    out = tmp_path / "落后.csv"
+    exported = orgbot("schedule", "behind", "--unit", "U0101", "--export", str(out), db_url=db_url)
+    assert exported.returncode == 0 and "已导出" in exported.stdout, exported.stderr
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("干部编号,姓名,单位编码")
+    assert {line.split(",")[2] for line in lines[1:]} <= {"U0101", "U010101", "U010102"}
+    missing = orgbot("schedule", "add", "--name", "会", "--when", "12月3日 15:00", db_url=db_url)
+    assert missing.returncode == 2 and "--to" in missing.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.scheduling import record_alerts
 from bot.scheduling.demo import seed_demo
 from bot.scheduling.models import Schedule
 from bot.storage import migrate
@@ -19,8 +20,10 @@ async def test_demo_seed_is_idempotent_and_shows_in_the_list(clocked):
     await seed(bot)
     await seed_demo(bot)
     await seed_demo(bot)
+    await record_alerts.seed_demo(bot)
     async with bot.db() as session:
-        assert await session.scalar(select(func.count()).select_from(Schedule)) == 3
+        # Three demo pushes, three 学时预警 checkpoints and two 后备干部复核 checkpoints.
+        assert await session.scalar(select(func.count()).select_from(Schedule)) == 8
     listing = await say(bot, "demo_admin", "/提醒 列表")
     assert "三会一课" in listing and "七一表彰推荐" in listing and "演示：支部党员大会" in listing
 

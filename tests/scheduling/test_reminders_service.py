@@ -246,7 +246,8 @@ def one_bot() -> dict:
 
 
 @settings(PROPERTY_SETTINGS, max_examples=max(6, PROPERTY_SETTINGS.max_examples // 6))
-@given(template=st.sampled_from(TEMPLATES), phrase=DEADLINES)
+# Reminders from the records (学时预警, 后备干部复核) take checkpoints, not a deadline and recipients.
+@given(template=st.sampled_from([t for t in TEMPLATES if not t.from_records]), phrase=DEADLINES)
 async def test_chat_and_cli_make_the_same_schedule_from_a_template_and_a_deadline(clocked, one_bot, template, phrase):
     if "bot" not in one_bot:
         one_bot["bot"], _ = await clocked(local(2026, 3, 2, 10, 0))
