@@ -69,6 +69,17 @@ class LoginConfig:
 
 
 @dataclass
+class ConsoleConfig:
+    """The admin console under /admin/: stricter session limits than the web chat, on the same login."""
+
+    enabled: bool = True
+    secure_cookies: bool = False
+    idle_minutes: int = 20
+    max_hours: int = 8
+    page_size: int = 50
+
+
+@dataclass
 class LogConfig:
     level: str = "INFO"
     format: str = "text"
@@ -183,6 +194,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     api: ApiConfig = field(default_factory=ApiConfig)
     login: LoginConfig = field(default_factory=LoginConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     log: LogConfig = field(default_factory=LogConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     bot: BotConfig = field(default_factory=BotConfig)
@@ -315,6 +327,11 @@ def _check_values(cfg: Config, from_env: Mapping[str, str] | None = None) -> Non
     for key in ("link_minutes", "idle_minutes", "max_hours"):
         if getattr(cfg.login, key) < 1:
             raise bad(f"[login] {key}", "正整数", getattr(cfg.login, key))
+    for key in ("idle_minutes", "max_hours"):
+        if getattr(cfg.console, key) < 1:
+            raise bad(f"[console] {key}", "正整数", getattr(cfg.console, key))
+    if not 10 <= cfg.console.page_size <= 500:
+        raise bad("[console] page_size", " 10–500 之间的行数", cfg.console.page_size)
     if cfg.login.base_url and not cfg.login.base_url.startswith(("http://", "https://")):
         raise bad("[login] base_url", " http:// 或 https:// 开头的地址", cfg.login.base_url)
     if "*" in cfg.api.act_as and len(cfg.api.act_as) > 1:
