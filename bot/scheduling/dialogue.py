@@ -11,6 +11,7 @@ from bot.scheduling.phrases import AskBack, Parsed, cn_int, parse_phrase, time_w
 YES = {"确认", "是", "是的", "好", "好的", "对", "ok", "OK", "y", "yes", "确定", "创建", "可以"}
 NO = {"取消", "否", "不", "算了", "no", "n", "放弃", "退出"}
 NONE_WORDS = {"无", "没有", "不需要", "不用", "略", "-", "空"}
+NOW_WORDS = ("现在", "立即", "马上", "立刻", "现在发", "现在发送", "立即发送", "now")
 DURATION_RE = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*(天|日|小时|个小时|钟头|分钟|分)")
 
 
@@ -24,6 +25,10 @@ def is_yes(text: str) -> bool:
 
 def is_no(text: str) -> bool:
     return clean(text) in NO
+
+
+def is_now(text: str) -> bool:
+    return clean(text) in NOW_WORDS
 
 
 def parse_duration_minutes(text: str) -> int | None:

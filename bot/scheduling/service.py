@@ -19,19 +19,20 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.instance_lock import InstanceLock
 from bot.messages import Incoming
-from bot.scheduling import receipts
+from bot.scheduling import firing
+from bot.scheduling.firing import RunNow, expand_fire, fired_at, keys_text, staff_names
 from bot.scheduling.leader import LeaderLease, Takeover
-from bot.scheduling.models import Receipt, Schedule, ScheduleFire
-from bot.scheduling.outbox import OutboxSender, PushItem, enqueue, push_key
+from bot.scheduling.models import Schedule, ScheduleFire
+from bot.scheduling.outbox import OutboxSender, PushItem, enqueue
 from bot.scheduling.planner import fired_keys, plan_of, replan, replan_stale
-from bot.scheduling.rules import Fire, Policy, describe_fire, next_fires
-from bot.scheduling.schedules import compose, get, record, rule_of, set_next
-from bot.scheduling.targets import TargetSpec, expand, load_targets
-from bot.storage.models import Staff
+from bot.scheduling.receipt_desk import ReceiptDesk
+from bot.scheduling.reminders import Reminders
+from bot.scheduling.rules import Fire, Policy, describe_fire
+from bot.scheduling.schedules import get, set_next
+from bot.scheduling.targets import TargetSpec, expand
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -49,66 +50,6 @@ class TickResult:
     sent: int = 0
 
 
-@dataclass(frozen=True)
-class RunNow:
-    """What 立即发送 did. ``merged``: the schedule had already fired at this very instant (on its own
-    or by another 立即发送), so this send was merged with it and nobody was queued a second copy."""
-
-    recipients: int
-    merged: bool = False
-
-
-def _keys_text(keys: set[str], existing: str | None = None) -> str:
-    return " ".join(sorted(keys | set((existing or "").split())))[:191]
-
-
-async def _fired_at(session: AsyncSession, schedule_id: int, at: datetime) -> ScheduleFire | None:
-    """The schedule's fire at exactly ``at``, if it has one (the unique key of ``schedule_fires``)."""
-    return await session.scalar(
-        select(ScheduleFire).where(ScheduleFire.schedule_id == schedule_id, ScheduleFire.fire_at == at)
-    )
-
-
-async def expand_fire(
-    session: AsyncSession,
-    schedule: Schedule,
-    fire: Fire,
-    now: datetime,
-    policy: Policy,
-    channels: list[str],
-    only: Collection[str] | None = None,
-) -> int:
-    """Queue one fire of a schedule for each of its recipients (re-reminders: the unconfirmed only).
-
-    ``only`` narrows a re-reminder to these people (an organizer's 催办 reaches their own units only).
-    """
-    if fire.stage == "rereminder":
-        waiting = await session.scalars(
-            select(Receipt.user_id).where(Receipt.schedule_id == schedule.id, Receipt.confirmed_at.is_(None))
-        )
-        specs = [TargetSpec("user", uid) for uid in waiting if only is None or uid in only]
-    else:
-        specs = load_targets(schedule.targets)
-    recipients = await expand(session, specs, channels)
-    if schedule.receipt and fire.stage != "rereminder":
-        await receipts.register(session, schedule.id, recipients, now)
-    text = compose(schedule, fire, policy, now)
-    items = [
-        PushItem(
-            key=push_key(schedule.id, fire.at, r.key, fire.stage),
-            target=r.target,
-            text=text,
-            fire_at=fire.at,
-            recipient=r.person or r.name,
-            schedule_id=schedule.id,
-            urgent=schedule.urgent,
-        )
-        for r in recipients
-    ]
-    await enqueue(session, items, now)
-    return len(items)
-
-
 class SchedulingService:
     def __init__(self, bot: OrgBot) -> None:
         self.bot = bot
@@ -124,6 +65,9 @@ class SchedulingService:
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._round_started: float | None = None  # loop time of a round still running, for /readyz
+        # The application layer every front end calls (chat, CLI, console).
+        self.reminders = Reminders(bot, self.policy)
+        self.receipts = ReceiptDesk(bot, self.policy)
 
     @property
     def channels(self) -> list[str]:
@@ -195,13 +139,13 @@ class SchedulingService:
                         fire = Fire(schedule.next_fire_at, schedule.next_stage)
                     # A 立即发送 at this very instant already queued the message for everyone: the
                     # regular fire is merged into it rather than recorded (and sent) a second time.
-                    already = await _fired_at(session, schedule.id, fire.at)
+                    already = await fired_at(session, schedule.id, fire.at)
                     merged = already is not None
                     if already is not None:
                         log.info(
                             "schedule %s: fire at %s merged with a run-now at the same instant", schedule.id, fire.at
                         )
-                        already.occurrence_keys = _keys_text(fire.keys, already.occurrence_keys)
+                        already.occurrence_keys = keys_text(fire.keys, already.occurrence_keys)
                         fired += 1
                     elif now - fire.at > grace:
                         missed.append((schedule, fire))
@@ -225,7 +169,7 @@ class SchedulingService:
                                 outcome=outcome,
                                 recipients=count,
                                 handled_at=now,
-                                occurrence_keys=_keys_text(fire.keys),
+                                occurrence_keys=keys_text(fire.keys),
                             )
                         )
                     fired_set |= fire.keys
@@ -399,33 +343,10 @@ class SchedulingService:
 
 
 async def run_now(bot: OrgBot, policy: Policy, schedule_id: int, actor: str) -> RunNow:
-    """Queue the schedule's message now. At the very instant it already fired (on its own or by
-    another 立即发送) the two are merged: that fire's pushes stand and nothing is queued twice."""
-    now = bot.clock.now()
+    """Queue the schedule's message now (no permission check: see ``Reminders.run_now``)."""
     async with bot.db() as session, session.begin():
         schedule = await get(session, schedule_id)
-        # Hold the schedule as fire_due does (PostgreSQL), so a regular fire at this instant is
-        # either committed before the check below or waits and then finds this one.
-        await session.refresh(schedule, with_for_update=True)
-        already = await _fired_at(session, schedule.id, now)
-        if already is not None:
-            await record(session, schedule, actor, "run-now", now, recipients=already.recipients, merged=True)
-            return RunNow(already.recipients, merged=True)
-        rule = rule_of(schedule)
-        occurrence = None
-        if rule.deadline:
-            upcoming = next_fires(rule, policy, now, 1, urgent=schedule.urgent)
-            occurrence = upcoming[0].occurrence if upcoming else None
-        fire = Fire(now, "manual", occurrence)
-        count = await expand_fire(session, schedule, fire, now, policy, list(bot.channels))
-        session.add(
-            ScheduleFire(
-                schedule_id=schedule.id, fire_at=now, stage="manual", outcome="sent", recipients=count, handled_at=now
-            )
-        )
-        await record(session, schedule, actor, "run-now", now, recipients=count)
-    return RunNow(count)
+        return await firing.run_now(session, schedule, bot.clock.now(), policy, list(bot.channels), actor)
 
 
-async def staff_names(session: AsyncSession) -> dict[str, str]:
-    return dict((await session.execute(select(Staff.user_id, Staff.name))).all())
+__all__ = ["RunNow", "SchedulingService", "TickResult", "expand_fire", "run_now", "staff_names"]

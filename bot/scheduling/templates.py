@@ -6,7 +6,9 @@ offers a default the admin can replace; nothing fires until an admin enables it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from bot.scheduling.rules import Rule
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,13 @@ class Template:
     @property
     def needs_date(self) -> bool:
         return not self.default_when
+
+    def applied_to(self, rule: Rule) -> Rule:
+        """A deadline set from this template is reminded on the template's ladder (七一: 7, 3, 1, 0
+        days before), not the phrase's default; a rule with no deadline has no ladder to replace."""
+        if self.ladder and rule.deadline:
+            return replace(rule, ladder=self.ladder)
+        return rule
 
 
 TEMPLATES: tuple[Template, ...] = (
