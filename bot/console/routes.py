@@ -24,6 +24,8 @@ class ConsoleRoute:
     role: Role
     # The audit action; empty for plain reads of non-personal pages. Every POST has one.
     action: str
+    # A POST that changes nothing (a preview): audited only when refused or failing.
+    quiet: bool = False
 
 
 class RouteTable:
@@ -35,14 +37,16 @@ class RouteTable:
     def get(self, path: str, *, role: Role = Role.ORGANIZER, action: str = "") -> Callable[[View], View]:
         return self._add("GET", path, role, action)
 
-    def post(self, path: str, *, action: str, role: Role = Role.ORGANIZER) -> Callable[[View], View]:
+    def post(
+        self, path: str, *, action: str, role: Role = Role.ORGANIZER, quiet: bool = False
+    ) -> Callable[[View], View]:
         if not action:
             raise ValueError(f"POST {path} needs an audit action")
-        return self._add("POST", path, role, action)
+        return self._add("POST", path, role, action, quiet)
 
-    def _add(self, method: str, path: str, role: Role, action: str) -> Callable[[View], View]:
+    def _add(self, method: str, path: str, role: Role, action: str, quiet: bool = False) -> Callable[[View], View]:
         def register(view: View) -> View:
-            self.routes.append(ConsoleRoute(method, path, view, role, action))
+            self.routes.append(ConsoleRoute(method, path, view, role, action, quiet))
             return view
 
         return register

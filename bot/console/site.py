@@ -137,7 +137,8 @@ class ConsoleSite:
             visit.outcome = "error"
             await self._audit(session, route, visit.outcome, visit.detail, visit)
             raise
-        await self._audit(session, route, visit.outcome, visit.detail, visit)
+        if not visit.audited and not (route.quiet and visit.outcome == "ok"):
+            await self._audit(session, route, visit.outcome, visit.detail, visit)
         return response
 
     async def _audit(

@@ -92,7 +92,8 @@ class Visit:
         self.detail = ""
         self.subject: str | None = None
         self.query = ""
-        self._flash_out: str | None = None
+        # Set when the feature's service wrote the audit row itself (with channel console).
+        self.audited = False
 
     @property
     def user(self) -> User:
@@ -120,6 +121,11 @@ class Visit:
 
     def refuse(self, message: str) -> Refused:
         return Refused(message)
+
+    def invalid(self, message: str) -> str:
+        """The input was refused by the service's rules: audited as ``invalid``, shown on the form."""
+        self.outcome, self.detail = "invalid", message
+        return message
 
     def render(self, template: str, status: int = 200, **context: Any) -> web.Response:
         flash = unquote(self.request.cookies.get(FLASH_COOKIE, ""))[:300]

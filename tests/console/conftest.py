@@ -56,9 +56,11 @@ class Console:
 
     async def post(self, path: str, data: Any = None, *, csrf: str | None = "", **kw: Any) -> Any:
         """POST a form with this session's CSRF token (``csrf=None``: none at all)."""
-        form = dict(data or {})
+        form: list[tuple[str, str]] = []
+        for key, value in dict(data or {}).items():
+            form.extend((key, v) for v in (value if isinstance(value, list) else [value]))
         if csrf is not None:
-            form["csrf"] = csrf or self.csrf
+            form.append(("csrf", csrf or self.csrf))
         return await self.client.post(path, data=form, allow_redirects=False, **kw)
 
 

@@ -13,7 +13,6 @@ from bot.console.visit import Visit
 from bot.roles import Role
 from bot.scheduling import outbox, receipts
 from bot.scheduling.models import Schedule, SchedulerLease
-from bot.scheduling.workdays import WorkCalendar
 
 routes = RouteTable()
 
@@ -56,7 +55,7 @@ async def overview(v: Visit) -> web.StreamResponse:
         queue = await outbox.count_by_status(session) if v.access.is_admin else {}
         lease = await session.get(SchedulerLease, v.bot.scheduling.leader.name)
     unanswered = (await (await v.bot.kb.get()).stats())["unanswered"] if v.access.is_admin else None
-    calendar = WorkCalendar.from_config(v.bot.config.scheduler.extra_holidays, v.bot.config.scheduler.extra_workdays)
+    calendar = v.bot.scheduling.policy.calendar
     leader_live = lease is not None and lease.expires_at is not None and lease.expires_at > now
     return v.render(
         "overview.html",
