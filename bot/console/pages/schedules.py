@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.console.pickers import recipient_choices
+from bot.console.pickers import Choices, recipient_choices
 from bot.console.routes import RouteTable
 from bot.console.visit import Visit
 from bot.roles import Role
@@ -99,9 +99,13 @@ def preview_text(v: Visit, preview: Preview) -> str:
     return "\n".join(lines)
 
 
+async def recipient_form_choices(v: Visit) -> Choices:
+    return await recipient_choices(v.bot, v.access)
+
+
 async def _form_page(v: Visit, form: ReminderForm, **extra: Any) -> web.Response:
     templates = await v.bot.scheduling.reminders.templates()
-    choices = await recipient_choices(v.bot, v.access)
+    choices = await recipient_form_choices(v)
     return v.render(
         "schedule_form.html",
         form=form,
