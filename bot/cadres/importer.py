@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -277,131 +277,143 @@ async def _in_chunks(session: AsyncSession, stmt_for: Callable[[list[Any]], Any]
     return out
 
 
+@dataclass
+class _Known:
+    """What rows may refer to: unit codes and cadre IDs in the database or in this import."""
+
+    unit_codes: set[str]
+    cadres: set[str]
+
+
 async def _check_references(session: AsyncSession, rows: list[Row], report: ImportReport) -> None:
-    """Duplicates inside the import, and references to units, cadres and IM accounts that must exist."""
-    by_kind: dict[str, list[Row]] = defaultdict(list)
+    """Duplicates inside the import, then each sheet kind's references, checked by its own validator.
+
+    Unit rows are checked as a tree (parents exist, no cycle) before the others refer to units.
+    """
+    by_kind = _by_kind(rows)
+    _check_duplicates(by_kind, report)
+    known = _Known(await _check_unit_tree(session, by_kind["units"], report), set())
+    known.cadres = await _known_cadres(session, by_kind)
+    for kind, validate in _REFERENCE_CHECKS.items():
+        await validate(session, by_kind[kind], known, report)
+
+
+def _by_kind(rows: list[Row]) -> defaultdict[str, list[Row]]:
+    by_kind: defaultdict[str, list[Row]] = defaultdict(list)
     for row in rows:
         by_kind[row.kind.name].append(row)
+    return by_kind
 
+
+def _check_duplicates(by_kind: dict[str, list[Row]], report: ImportReport) -> None:
     for kind_rows in by_kind.values():
         first: dict[tuple[Any, ...], Row] = {}
         for row in kind_rows:
-            key = row.key()
-            if key in first:
-                other = first[key]
+            other = first.setdefault(row.key(), row)
+            if other is not row:
                 head = row.kind.column(row.kind.key_columns[0]).header
-                report.issues.append(
-                    Issue(
-                        row.where,
-                        row.number,
-                        head,
-                        f"与 {other.where} 第 {other.number} 行重复（同一{_key_words(row.kind)}）",
-                    )
-                )
-            else:
-                first[key] = row
+                where = f"与 {other.where} 第 {other.number} 行重复（同一{_key_words(row.kind)}）"
+                report.issues.append(Issue(row.where, row.number, head, where))
 
+
+async def _check_unit_tree(session: AsyncSession, units: list[Row], report: ImportReport) -> set[str]:
+    """Parents must exist and the tree stay a tree; returns every unit code after the import."""
     db_parents = {code: parent for code, parent in await session.execute(select(Unit.code, Unit.parent_code))}
     parents = dict(db_parents)
-    for row in by_kind["units"]:
-        parents[row.values["code"]] = row.values.get("parent_code") or (
-            db_parents.get(row.values["code"]) if "parent_code" not in row.present else None
-        )
-    unit_codes = set(parents)
-    for row in by_kind["units"]:
+    for row in units:
+        code = row.values["code"]
+        kept = db_parents.get(code) if "parent_code" not in row.present else None
+        parents[code] = row.values.get("parent_code") or kept
+    for row in units:
         parent = row.values.get("parent_code")
-        if parent and parent not in unit_codes:
-            report.issues.append(
-                Issue(row.where, row.number, "上级单位编码", f"上级单位 {parent} 不存在（单位表和数据库中都没有）")
-            )
+        if parent and parent not in parents:
+            message = f"上级单位 {parent} 不存在（单位表和数据库中都没有）"
+            report.issues.append(Issue(row.where, row.number, "上级单位编码", message))
     cycle = find_cycle(parents)
     if cycle:
-        cycle_row = next((r for r in by_kind["units"] if r.values["code"] in cycle), None)
+        at = next((r for r in units if r.values["code"] in cycle), None)
         report.issues.append(
             Issue(
-                cycle_row.where if cycle_row else "单位",
-                cycle_row.number if cycle_row else None,
+                at.where if at else "单位",
+                at.number if at else None,
                 "上级单位编码",
                 "单位上下级形成了循环：" + " → ".join(cycle),
             )
         )
+    return set(parents)
 
-    cadre_ids = {r.values["cadre_id"] for r in by_kind["cadres"]}
+
+async def _existing_cadres(session: AsyncSession, ids: Iterable[str]) -> set[str]:
+    stmt_for = lambda ks: select(Cadre.cadre_id).where(Cadre.cadre_id.in_(ks))  # noqa: E731
+    return {cid for (cid,) in await _in_chunks(session, stmt_for, ids)}
+
+
+async def _known_cadres(session: AsyncSession, by_kind: dict[str, list[Row]]) -> set[str]:
     referenced = {r.values["cadre_id"] for k in ("training", "reserve") for r in by_kind[k]}
     referenced |= {r.values["cadre_id"] for r in by_kind["staff"] if r.values.get("cadre_id")}
-    existing = {
-        cid
-        for (cid,) in await _in_chunks(
-            session, lambda ks: select(Cadre.cadre_id).where(Cadre.cadre_id.in_(ks)), referenced
-        )
-    }
-    known_cadres = cadre_ids | existing
+    return {r.values["cadre_id"] for r in by_kind["cadres"]} | await _existing_cadres(session, referenced)
 
-    for row in by_kind["cadres"]:
-        if row.values["unit_code"] not in unit_codes:
-            report.issues.append(
-                Issue(row.where, row.number, "单位编码", f"单位 {row.values['unit_code']} 不存在，请先在单位表中添加")
-            )
-    masked_new = [
-        r for r in by_kind["cadres"] if is_masked(r.values.get("id_card", "")) or is_masked(r.values.get("phone", ""))
-    ]
-    if masked_new:
-        db_ids = {
-            cid
-            for (cid,) in await _in_chunks(
-                session,
-                lambda ks: select(Cadre.cadre_id).where(Cadre.cadre_id.in_(ks)),
-                [r.values["cadre_id"] for r in masked_new],
-            )
-        }
-        for row in masked_new:
-            if row.values["cadre_id"] not in db_ids:
-                report.issues.append(
-                    Issue(row.where, row.number, "身份证号", "是脱敏后的值（含 *），新干部需要填写完整号码")
-                )
-    for kind in ("training", "reserve"):
-        for row in by_kind[kind]:
-            if row.values["cadre_id"] not in known_cadres:
-                report.issues.append(
-                    Issue(
-                        row.where,
-                        row.number,
-                        "干部编号",
-                        f"干部 {row.values['cadre_id']} 不在干部表中，请先导入干部表（或与本表一起导入）",
-                    )
-                )
 
-    taken: dict[tuple[str, str], str] = {}
-    accounts = [(ch, r.values[ch]) for r in by_kind["staff"] for ch in KNOWN_CHANNELS if r.values.get(ch)]
-    if accounts:
-        for taken_ch, taken_uid, taken_owner in await session.execute(
-            select(Identity.channel, Identity.platform_user_id, Staff.user_id).join(
-                Staff, Staff.id == Identity.staff_id
-            )
-        ):
-            taken[(taken_ch, taken_uid)] = taken_owner
-    seen_accounts: dict[tuple[str, str], Row] = {}
-    labels = {"wecom": "企业微信账号", "dingtalk": "钉钉账号", "feishu": "飞书账号"}
-    for row in by_kind["staff"]:
+async def _check_cadre_rows(session: AsyncSession, rows: list[Row], known: _Known, report: ImportReport) -> None:
+    for row in rows:
+        if row.values["unit_code"] not in known.unit_codes:
+            message = f"单位 {row.values['unit_code']} 不存在，请先在单位表中添加"
+            report.issues.append(Issue(row.where, row.number, "单位编码", message))
+    masked = [r for r in rows if is_masked(r.values.get("id_card", "")) or is_masked(r.values.get("phone", ""))]
+    if masked:
+        on_file = await _existing_cadres(session, [r.values["cadre_id"] for r in masked])
+        for row in masked:
+            if row.values["cadre_id"] not in on_file:
+                message = "是脱敏后的值（含 *），新干部需要填写完整号码"
+                report.issues.append(Issue(row.where, row.number, "身份证号", message))
+
+
+async def _check_record_rows(session: AsyncSession, rows: list[Row], known: _Known, report: ImportReport) -> None:
+    """Training and reserve rows belong to a cadre on file or in this import."""
+    for row in rows:
+        if row.values["cadre_id"] not in known.cadres:
+            message = f"干部 {row.values['cadre_id']} 不在干部表中，请先导入干部表（或与本表一起导入）"
+            report.issues.append(Issue(row.where, row.number, "干部编号", message))
+
+
+ACCOUNT_LABELS = {"wecom": "企业微信账号", "dingtalk": "钉钉账号", "feishu": "飞书账号"}
+
+
+async def _check_staff_rows(session: AsyncSession, rows: list[Row], known: _Known, report: ImportReport) -> None:
+    taken = await _taken_accounts(session) if any(r.values.get(ch) for r in rows for ch in KNOWN_CHANNELS) else {}
+    seen: dict[tuple[str, str], Row] = {}
+    for row in rows:
         v = row.values
         for field_name, label in (("unit", "所在单位编码"), ("unit_scope", "管理单位范围")):
-            if v.get(field_name) and v[field_name] not in unit_codes:
-                report.issues.append(
-                    Issue(row.where, row.number, label, f"单位 {v[field_name]} 不存在，请先在单位表中添加")
-                )
-        if v.get("cadre_id") and v["cadre_id"] not in known_cadres:
+            if v.get(field_name) and v[field_name] not in known.unit_codes:
+                message = f"单位 {v[field_name]} 不存在，请先在单位表中添加"
+                report.issues.append(Issue(row.where, row.number, label, message))
+        if v.get("cadre_id") and v["cadre_id"] not in known.cadres:
             report.issues.append(Issue(row.where, row.number, "干部编号", f"干部 {v['cadre_id']} 不在干部表中"))
-        for ch in KNOWN_CHANNELS:
-            uid = v.get(ch)
+        for ch, uid in ((ch, v.get(ch)) for ch in KNOWN_CHANNELS):
             if not uid:
                 continue
             owner = taken.get((ch, uid))
             if owner is not None and owner != v["user_id"]:
-                report.issues.append(Issue(row.where, row.number, labels[ch], f"{uid} 已绑定给人员 {owner}"))
-            if (ch, uid) in seen_accounts:
-                other = seen_accounts[(ch, uid)]
-                report.issues.append(Issue(row.where, row.number, labels[ch], f"{uid} 与第 {other.number} 行重复"))
-            seen_accounts[(ch, uid)] = row
+                report.issues.append(Issue(row.where, row.number, ACCOUNT_LABELS[ch], f"{uid} 已绑定给人员 {owner}"))
+            other = seen.setdefault((ch, uid), row)
+            if other is not row:
+                message = f"{uid} 与第 {other.number} 行重复"
+                report.issues.append(Issue(row.where, row.number, ACCOUNT_LABELS[ch], message))
+                seen[(ch, uid)] = row
+
+
+async def _taken_accounts(session: AsyncSession) -> dict[tuple[str, str], str]:
+    stmt = select(Identity.channel, Identity.platform_user_id, Staff.user_id).join(Staff, Staff.id == Identity.staff_id)
+    return {(ch, uid): owner for ch, uid, owner in await session.execute(stmt)}
+
+
+_REFERENCE_CHECKS: dict[str, Callable[[AsyncSession, list[Row], _Known, ImportReport], Awaitable[None]]] = {
+    "cadres": _check_cadre_rows,
+    "training": _check_record_rows,
+    "reserve": _check_record_rows,
+    "staff": _check_staff_rows,
+}
 
 
 def _key_words(kind: Kind) -> str:
@@ -453,157 +465,160 @@ def _record(changes: KindChanges, key: str, created: bool, diffs: list[str]) -> 
         changes.unchanged += 1
 
 
+@dataclass(frozen=True)
+class _Upsert:
+    """How one sheet kind is written: load what exists by key, create what is new, then set the columns.
+
+    ``label`` names a row in the report; ``more`` sets what plain columns cannot (reserve measures)
+    and returns its own change lines.
+    """
+
+    load: Callable[[AsyncSession, list[Row]], Awaitable[dict[tuple[Any, ...], Any]]]
+    create: Callable[[dict[str, Any]], Any]
+    fields: tuple[str, ...]
+    label: Callable[[Any], str]
+    more: Callable[[Any, Row], list[str]] | None = None
+
+
 async def _apply(session: AsyncSession, rows: list[Row], report: ImportReport, progress: Progress) -> None:
-    by_kind: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        by_kind[row.kind.name].append(row)
-    total = len(rows)
-    done = 0
-
-    def step() -> None:
-        nonlocal done
-        done += 1
-        if done % 200 == 0 or done == total:
-            progress("写入", done, total)
-
-    if by_kind["units"]:
-        changes = report.changes.setdefault("units", KindChanges())
-        existing = {u.code: u for u in await session.scalars(select(Unit))}
-        for row in by_kind["units"]:
-            code = row.values["code"]
-            unit = existing.get(code)
-            created = unit is None
-            if unit is None:
-                unit = Unit(code=code, name=row.values["name"], parent_code=None)
-                session.add(unit)
-            diffs = _assign(unit, BY_NAME["units"], row, ("name", "parent_code"))
-            _record(changes, code, created, [] if created else diffs)
-            step()
+    """Write kind by kind in ``APPLY_ORDER``, so whatever a row refers to is written before it."""
+    by_kind = _by_kind(rows)
+    total, done = len(rows), 0
+    for name in APPLY_ORDER:
+        if not by_kind[name]:
+            continue
+        changes = report.changes.setdefault(name, KindChanges())
+        for _ in await _write_kind(session, name, by_kind[name], changes, report):
+            done += 1
+            if done % 200 == 0 or done == total:
+                progress("写入", done, total)
         await session.flush()
 
-    if by_kind["cadres"]:
-        changes = report.changes.setdefault("cadres", KindChanges())
-        kind = BY_NAME["cadres"]
-        ids = [r.values["cadre_id"] for r in by_kind["cadres"]]
-        existing_c: dict[str, Cadre] = {}
-        for i in range(0, len(ids), CHUNK):
-            for c in await session.scalars(select(Cadre).where(Cadre.cadre_id.in_(ids[i : i + CHUNK]))):
-                existing_c[c.cadre_id] = c
-        fields = [c.key for c in kind.columns if c.key != "cadre_id"]
-        for row in by_kind["cadres"]:
-            cid = row.values["cadre_id"]
-            cadre = existing_c.get(cid)
-            created = cadre is None
-            if cadre is None:
-                cadre = Cadre(
-                    cadre_id=cid,
-                    name="",
-                    unit_code="",
-                    post="",
-                    rank="",
-                    gender="",
-                    id_card="",
-                    education="",
-                    phone="",
-                    office_phone="",
-                )
-                session.add(cadre)
-            diffs = _assign(cadre, kind, row, fields)
-            _record(changes, f"{cid} {cadre.name}", created, diffs)
-            step()
-        await session.flush()
 
-    if by_kind["staff"]:
-        changes = report.changes.setdefault("staff", KindChanges())
-        for row in by_kind["staff"]:
+async def _write_kind(
+    session: AsyncSession, name: str, rows: list[Row], changes: KindChanges, report: ImportReport
+) -> list[Row]:
+    if name == "staff":
+        for row in rows:
             await _apply_staff(session, row, changes, report)
-            step()
+        return rows
+    spec = _UPSERTS[name]
+    kind = BY_NAME[name]
+    existing = await spec.load(session, rows)
+    for row in rows:
+        obj = existing.get(row.key())
+        created = obj is None
+        if obj is None:
+            obj = existing[row.key()] = spec.create(row.values)
+            session.add(obj)
+        diffs = _assign(obj, kind, row, spec.fields)
+        if spec.more is not None:
+            diffs += spec.more(obj, row)
+        _record(changes, spec.label(obj), created, diffs)
+    return rows
 
-    if by_kind["training"]:
-        changes = report.changes.setdefault("training", KindChanges())
-        kind = BY_NAME["training"]
-        cids = {r.values["cadre_id"] for r in by_kind["training"]}
-        existing_t: dict[tuple[str, str, date], TrainingRecord] = {}
-        cid_list = list(cids)
-        for i in range(0, len(cid_list), CHUNK):
-            for t in await session.scalars(
-                select(TrainingRecord).where(TrainingRecord.cadre_id.in_(cid_list[i : i + CHUNK]))
-            ):
-                existing_t[(t.cadre_id, t.course, t.start_date)] = t
-        training_fields = ("organizer", "end_date", "hours", "mode", "status", "certificate")
-        for row in by_kind["training"]:
-            v = row.values
-            key = (v["cadre_id"], v["course"], v["start_date"])
-            rec = existing_t.get(key)
-            created = rec is None
-            if rec is None:
-                rec = TrainingRecord(
-                    cadre_id=v["cadre_id"],
-                    course=v["course"],
-                    start_date=v["start_date"],
-                    hours=v["hours"],
-                    organizer="",
-                    mode="",
-                    status="",
-                    certificate="",
-                )
-                session.add(rec)
-                existing_t[key] = rec
-            diffs = _assign(rec, kind, row, training_fields)
-            _record(changes, f"{v['cadre_id']} {v['course']}（{v['start_date']}）", created, diffs)
-            step()
-        await session.flush()
 
-    if by_kind["reserve"]:
-        changes = report.changes.setdefault("reserve", KindChanges())
-        kind = BY_NAME["reserve"]
-        cid_list = list({r.values["cadre_id"] for r in by_kind["reserve"]})
-        existing_r: dict[tuple[str, str], ReserveRecord] = {}
-        for i in range(0, len(cid_list), CHUNK):
-            stmt = (
-                select(ReserveRecord)
-                .options(selectinload(ReserveRecord.measures))
-                .where(ReserveRecord.cadre_id.in_(cid_list[i : i + CHUNK]))
-            )
-            for r in await session.scalars(stmt):
-                existing_r[(r.cadre_id, r.level)] = r
-        reserve_fields = (
-            "entered_on",
-            "recommended_by",
-            "inspection_status",
-            "inspection_result",
-            "exit_on",
-            "exit_reason",
-        )
-        for row in by_kind["reserve"]:
-            v = row.values
-            reserve = existing_r.get((v["cadre_id"], v["level"]))
-            created = reserve is None
-            if reserve is None:
-                reserve = ReserveRecord(
-                    cadre_id=v["cadre_id"],
-                    level=v["level"],
-                    entered_on=v["entered_on"],
-                    recommended_by="",
-                    inspection_status="",
-                    inspection_result="",
-                    exit_reason="",
-                    measures=[],
-                )
-                session.add(reserve)
-            diffs = _assign(reserve, kind, row, reserve_fields)
-            if "measures" in row.present:
-                old = [Measure(m.kind, m.content, m.start_date, m.end_date) for m in reserve.measures]
-                new: list[Measure] = v["measures"]
-                if old != new:
-                    reserve.measures = [
-                        ReserveMeasure(position=i, kind=m.kind, content=m.content, start_date=m.start, end_date=m.end)
-                        for i, m in enumerate(new)
-                    ]
-                    diffs.append(f"培养措施：{render_measures(old) or '（空）'} → {render_measures(new) or '（空）'}")
-            _record(changes, f"{v['cadre_id']} {v['level']}", created, diffs)
-            step()
-        await session.flush()
+async def _load_chunked(
+    session: AsyncSession,
+    stmt_for: Callable[[list[Any]], Any],
+    ids: Iterable[Any],
+    key: Callable[[Any], tuple[Any, ...]],
+) -> dict[tuple[Any, ...], Any]:
+    ids = list(dict.fromkeys(ids))
+    found: dict[tuple[Any, ...], Any] = {}
+    for i in range(0, len(ids), CHUNK):
+        for obj in await session.scalars(stmt_for(ids[i : i + CHUNK])):
+            found[key(obj)] = obj
+    return found
+
+
+async def _load_units(session: AsyncSession, rows: list[Row]) -> dict[tuple[Any, ...], Any]:
+    return {(u.code,): u for u in await session.scalars(select(Unit))}
+
+
+async def _load_cadres(session: AsyncSession, rows: list[Row]) -> dict[tuple[Any, ...], Any]:
+    return await _load_chunked(
+        session,
+        lambda ks: select(Cadre).where(Cadre.cadre_id.in_(ks)),
+        (r.values["cadre_id"] for r in rows),
+        lambda c: (c.cadre_id,),
+    )
+
+
+async def _load_training(session: AsyncSession, rows: list[Row]) -> dict[tuple[Any, ...], Any]:
+    return await _load_chunked(
+        session,
+        lambda ks: select(TrainingRecord).where(TrainingRecord.cadre_id.in_(ks)),
+        (r.values["cadre_id"] for r in rows),
+        lambda t: (t.cadre_id, t.course, t.start_date),
+    )
+
+
+async def _load_reserve(session: AsyncSession, rows: list[Row]) -> dict[tuple[Any, ...], Any]:
+    return await _load_chunked(
+        session,
+        lambda ks: (
+            select(ReserveRecord).options(selectinload(ReserveRecord.measures)).where(ReserveRecord.cadre_id.in_(ks))
+        ),
+        (r.values["cadre_id"] for r in rows),
+        lambda r: (r.cadre_id, r.level),
+    )
+
+
+def _new_cadre(v: dict[str, Any]) -> Cadre:
+    blank = dict.fromkeys(
+        ("name", "unit_code", "post", "rank", "gender", "id_card", "education", "phone", "office_phone"), ""
+    )
+    return Cadre(cadre_id=v["cadre_id"], **blank)
+
+
+def _new_training(v: dict[str, Any]) -> TrainingRecord:
+    return TrainingRecord(
+        cadre_id=v["cadre_id"], course=v["course"], start_date=v["start_date"], hours=v["hours"],
+        organizer="", mode="", status="", certificate="",
+    )  # fmt: skip
+
+
+def _new_reserve(v: dict[str, Any]) -> ReserveRecord:
+    return ReserveRecord(
+        cadre_id=v["cadre_id"], level=v["level"], entered_on=v["entered_on"], recommended_by="",
+        inspection_status="", inspection_result="", exit_reason="", measures=[],
+    )  # fmt: skip
+
+
+def _set_measures(reserve: ReserveRecord, row: Row) -> list[str]:
+    if "measures" not in row.present:
+        return []
+    old = [Measure(m.kind, m.content, m.start_date, m.end_date) for m in reserve.measures]
+    new: list[Measure] = row.values["measures"]
+    if old == new:
+        return []
+    reserve.measures = [
+        ReserveMeasure(position=i, kind=m.kind, content=m.content, start_date=m.start, end_date=m.end)
+        for i, m in enumerate(new)
+    ]
+    return [f"培养措施：{render_measures(old) or '（空）'} → {render_measures(new) or '（空）'}"]
+
+
+_UPSERTS: dict[str, _Upsert] = {
+    "units": _Upsert(
+        _load_units, lambda v: Unit(code=v["code"], name=v["name"], parent_code=None), ("name", "parent_code"),
+        lambda u: u.code,
+    ),
+    "cadres": _Upsert(
+        _load_cadres, _new_cadre, tuple(c.key for c in BY_NAME["cadres"].columns if c.key != "cadre_id"),
+        lambda c: f"{c.cadre_id} {c.name}",
+    ),
+    "training": _Upsert(
+        _load_training, _new_training, ("organizer", "end_date", "hours", "mode", "status", "certificate"),
+        lambda t: f"{t.cadre_id} {t.course}（{t.start_date}）",
+    ),
+    "reserve": _Upsert(
+        _load_reserve, _new_reserve,
+        ("entered_on", "recommended_by", "inspection_status", "inspection_result", "exit_on", "exit_reason"),
+        lambda r: f"{r.cadre_id} {r.level}", _set_measures,
+    ),
+}  # fmt: skip
 
 
 async def _apply_staff(session: AsyncSession, row: Row, changes: KindChanges, report: ImportReport) -> None:

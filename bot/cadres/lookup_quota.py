@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,8 +26,16 @@ LOOKUP_ACTION_PREFIX = "cadre."
 RATE_LIMITED = "rate_limited"
 
 
-async def limit_message(session: AsyncSession, actor: str, now: datetime, config: CadresConfig) -> str | None:
-    """None while the person is within both limits, else the reply that explains which one they hit."""
+@dataclass(frozen=True)
+class QuotaExceeded:
+    """The person hit the per-minute or the per-day limit of ``limit`` lookups."""
+
+    window: Literal["minute", "day"]
+    limit: int
+
+
+async def quota_hit(session: AsyncSession, actor: str, now: datetime, config: CadresConfig) -> QuotaExceeded | None:
+    """None while the person is within both limits, else which one they hit."""
     actor = storable(actor, 191)
 
     async def count_since(since: datetime) -> int:
@@ -44,16 +54,14 @@ async def limit_message(session: AsyncSession, actor: str, now: datetime, config
         )
 
     if await count_since(now - timedelta(minutes=1)) >= config.lookups_per_minute:
-        return f"查询过于频繁：每分钟最多查询 {config.lookups_per_minute} 次，请稍后再试。"
+        return QuotaExceeded("minute", config.lookups_per_minute)
     if await count_since(now - timedelta(days=1)) >= config.lookups_per_day:
-        return (
-            f"您在 24 小时内的查询已达上限（{config.lookups_per_day} 次），请明天再试；如确有工作需要，请联系管理员。"
-        )
+        return QuotaExceeded("day", config.lookups_per_day)
     return None
 
 
-async def admit(session: AsyncSession, actor: str, now: datetime, config: CadresConfig) -> str | None:
-    """``limit_message`` with this person's lookups serialized; the first write of the transaction that audits.
+async def admit(session: AsyncSession, actor: str, now: datetime, config: CadresConfig) -> QuotaExceeded | None:
+    """``quota_hit`` with this person's lookups serialized; the first write of the transaction that audits.
 
     On PostgreSQL the gate upsert locks the person's row until commit, and the counts that
     follow (READ COMMITTED) see every lookup committed before. On SQLite it opens the write
@@ -64,7 +72,7 @@ async def admit(session: AsyncSession, actor: str, now: datetime, config: Cadres
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(LookupGate).values(actor=storable(actor, 191), last_at=now)
     await session.execute(stmt.on_conflict_do_update(index_elements=["actor"], set_={"last_at": now}))
-    return await limit_message(session, actor, now, config)
+    return await quota_hit(session, actor, now, config)
 
 
 class PersonTurns:

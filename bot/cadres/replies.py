@@ -1,12 +1,29 @@
-"""The texts of cadre lookups: short, in Chinese, masked unless the viewer is an admin."""
+"""The wording of cadre lookups, for chat: short, in Chinese, from the lookup service's typed results.
+
+What a viewer may see (and masking) is decided by ``bot.cadres.lookup_service``; this module
+only words it.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from bot.cadres.masking import mask_birth_date, mask_id_card, mask_phone
-from bot.cadres.models import Cadre, ReserveMeasure, ReserveRecord, TrainingRecord
-from bot.cadres.requirements import Progress, counts
+from bot.cadres.lookup_quota import QuotaExceeded
+from bot.cadres.lookup_service import (
+    Ambiguous,
+    CadreHeader,
+    Candidate,
+    Found,
+    LookupKind,
+    LookupResult,
+    NotFound,
+    ProfileView,
+    Refused,
+    ReserveView,
+    TrainingView,
+)
+from bot.cadres.models import ReserveMeasure, ReserveRecord, TrainingRecord
+from bot.cadres.requirements import counts
 from bot.menu import numbered
 
 LATEST_COURSES = 5
@@ -20,14 +37,83 @@ def _h(hours: float) -> str:
     return f"{hours:g}"
 
 
-def heading(cadre: Cadre, unit_name: str) -> str:
-    where = "｜".join(part for part in (unit_name or cadre.unit_code, cadre.post, cadre.rank) if part)
-    return f"{cadre.name}（{cadre.cadre_id}）{where}"
+WHAT: dict[LookupKind, str] = {"training": "培训学时", "reserve": "后备干部情况", "profile": "基本信息"}
+COMMAND: dict[LookupKind, str] = {"training": "培训", "reserve": "后备", "profile": "干部"}
+
+GUEST_REPLY = "抱歉，干部信息查询只对已登记的工作人员开放。如需开通，请联系组织部管理员。"
+NO_LINK_REPLY = "您的账号还没有关联干部编号，暂时查不到本人的记录。请联系管理员在人员表中为您填写“干部编号”。"
+UNREADABLE_REPLY = "您发来的内容里有无法识别的控制字符（例如空字符），请只输入干部编号或姓名。"
 
 
-def training_reply(cadre: Cadre, unit_name: str, prog: Progress) -> str:
+def render(result: LookupResult) -> str:
+    """The chat text of any lookup result."""
+    if isinstance(result, QuotaExceeded):
+        return quota_reply(result)
+    if isinstance(result, Refused):
+        return refused_reply(result)
+    if isinstance(result, NotFound):
+        return not_found_reply(result)
+    if isinstance(result, Ambiguous):
+        return ambiguous_reply(result)
+    return found_reply(result)
+
+
+def quota_reply(hit: QuotaExceeded) -> str:
+    if hit.window == "minute":
+        return f"查询过于频繁：每分钟最多查询 {hit.limit} 次，请稍后再试。"
+    return f"您在 24 小时内的查询已达上限（{hit.limit} 次），请明天再试；如确有工作需要，请联系管理员。"
+
+
+def refused_reply(refused: Refused) -> str:
+    usage = f"用法：/{COMMAND[refused.kind]} 干部编号或姓名"
+    if refused.reason == "guest":
+        return GUEST_REPLY
+    if refused.reason == "no_link":
+        return NO_LINK_REPLY
+    if refused.reason == "unreadable":
+        return f"{UNREADABLE_REPLY}\n{usage}"
+    return f"{refused.message}\n{usage}"
+
+
+def no_access_reply(key: str) -> str:
+    return (
+        f"没有找到您有权查看的干部记录（{key}）。"
+        "工作人员只能查看本人记录，组织员只能查看所管单位的干部；如有疑问请联系管理员。"
+    )
+
+
+def not_found_reply(result: NotFound) -> str:
+    if not result.suggestions:
+        return no_access_reply(result.key)
+    intro = f"没有找到干部编号 {result.key}。您要查的可能是（请回复序号）："
+    return choices_reply(result.suggestions, WHAT[result.kind], intro)
+
+
+def ambiguous_reply(result: Ambiguous) -> str:
+    text = choices_reply(result.candidates, WHAT[result.kind])
+    if result.unlisted:
+        text += f"\n（另有 {result.unlisted} 位未列出，请用干部编号或更完整的姓名查询。）"
+    return text
+
+
+def found_reply(found: Found) -> str:
+    view = found.view
+    if isinstance(view, TrainingView):
+        return training_reply(view)
+    if isinstance(view, ReserveView):
+        return reserve_reply(view)
+    return profile_reply(view)
+
+
+def heading(header: CadreHeader) -> str:
+    where = "｜".join(part for part in (header.unit_name or header.unit_code, header.post, header.rank) if part)
+    return f"{header.name}（{header.cadre_id}）{where}"
+
+
+def training_reply(view: TrainingView) -> str:
+    prog = view.progress
     req = prog.requirement
-    lines = [f"【培训学时】{heading(cadre, unit_name)}", f"要求：{req.label}"]
+    lines = [f"【培训学时】{heading(view.header)}", f"要求：{req.label}"]
     if req.five_year_hours:
         lines.append(
             f"{prog.window_start}–{prog.year} 年累计：{_h(prog.window_hours)} / {_h(req.five_year_hours)} 学时"
@@ -42,7 +128,7 @@ def training_reply(cadre: Cadre, unit_name: str, prog: Progress) -> str:
             f"{prog.year} 年已完成：{_h(prog.year_hours)} / {_h(req.yearly_hours)} 学时"
             + (f"，还差 {_h(prog.year_missing)} 学时 ⚠️" if prog.year_missing else "，已达标 ✅")
         )
-    records = sorted(cadre.training, key=lambda r: (r.end_date or r.start_date, r.start_date), reverse=True)
+    records = sorted(view.records, key=lambda r: (r.end_date or r.start_date, r.start_date), reverse=True)
     pending = [r for r in records if not counts(r)]
     if records:
         lines.append("最近的培训：")
@@ -64,13 +150,14 @@ def _course_line(r: TrainingRecord) -> str:
     return f"{span} {r.course}" + (f"（{extra}）" if extra else "") + f" {_h(r.hours)} 学时，{status}{cert}"
 
 
-def reserve_reply(cadre: Cadre, unit_name: str, today: date) -> str:
-    lines = [f"【后备干部】{heading(cadre, unit_name)}"]
-    if not cadre.reserves:
+def reserve_reply(view: ReserveView) -> str:
+    today = view.today
+    lines = [f"【后备干部】{heading(view.header)}"]
+    if not view.records:
         lines.append("不在后备干部名单中。")
         return "\n".join(lines)
-    current = [r for r in cadre.reserves if not _exited(r, today)]
-    past = [r for r in cadre.reserves if _exited(r, today)]
+    current = [r for r in view.records if not _exited(r, today)]
+    past = [r for r in view.records if _exited(r, today)]
     for r in sorted(current, key=lambda r: r.entered_on, reverse=True):
         lines.extend(_reserve_lines(r, today))
     if past:
@@ -116,36 +203,32 @@ def _measure_line(m: ReserveMeasure, today: date) -> str:
     return text
 
 
-def profile_reply(cadre: Cadre, unit_name: str, *, unmasked: bool) -> str:
-    birth = _d(cadre.birth_date) if unmasked else mask_birth_date(cadre.birth_date)
-    id_card = cadre.id_card if unmasked else mask_id_card(cadre.id_card)
-    phone = cadre.phone if unmasked else mask_phone(cadre.phone)
-    office = cadre.office_phone if unmasked else mask_phone(cadre.office_phone)
+def profile_reply(view: ProfileView) -> str:
+    h = view.header
     fields = [
-        ("单位", f"{unit_name}（{cadre.unit_code}）" if unit_name else cadre.unit_code),
-        ("职务", cadre.post),
-        ("职级", cadre.rank),
-        ("性别", cadre.gender),
-        ("出生日期", birth),
-        ("身份证号", id_card),
-        ("学历", cadre.education),
-        ("入党时间", _d(cadre.party_date) if cadre.party_date else ""),
-        ("参加工作时间", _d(cadre.work_start_date) if cadre.work_start_date else ""),
-        ("手机", phone),
-        ("办公电话", office),
+        ("单位", f"{h.unit_name}（{h.unit_code}）" if h.unit_name else h.unit_code),
+        ("职务", h.post),
+        ("职级", h.rank),
+        ("性别", view.gender),
+        ("出生日期", view.birth_date),
+        ("身份证号", view.id_card),
+        ("学历", view.education),
+        ("入党时间", _d(view.party_date) if view.party_date else ""),
+        ("参加工作时间", _d(view.work_start_date) if view.work_start_date else ""),
+        ("手机", view.phone),
+        ("办公电话", view.office_phone),
     ]
-    lines = [f"【干部信息】{cadre.name}（{cadre.cadre_id}）"]
+    lines = [f"【干部信息】{h.name}（{h.cadre_id}）"]
     lines.extend(f"{label}：{value}" for label, value in fields if value)
-    if not unmasked:
+    if view.masked:
         lines.append("（身份证号、电话和出生日期已脱敏显示。）")
     return "\n".join(lines)
 
 
-def choices_reply(cadres: list[Cadre], names: dict[str, str], what: str, intro: str = "") -> str:
+def choices_reply(cadres: tuple[Candidate, ...], what: str, intro: str = "") -> str:
     lines = [intro or f"找到 {len(cadres)} 位干部，请回复序号选择要查询{what}的人："]
     lines += numbered(
-        f"{c.name}（{c.cadre_id}，{'，'.join(p for p in (names.get(c.unit_code, c.unit_code), c.post) if p)}）"
-        for c in cadres
+        f"{c.name}（{c.cadre_id}，{'，'.join(p for p in (c.unit_name or c.unit_code, c.post) if p)}）" for c in cadres
     )
     lines.append("也可以直接发送干部编号查询。")
     return "\n".join(lines)
