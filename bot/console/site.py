@@ -132,6 +132,11 @@ class ConsoleSite:
         except Refused as exc:
             visit.outcome, visit.detail = "refused", str(exc)
             response = visit.render("refused.html", status=403, message=str(exc))
+        except web.HTTPException as exc:
+            if not visit.audited:
+                outcome = "not_found" if exc.status == 404 else visit.outcome
+                await self._audit(session, route, outcome, exc.text or visit.detail, visit)
+            raise
         except Exception:
             log.exception("console page failed: %s %s", request.method, request.path)
             visit.outcome = "error"
