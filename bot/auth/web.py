@@ -73,7 +73,9 @@ def same_origin(request: web.Request, bot: OrgBot) -> bool:
     if site is not None and site not in ("same-origin", "none"):
         return False
     origin = request.headers.get("Origin")
-    if origin is None:
+    # Under Referrer-Policy: no-referrer a browser sends "Origin: null" with its own form posts;
+    # Sec-Fetch-Site, which no page can set, then says whether the post came from this site.
+    if origin is None or (origin == "null" and site == "same-origin"):
         return True
     hosts = {request.host}
     if bot.config.login.base_url:
