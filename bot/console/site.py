@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import time
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -105,6 +106,13 @@ class ConsoleSite:
         return view
 
     async def serve(self, route: ConsoleRoute, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        response = await self._serve(route, request)
+        # The server's own time, for the browser's developer tools and bench/console_pages.py.
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
+
+    async def _serve(self, route: ConsoleRoute, request: web.Request) -> web.StreamResponse:
         session = await self.session_of(request)
         if session is None:
             if request.method == "GET":

@@ -121,9 +121,10 @@ async def _form_page(v: Visit, form: ReminderForm, **extra: Any) -> web.Response
 @routes.get("/schedules")
 async def schedule_list(v: Visit) -> web.StreamResponse:
     show_all = v.flag("all")
-    listed = await v.bot.scheduling.reminders.listing(actor(v), include_done=show_all)
-    pager = v.pager(len(listed))
-    rows = listed[pager.offset : pager.offset + pager.size]
+    pager = v.pager()
+    rows, pager.total = await v.bot.scheduling.reminders.listing_page(
+        actor(v), include_done=show_all, offset=pager.offset, limit=pager.size
+    )
     policy = v.bot.scheduling.policy
     return v.render(
         "schedules.html",
