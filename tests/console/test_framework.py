@@ -96,3 +96,29 @@ async def test_disabled_console_is_not_there(console):
     c = await console(None, ORGBOT_CONSOLE_ENABLED="false")
     resp = await c.client.get("/admin/", allow_redirects=False)
     assert resp.status == 404
+
+
+async def test_houtai_in_a_private_im_chat_links_an_organizer_to_the_console(console):
+    from tests.conftest import add_staff, say
+
+    c = await console(None)
+    await add_staff(c.bot, "wang5", "王五", role="organizer", unit="U0101", im=(("wecom", "wangwu"),))
+    await add_staff(c.bot, "li4", "李四", role="staff", im=(("wecom", "lisi"),))
+    reply = await say(c.bot, "wangwu", "/后台", channel="wecom")
+    assert "管理后台登录链接" in reply and "next=/admin/" in reply
+    token = reply.split("/login?t=", 1)[1].split("&", 1)[0]
+    resp = await c.client.post("/login", data={"t": token, "next": "/admin/"}, allow_redirects=False)
+    assert resp.headers["Location"] == "/admin/"
+    assert "王五" in await c.page("/admin/")
+    staff_reply = await say(c.bot, "lisi", "/后台", channel="wecom")
+    assert "next=" not in staff_reply, "staff have no console: their link opens the web chat"
+
+
+async def test_a_browser_post_with_origin_null_is_judged_by_sec_fetch_site(console):
+    c = await console("demo_admin")
+    ok = await c.post("/admin/outbox/retry", headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert ok.status == 303
+    refused = await c.post("/admin/outbox/retry", headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"})
+    assert refused.status == 403
+    refused = await c.post("/admin/outbox/retry", headers={"Origin": "null"})
+    assert refused.status == 403, "Origin null without Sec-Fetch-Site is not trusted"
