@@ -138,7 +138,12 @@ async def measure(url: str, folder: Path, args: argparse.Namespace) -> None:
         ("admin", "GET", f"/admin/schedules?page={args.schedules // 50}", {}),
         ("admin", "GET", "/admin/schedules/1", {}),
         ("admin", "GET", "/admin/schedules/new", {}),
-        ("admin", "POST", "/admin/schedules/preview", {"name": "x", "when": "每月最后一个工作日 16:00", "to": "单位:B"}),
+        (
+            "admin",
+            "POST",
+            "/admin/schedules/preview",
+            {"name": "x", "when": "每月最后一个工作日 16:00", "to": "单位:B"},
+        ),
         ("admin", "GET", "/admin/schedules/calendar", {}),
         ("admin", "GET", "/admin/notices", {}),
         ("admin", "GET", "/admin/knowledge", {}),
