@@ -5,7 +5,7 @@ audit rows and 10,000 outbox rows; each page is requested once to warm up, then 
 times, and the server's own time (the console's Server-Timing header) is reported.
 Target (issue 14): every page within 200 ms.
 
-    python bench/console_pages.py [--runs 5] [--schedules 10000] [--cadres 10000] [--passages 100000]
+    python bench/console_pages.py [--runs 5] [--schedules 10000] [--cadres 10000] [--passages 100000] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -190,9 +190,14 @@ async def measure(url: str, folder: Path, args: argparse.Namespace) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="orgbot-console-bench-"))
+    folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="orgbot-console-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
     url = args.database_url or f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-    await fill(url, folder, args)
+    if args.dir and (folder / "filled").exists():
+        print(f"reusing the data in {folder}")
+    else:
+        await fill(url, folder, args)
+        (folder / "filled").touch()
     await measure(url, folder, args)
 
 
@@ -203,4 +208,5 @@ if __name__ == "__main__":
     parser.add_argument("--cadres", type=int, default=10_000)
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
+    parser.add_argument("--dir", help="keep the data here and reuse it on the next run (SQLite)")
     asyncio.run(main(parser.parse_args()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +17,19 @@ from bot.access import Access
 from bot.audit_trail import AuditRecord, write
 from bot.roles import Role
 
+if TYPE_CHECKING:
+    from bot.app import OrgBot
+
 CLI_CHANNEL = "cli"
+DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class NotPermitted:
+    """A service refused: ``action`` needs at least ``needed``; the refusal is in the audit log."""
+
+    action: str
+    needed: Role
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,9 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         return self.access.is_admin
+
+    def may(self, needed: Role) -> bool:
+        return self.access.role >= needed
 
     def record(
         self, action: str, outcome: str, *, query: str = "", subject: str | None = None, detail: str = ""
@@ -69,6 +85,12 @@ class Actor:
     ) -> None:
         """Add the audit row to the caller's transaction, so it commits with the work it records."""
         write(session, at, self.record(action, outcome, query=query, subject=subject, detail=detail))
+
+
+async def audit_alone(bot: OrgBot, record: AuditRecord) -> None:
+    """The audit row in a transaction of its own: for work outside the database (a file written) or a refusal."""
+    async with bot.db() as session, session.begin():
+        write(session, bot.clock.now(), record)
 
 
 def cli_actor() -> Actor:

@@ -92,6 +92,26 @@ async def set_role(session: AsyncSession, user_id: str, role: Role, unit_scope: 
     return staff
 
 
+async def rebind_identities(session: AsyncSession, user_id: str, accounts: dict[str, str]) -> Staff:
+    """Replace the person's account on each channel named (``""`` unbinds); an account is one person's."""
+    staff = await session.scalar(select(Staff).options(selectinload(Staff.identities)).where(Staff.user_id == user_id))
+    if staff is None:
+        raise StaffError(f"没有用户 {user_id}")
+    for channel, uid in accounts.items():
+        for ident in [i for i in staff.identities if i.channel == channel and i.platform_user_id != uid]:
+            staff.identities.remove(ident)
+        if not uid or any(i.channel == channel for i in staff.identities):
+            continue
+        taken = await session.scalar(
+            select(Identity).where(Identity.channel == channel, Identity.platform_user_id == uid)
+        )
+        if taken is not None:
+            raise StaffError(f"{channel}:{uid} 已绑定给其他人员")
+        staff.identities.append(Identity(channel=channel, platform_user_id=uid))
+    await session.flush()
+    return staff
+
+
 async def list_staff(session: AsyncSession) -> list[Staff]:
     return list(await session.scalars(select(Staff).options(selectinload(Staff.identities)).order_by(Staff.user_id)))
 

@@ -92,8 +92,10 @@ async def import_files(
     *,
     hours_per_day: float = 8.0,
     dry_run: bool = False,
-    progress: Progress = _noop,
+    progress: Progress | None = None,
 ) -> ImportReport:
+    """Read, check and (unless ``dry_run`` or any row is wrong) write; the report says what happened."""
+    progress = progress or _noop
     report = ImportReport()
     tables: list[Table] = []
     for path in paths:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from zoneinfo import ZoneInfo
 
+from bot.actor import cli_actor
 from bot.auth.logins import Actor, LoginError, LoginService, landing_for
-from bot.cadres.cli_audit import cli_actor
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
 
@@ -17,7 +17,7 @@ async def _login_link(args: argparse.Namespace, config: Config) -> int:
         try:
             holder = await logins.staff_user(args.user)
             landing = landing_for(bot, holder, console=not args.chat)
-            link = await logins.issue_link(args.user, Actor(cli_actor(), "cli", "cli"), landing)
+            link = await logins.issue_link(args.user, Actor(cli_actor().user_id, "cli", "cli"), landing)
         except LoginError as exc:
             return fail(str(exc))
     until = link.expires_at.astimezone(ZoneInfo(config.bot.timezone)).strftime("%H:%M")
@@ -29,7 +29,7 @@ async def _login_link(args: argparse.Namespace, config: Config) -> int:
 
 async def _logout(args: argparse.Namespace, config: Config) -> int:
     async with started_bot(config) as bot:
-        count = await LoginService(bot).end_all(args.user, Actor(cli_actor(), "cli", "cli"))
+        count = await LoginService(bot).end_all(args.user, Actor(cli_actor().user_id, "cli", "cli"))
     print(f"已让 {args.user} 的 {count} 个网页会话退出登录，未使用的登录链接也已作废。")
     return 0
 

@@ -4,76 +4,58 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from bot.audit_trail import HEADERS, AuditFilter, as_row, fetch
-from bot.cadres.cli_audit import audit_cli
-from bot.cadres.dates import DateError, parse_date
-from bot.cadres.ids import normalize_cadre_id
-from bot.cadres.sheets import write_table
+from bot.actor import NotPermitted, cli_actor
+from bot.audit_service import AuditQueryError, audit_filter, export_log, read_log
+from bot.audit_trail import AuditFilter
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
 
 
 def _filter(args: argparse.Namespace) -> AuditFilter:
-    try:
-        since = parse_date(args.since) if args.since else None
-        until = parse_date(args.until) if args.until else None
-    except DateError as exc:
-        raise ValueError(f"日期有误：{exc}") from None
-    if since and until and until < since:
-        raise ValueError("--until 早于 --since")
-    return AuditFilter(
-        user=args.user,
-        cadre=normalize_cadre_id(args.cadre) if args.cadre else None,
-        action=args.action,
-        outcome=args.outcome,
-        since=since,
-        until=until,
+    return audit_filter(
+        user=args.user, cadre=args.cadre, action=args.action, outcome=args.outcome, since=args.since, until=args.until
     )
 
 
 async def _list(args: argparse.Namespace, config: Config) -> int:
     try:
         f = _filter(args)
-    except ValueError as exc:
+    except AuditQueryError as exc:
         return fail(str(exc))
-    tz = ZoneInfo(config.bot.timezone)
-    async with started_bot(config) as bot, bot.db() as session:
-        entries = await fetch(session, f, tz, limit=args.limit)
-    if not entries:
+    async with started_bot(config) as bot:
+        page = await read_log(bot, cli_actor(), f, page=args.page, per_page=args.limit)
+    if isinstance(page, NotPermitted):  # pragma: no cover - the CLI acts as an admin
+        return fail("没有查看审计日志的权限")
+    if not page.rows:
         print("没有符合条件的审计记录。")
         return 0
-    for e in entries:
-        t, actor, role, channel, chat, action, query, subject, outcome, detail = as_row(e, tz)
-        line = f"{t}  {actor}（{role}）@{channel}:{chat}  {action}  {outcome}"
-        if subject:
-            line += f"  干部 {subject}"
-        if query:
-            line += f"  问：{query[:60]}"
-        if detail:
-            line += f"  [{detail[:80]}]"
+    for e in page.rows:
+        line = f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor}（{e.actor_role}）@{e.channel}:{e.chat_id}  {e.action}  {e.outcome}"
+        if e.subject:
+            line += f"  干部 {e.subject}"
+        if e.query:
+            line += f"  问：{e.query[:60]}"
+        if e.detail:
+            line += f"  [{e.detail[:80]}]"
         print(line)
-    print(f"（显示最近 {len(entries)} 条；用 --limit 调整，或用 orgbot audit export 导出全部）")
+    where = "最近" if page.page == 1 else f"第 {page.page}/{page.pages} 页"
+    print(
+        f"（显示{where} {len(page.rows)} 条，共 {page.total} 条；用 --limit、--page 翻看，或用 orgbot audit export 导出全部）"
+    )
     return 0
 
 
 async def _export(args: argparse.Namespace, config: Config) -> int:
     try:
         f = _filter(args)
-    except ValueError as exc:
+        async with started_bot(config) as bot:
+            done = await export_log(bot, cli_actor(), f, Path(args.file))
+    except AuditQueryError as exc:
         return fail(str(exc))
-    path = Path(args.file)
-    if path.suffix.lower() not in (".csv", ".xlsx"):
-        return fail("导出文件的扩展名应为 .csv 或 .xlsx")
-    tz = ZoneInfo(config.bot.timezone)
-    async with started_bot(config) as bot:
-        async with bot.db() as session:
-            entries = await fetch(session, f, tz)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_table(path, "审计日志", HEADERS, (as_row(e, tz) for e in entries))
-        await audit_cli(bot, "audit.export", "ok", query=str(path), detail=f"{len(entries)} rows")
-    print(f"已导出 {len(entries)} 条审计记录到 {path}")
+    if isinstance(done, NotPermitted):  # pragma: no cover - the CLI acts as an admin
+        return fail("没有导出审计日志的权限")
+    print(f"已导出 {done.rows} 条审计记录到 {done.path}")
     return 0
 
 
@@ -92,7 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = p.add_subparsers(metavar="ACTION")
     ls = s.add_parser("list", help="列出审计记录（最近的在最后）")
     _filters(ls)
-    ls.add_argument("--limit", type=int, default=50, help="最多显示多少条（默认 50）")
+    ls.add_argument("--limit", type=int, default=50, help="每页多少条（默认 50）")
+    ls.add_argument("--page", type=int, default=1, help="第几页，1 为最近的一页（默认 1）")
     ls.set_defaults(func=run_command(_list))
     ex = s.add_parser("export", help="把审计记录导出为 .csv 或 .xlsx")
     ex.add_argument("file", help="导出文件，如 audit.xlsx")

@@ -6,9 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.cadres.cli_audit import audit_cli
-from bot.cadres.exporter import FORMATS, export_all, write_templates
-from bot.cadres.importer import import_files, render_report
+from bot.actor import NotPermitted, cli_actor
+from bot.cadres.data_service import blank_templates, export_register, import_sheets
+from bot.cadres.exporter import FORMATS
+from bot.cadres.importer import render_report
 from bot.cadres.templates import BY_NAME, KINDS
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
@@ -37,20 +38,9 @@ async def run_import(args: argparse.Namespace, config: Config) -> int:
     paths = [Path(p) for p in args.files]
     bar = ProgressBar(sys.stderr.isatty() and not args.no_progress)
     async with started_bot(config) as bot:
-        report = await import_files(
-            bot.db, paths, hours_per_day=config.cadres.hours_per_day, dry_run=args.dry_run, progress=bar
-        )
-        outcome = "rejected" if report.issues else ("dry_run" if args.dry_run else "applied")
-        summary = "; ".join(
-            f"{name}: +{len(ch.created)} ~{len(ch.updated)} ={ch.unchanged}" for name, ch in report.changes.items()
-        )
-        await audit_cli(
-            bot,
-            "data.import",
-            outcome,
-            query=" ".join(p.name for p in paths),
-            detail=summary or f"{len(report.issues)} issues",
-        )
+        report = await import_sheets(bot, cli_actor(), paths, dry_run=args.dry_run, progress=bar)
+    if isinstance(report, NotPermitted):  # pragma: no cover - the CLI acts as an admin
+        return fail("没有导入干部数据的权限")
     print(render_report(report, dry_run=args.dry_run))
     return 1 if report.issues else 0
 
@@ -59,7 +49,7 @@ async def _template(args: argparse.Namespace, config: Config) -> int:
     folder = Path(args.dir)
     kinds = [BY_NAME[k] for k in args.kind] if args.kind else list(KINDS)
     try:
-        written = write_templates(folder, args.format, kinds)
+        written = blank_templates(folder, args.format, kinds)
     except OSError as exc:
         return fail(f"无法写入 {folder}：{exc}", 1)
     print(f"已在 {folder} 生成 {len(written)} 个模板（带 * 的列必填；以“示例”开头的行导入时会跳过）：")
@@ -73,18 +63,12 @@ async def _export(args: argparse.Namespace, config: Config) -> int:
     folder = Path(args.dir)
     kinds = [BY_NAME[k] for k in args.kind] if args.kind else list(KINDS)
     async with started_bot(config) as bot:
-        async with bot.db() as session:
-            written = await export_all(session, folder, args.format, kinds, full=args.full)
-        await audit_cli(
-            bot,
-            "data.export",
-            "full" if args.full else "masked",
-            query=str(folder),
-            detail=", ".join(f"{p.name}:{n}" for p, n in written),
-        )
+        export = await export_register(bot, cli_actor(), folder, args.format, kinds, full=args.full)
+    if isinstance(export, NotPermitted):  # pragma: no cover - the CLI acts as an admin
+        return fail("没有导出干部数据的权限")
     print(f"已导出到 {folder}：")
-    for path, count in written:
-        print(f"  {path}（{count} 行）")
+    for file in export.files:
+        print(f"  {file.path}（{file.rows} 行）")
     if not args.full:
         print("身份证号只保留后 4 位；再次导入时脱敏的值不会覆盖原号码。需要完整号码请加 --full。")
     print("导出文件含个人信息，请妥善保管，用后删除。")

@@ -166,3 +166,16 @@ async def test_outbox_failed_rows_retried(console):
         (row,) = list(await session.scalars(select(OutboxRow)))
     assert row.status == "pending" and row.attempts == 0
     assert await audit_rows(c.bot, action="outbox.retry", channel="console", outcome="ok")
+
+
+async def test_staff_role_change_through_the_staff_service(console):
+    c = await console("demo_admin")
+    await c.page("/admin/staff")
+    resp = await c.post("/admin/staff/role", {"user_id": "demo_staff", "role": "organizer", "scope": "U0102"})
+    assert resp.status == 303
+    page = await c.page("/admin/staff")
+    assert "已将 demo_staff" in page and 'value="U0102"' in page
+    assert await audit_rows(c.bot, action="staff.role", channel="console", outcome="ok")
+    resp = await c.post("/admin/staff/role", {"user_id": "nobody_here", "role": "staff"})
+    assert resp.status == 303
+    assert "nobody_here" in await c.page("/admin/staff")

@@ -11,13 +11,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.actor import Actor
+from bot.actor import Actor, NotPermitted
 from bot.cadres import replies
-from bot.cadres.exporter import export_all, write_templates
-from bot.cadres.importer import import_files, render_report
+from bot.cadres.data_service import blank_templates, export_register, import_sheets
+from bot.cadres.importer import render_report
 from bot.cadres.lookup_service import ACTIONS, LookupCommand, LookupKind, lookup
 from bot.cadres.templates import BY_NAME, KINDS
 from bot.console.downloads import download
+from bot.console.pages.staff import refusal
 from bot.console.routes import RouteTable
 from bot.console.uploads import save_uploads
 from bot.console.visit import Visit
@@ -56,7 +57,7 @@ async def sheet_template(v: Visit) -> web.StreamResponse:
         raise web.HTTPNotFound()
 
     async def write(path: Path) -> None:
-        (written,) = write_templates(path.parent / "t", "xlsx", [kind])
+        (written,) = blank_templates(path.parent / "t", "xlsx", [kind])
         written.replace(path)
 
     return await download(f"{kind.filename_stem}.xlsx", write)
@@ -68,13 +69,13 @@ async def sheet_export(v: Visit) -> web.StreamResponse:
     if kind is None:
         raise web.HTTPNotFound()
     full = v.flag("full")
-    v.outcome, v.query = ("full" if full else "masked"), kind.name
 
     async def write(path: Path) -> None:
-        async with v.bot.db() as session:
-            ((written, count),) = await export_all(session, path.parent / "e", "xlsx", [kind], full=full)
-        written.replace(path)
-        v.detail = f"{kind.name}: {count} rows"
+        done = await export_register(v.bot, Actor(v.access, "console"), path.parent / "e", "xlsx", [kind], full=full)
+        if isinstance(done, NotPermitted):
+            raise refusal(v, done)
+        done.files[0].path.replace(path)
+        v.audited = True  # the service audits every export, masked or full
 
     return await download(f"{kind.filename_stem}_导出.xlsx", write)
 
@@ -94,19 +95,12 @@ async def data_import(v: Visit) -> web.StreamResponse:
         if not paths and not report_text:
             report_text = v.invalid("请选择要导入的 .xlsx 或 .csv 文件")
         if paths:
-            report = await import_files(
-                v.bot.db, paths, hours_per_day=v.bot.config.cadres.hours_per_day, dry_run=dry_run
-            )
+            report = await import_sheets(v.bot, Actor(v.access, "console"), paths, dry_run=dry_run)
+            if isinstance(report, NotPermitted):
+                raise refusal(v, report)
+            v.audited = True  # the service audits the import with its outcome and changes
             report_text = render_report(report, dry_run=dry_run)
             v.outcome = "rejected" if report.issues else ("dry_run" if dry_run else "applied")
-            v.query = " ".join(p.name for p in paths)[:200]
-            v.detail = (
-                "; ".join(
-                    f"{name}: +{len(ch.created)} ~{len(ch.updated)} ={ch.unchanged}"
-                    for name, ch in report.changes.items()
-                )
-                or f"{len(report.issues)} issues"
-            )
     back = v.field("back") if v.field("back") in ("/admin/cadres", "/admin/staff") else "/admin/cadres"
     return v.render(
         "import_report.html", report=report_text, dry_run=dry_run, back=back, ok=v.outcome in ("applied", "dry_run")
