@@ -15,17 +15,39 @@ import os
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.cadres.config import CadresConfig
+from bot.channels.config import DingtalkConfig, FeishuConfig, WecomConfig
+from bot.kb_config import KnowledgeConfig
 from bot.redaction import protect_config, redact
+
+# Features own their sections (bot/cadres/config.py, bot/kb_config.py, bot/channels/config.py);
+# Config composes them so ``config.cadres`` etc. keep working, and re-exports the names.
+__all__ = [
+    "CadresConfig",
+    "Config",
+    "ConfigError",
+    "DingtalkConfig",
+    "FeishuConfig",
+    "KnowledgeConfig",
+    "WecomConfig",
+    "load_config",
+]
 
 ENV_PREFIX = "ORGBOT_"
 CONFIG_ENV = "ORGBOT_CONFIG"
 # Looked for in the working directory when neither --config nor ORGBOT_CONFIG names a file.
 LOCAL_CONFIG = "orgbot.toml"
+
+
+_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
+# (key, what it should be, the value found): one broken range or format rule of a section.
+Problem = tuple[str, str, object]
 
 
 class ConfigError(Exception):
@@ -39,6 +61,12 @@ class ServerConfig:
     max_body_bytes: int = 1_048_576
     shutdown_timeout: float = 15.0
 
+    def problems(self) -> Iterator[Problem]:
+        if not 0 < self.port < 65536:
+            yield "port", " 1–65535 之间的端口号", self.port
+        if self.max_body_bytes < 1024:
+            yield "max_body_bytes", "不小于 1024 的字节数", self.max_body_bytes
+
 
 @dataclass
 class DatabaseConfig:
@@ -48,6 +76,14 @@ class DatabaseConfig:
     pool_size: int = 5
     max_overflow: int = 10
 
+    def problems(self) -> Iterator[Problem]:
+        if not self.url.split(":", 1)[0].startswith(("sqlite", "postgresql", "postgres")):
+            yield "url", " sqlite:///… 或 postgresql://… 形式的数据库地址", self.url
+        if self.pool_size < 1:
+            yield "pool_size", "不小于 1 的连接数", self.pool_size
+        if self.max_overflow < 0:
+            yield "max_overflow", "不小于 0 的连接数", self.max_overflow
+
 
 @dataclass
 class ApiConfig:
@@ -55,6 +91,10 @@ class ApiConfig:
     web_chat: bool = True
     # Staff user ids the token may speak for ("*": anyone); others become the guest ``api:<user_id>``.
     act_as: list[str] = field(default_factory=list)
+
+    def problems(self) -> Iterator[Problem]:
+        if "*" in self.act_as and len(self.act_as) > 1:
+            yield "act_as", ' ["*"]（任何人）或用户 ID 列表，二者不能混用', self.act_as
 
 
 @dataclass
@@ -67,6 +107,13 @@ class LoginConfig:
     secure_cookies: bool = False
     base_url: str = ""
 
+    def problems(self) -> Iterator[Problem]:
+        for key in ("link_minutes", "idle_minutes", "max_hours"):
+            if getattr(self, key) < 1:
+                yield key, "正整数", getattr(self, key)
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            yield "base_url", " http:// 或 https:// 开头的地址", self.base_url
+
 
 @dataclass
 class ConsoleConfig:
@@ -78,11 +125,24 @@ class ConsoleConfig:
     max_hours: int = 8
     page_size: int = 50
 
+    def problems(self) -> Iterator[Problem]:
+        for key in ("idle_minutes", "max_hours"):
+            if getattr(self, key) < 1:
+                yield key, "正整数", getattr(self, key)
+        if not 10 <= self.page_size <= 500:
+            yield "page_size", " 10–500 之间的行数", self.page_size
+
 
 @dataclass
 class LogConfig:
     level: str = "INFO"
     format: str = "text"
+
+    def problems(self) -> Iterator[Problem]:
+        if self.level.upper() not in _LOG_LEVELS:
+            yield "level", " DEBUG/INFO/WARNING/ERROR 之一", self.level
+        if self.format not in ("text", "json"):
+            yield "format", ' "text" 或 "json"', self.format
 
 
 @dataclass
@@ -91,6 +151,14 @@ class MetricsConfig:
 
     token: str = ""
     allow: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
+
+    def problems(self) -> Iterator[Problem]:
+        for entry in self.allow:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                yield "allow", "IP 地址或网段（如 10.0.0.0/8）的列表", self.allow
+                return
 
 
 @dataclass
@@ -106,27 +174,17 @@ class BotConfig:
     answer_max_age_minutes: int = 240
     messages_per_minute: int = 30
 
-
-@dataclass
-class KnowledgeConfig:
-    index_dir: str = "data/index"
-    fallback_contact: str = "请联系组织部相关科室"
-    load_bundled_corpus: bool = False
-    followup_minutes: int = 5
-
-
-@dataclass
-class CadresConfig:
-    lookups_per_minute: int = 20
-    lookups_per_day: int = 300
-    # 干部教育培训工作条例 (2023): 县处级及以上 5 年累计 ≥550 学时; 乡科级及以下每年 ≥90 学时.
-    division_five_year_hours: int = 550
-    division_yearly_hours: int = 110
-    section_yearly_hours: int = 90
-    hours_per_day: float = 8.0
-    division_rank_keywords: list[str] = field(
-        default_factory=lambda: ["部", "厅", "局", "处", "县", "巡视员", "调研员"]
-    )
+    def problems(self) -> Iterator[Problem]:
+        try:
+            ZoneInfo(self.timezone)
+        except Exception:
+            yield "timezone", "有效的时区名（如 Asia/Shanghai）", self.timezone
+        if self.answer_workers < 1:
+            yield "answer_workers", "不小于 1 的数目", self.answer_workers
+        if self.answers_per_channel < 1:
+            yield "answers_per_channel", "不小于 1 的数目", self.answers_per_channel
+        if self.dedupe_hours < 25:
+            yield "dedupe_hours", "不小于 25 的小时数（平台重试可达 24 小时）", self.dedupe_hours
 
 
 @dataclass
@@ -141,6 +199,19 @@ class SchedulerConfig:
     poll_seconds: float = 2.0
     lease_seconds: float = 15.0
 
+    def problems(self) -> Iterator[Problem]:
+        for key in ("quiet_start", "quiet_end"):
+            value = getattr(self, key)
+            parts = value.split(":")
+            if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > 23 or int(parts[1]) > 59:
+                yield key, " HH:MM 形式的时间", value
+        if self.lease_seconds < 3 * self.poll_seconds:
+            yield (
+                "lease_seconds",
+                f"至少 poll_seconds 的 3 倍（{3 * self.poll_seconds:g} 秒），否则正常的领导实例也会失去租约",
+                self.lease_seconds,
+            )
+
 
 @dataclass
 class OutboxConfig:
@@ -148,44 +219,6 @@ class OutboxConfig:
     backoff_seconds: float = 30.0
     batch_size: int = 100
     local_per_second: float = 200.0
-
-
-@dataclass
-class WecomConfig:
-    corp_id: str = ""
-    agent_id: str = ""
-    secret: str = ""
-    token: str = ""
-    encoding_aes_key: str = ""
-    bot_token: str = ""
-    bot_encoding_aes_key: str = ""
-    webhook_key: str = ""
-    api_base: str = "https://qyapi.weixin.qq.com"
-
-
-@dataclass
-class DingtalkConfig:
-    app_key: str = ""
-    app_secret: str = ""
-    robot_code: str = ""
-    webhook_url: str = ""
-    webhook_secret: str = ""
-    stream: bool = False
-    replay_window_seconds: int = 60
-    api_base: str = "https://api.dingtalk.com"
-    oapi_base: str = "https://oapi.dingtalk.com"
-
-
-@dataclass
-class FeishuConfig:
-    app_id: str = ""
-    app_secret: str = ""
-    verification_token: str = ""
-    encrypt_key: str = ""
-    webhook_url: str = ""
-    webhook_secret: str = ""
-    long_connection: bool = False
-    api_base: str = "https://open.feishu.cn"
 
 
 @dataclass
@@ -206,9 +239,6 @@ class Config:
     dingtalk: DingtalkConfig = field(default_factory=DingtalkConfig)
     feishu: FeishuConfig = field(default_factory=FeishuConfig)
     source: str = "（默认配置）"
-
-
-_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
 
 
 def _sections() -> dict[str, type]:
@@ -276,74 +306,18 @@ def _convert(where: str, raw: Any, target: Any, from_env: bool) -> Any:
 
 
 def _check_values(cfg: Config, from_env: Mapping[str, str] | None = None) -> None:
-    """Range and format checks; ``from_env`` maps "[section] key" to the variable that set it."""
+    """Each section's range and format rules (its ``problems()``); the first one broken stops start-up.
+
+    ``from_env`` maps "[section] key" to the variable that set it, so the message names it.
+    """
     set_by = from_env or {}
-
-    def bad(key: str, expected: str, value: Any) -> ConfigError:
-        where = f"{set_by[key]}（{key}）" if key in set_by else key
-        return ConfigError(f"配置项 {where} 应为{expected}，实际是 {redact(repr(value))}")
-
-    if not 0 < cfg.server.port < 65536:
-        raise bad("[server] port", " 1–65535 之间的端口号", cfg.server.port)
-    if cfg.server.max_body_bytes < 1024:
-        raise bad("[server] max_body_bytes", "不小于 1024 的字节数", cfg.server.max_body_bytes)
-    if cfg.log.level.upper() not in _LOG_LEVELS:
-        raise bad("[log] level", " DEBUG/INFO/WARNING/ERROR 之一", cfg.log.level)
+    for sec_name in _sections():
+        problems = getattr(getattr(cfg, sec_name), "problems", None)
+        for key, expected, value in problems() if problems is not None else ():
+            where = f"[{sec_name}] {key}"
+            where = f"{set_by[where]}（{where}）" if where in set_by else where
+            raise ConfigError(f"配置项 {where} 应为{expected}，实际是 {redact(repr(value))}")
     cfg.log.level = cfg.log.level.upper()
-    if cfg.log.format not in ("text", "json"):
-        raise bad("[log] format", ' "text" 或 "json"', cfg.log.format)
-    for entry in cfg.metrics.allow:
-        try:
-            ipaddress.ip_network(entry, strict=False)
-        except ValueError as exc:
-            raise bad("[metrics] allow", "IP 地址或网段（如 10.0.0.0/8）的列表", cfg.metrics.allow) from exc
-    if not cfg.database.url.split(":", 1)[0].startswith(("sqlite", "postgresql", "postgres")):
-        raise bad("[database] url", " sqlite:///… 或 postgresql://… 形式的数据库地址", cfg.database.url)
-    try:
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(cfg.bot.timezone)
-    except Exception as exc:
-        raise bad("[bot] timezone", "有效的时区名（如 Asia/Shanghai）", cfg.bot.timezone) from exc
-    for key in ("quiet_start", "quiet_end"):
-        value = getattr(cfg.scheduler, key)
-        parts = value.split(":")
-        if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > 23 or int(parts[1]) > 59:
-            raise bad(f"[scheduler] {key}", " HH:MM 形式的时间", value)
-    if cfg.database.pool_size < 1:
-        raise bad("[database] pool_size", "不小于 1 的连接数", cfg.database.pool_size)
-    if cfg.database.max_overflow < 0:
-        raise bad("[database] max_overflow", "不小于 0 的连接数", cfg.database.max_overflow)
-    if cfg.bot.answer_workers < 1:
-        raise bad("[bot] answer_workers", "不小于 1 的数目", cfg.bot.answer_workers)
-    if cfg.bot.answers_per_channel < 1:
-        raise bad("[bot] answers_per_channel", "不小于 1 的数目", cfg.bot.answers_per_channel)
-    if not 1 <= cfg.dingtalk.replay_window_seconds <= 3600:
-        raise bad(
-            "[dingtalk] replay_window_seconds",
-            " 1–3600 之间的秒数（钉钉自身最多容忍 1 小时）",
-            cfg.dingtalk.replay_window_seconds,
-        )
-    for key in ("link_minutes", "idle_minutes", "max_hours"):
-        if getattr(cfg.login, key) < 1:
-            raise bad(f"[login] {key}", "正整数", getattr(cfg.login, key))
-    for key in ("idle_minutes", "max_hours"):
-        if getattr(cfg.console, key) < 1:
-            raise bad(f"[console] {key}", "正整数", getattr(cfg.console, key))
-    if not 10 <= cfg.console.page_size <= 500:
-        raise bad("[console] page_size", " 10–500 之间的行数", cfg.console.page_size)
-    if cfg.login.base_url and not cfg.login.base_url.startswith(("http://", "https://")):
-        raise bad("[login] base_url", " http:// 或 https:// 开头的地址", cfg.login.base_url)
-    if "*" in cfg.api.act_as and len(cfg.api.act_as) > 1:
-        raise bad("[api] act_as", ' ["*"]（任何人）或用户 ID 列表，二者不能混用', cfg.api.act_as)
-    if cfg.scheduler.lease_seconds < 3 * cfg.scheduler.poll_seconds:
-        raise bad(
-            "[scheduler] lease_seconds",
-            f"至少 poll_seconds 的 3 倍（{3 * cfg.scheduler.poll_seconds:g} 秒），否则正常的领导实例也会失去租约",
-            cfg.scheduler.lease_seconds,
-        )
-    if cfg.bot.dedupe_hours < 25:
-        raise bad("[bot] dedupe_hours", "不小于 25 的小时数（平台重试可达 24 小时）", cfg.bot.dedupe_hours)
 
 
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:

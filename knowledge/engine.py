@@ -62,6 +62,7 @@ class DocumentInfo:
     is_current: bool
     passages: int = 0
     source_path: str | None = None
+    title_key: str = ""  # shared by the versions of one document
 
 
 @dataclass
@@ -207,6 +208,7 @@ class KnowledgeBase:
                 bool(r.is_current),
                 counts.get(r.id, 0),
                 r.source_path,
+                r.title_key,
             )
             for r in rows
         }
@@ -436,6 +438,15 @@ class KnowledgeBase:
         async with self.engine.connect() as conn:
             rows = await conn.execute(sa.select(u).order_by(u.c.id.desc()).limit(limit))
             return [dict(r._mapping) for r in rows]
+
+    async def feedback_entries(self, limit: int = 50, verdicts: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Most recent feedback on answers ("不对"…), newest first; only ``verdicts`` when given."""
+        f = store.feedback
+        stmt = sa.select(f).order_by(f.c.id.desc()).limit(limit)
+        if verdicts:
+            stmt = stmt.where(f.c.verdict.in_(list(verdicts)))
+        async with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in await conn.execute(stmt)]
 
     # ----- asking -----------------------------------------------------------------------
     def _analyse(self, snap: _Snapshot, question: str) -> Query:

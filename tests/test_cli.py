@@ -84,6 +84,8 @@ def test_staff_add_list_set_role(db_url):
     assert r.returncode == 0 and "组织员" in r.stdout
     listing = orgbot("staff", "list", db_url=db_url).stdout
     assert "wangwu" in listing and "组织员" in listing and "wecom:WangWu" in listing
+    r = orgbot("staff", "set-im", "wangwu", "feishu:ou_ww", "wecom:", db_url=db_url)
+    assert r.returncode == 0 and "feishu:ou_ww" in r.stdout and "wecom" not in r.stdout, r.stdout + r.stderr
     chat = orgbot("chat", "--user", "wangwu", db_url=db_url, stdin="/帮助\n").stdout
     assert "访客" not in chat
     r = orgbot("staff", "add", "bad id!", "--name", "x", db_url=db_url)

@@ -135,3 +135,21 @@ def test_plain_database_urls_get_async_driver(given, expected):
     from bot.storage.db import normalize_url
 
     assert normalize_url(given) == expected
+
+
+def test_features_own_their_sections_and_unknown_keys_still_stop_start_up(tmp_path):
+    from bot.cadres.config import CadresConfig
+    from bot.channels.config import DingtalkConfig
+    from bot.kb_config import KnowledgeConfig
+
+    cfg = load_config(write(tmp_path, "[cadres]\nlookups_per_day = 5\n[knowledge]\nfollowup_minutes = 2\n"), environ={})
+    assert isinstance(cfg.cadres, CadresConfig) and cfg.cadres.lookups_per_day == 5
+    assert isinstance(cfg.knowledge, KnowledgeConfig) and isinstance(cfg.dingtalk, DingtalkConfig)
+    with pytest.raises(ConfigError, match=r"\[cadres\] lookups_per_dya.*lookups_per_day"):
+        load_config(write(tmp_path, "[cadres]\nlookups_per_dya = 5\n"), environ={})
+    with pytest.raises(
+        ConfigError, match=r"ORGBOT_DINGTALK_REPLAY_WINDOW_SECONDS（\[dingtalk\] replay_window_seconds）"
+    ):
+        load_config(None, environ={"ORGBOT_DINGTALK_REPLAY_WINDOW_SECONDS": "0"})
+    with pytest.raises(ConfigError, match=r"\[scheduler\] lease_seconds.*3 倍"):
+        load_config(write(tmp_path, "[scheduler]\npoll_seconds = 10.0\nlease_seconds = 20.0\n"), environ={})

@@ -192,3 +192,6 @@ def test_kb_faq_add_from_unanswered_answers_the_logged_question(db_url, tmp_path
     assert r.returncode == 0 and question in r.stdout, r.stdout + r.stderr
     assert answer in orgbot("ask", question, db_url=db_url, env=env).stdout
     assert question not in orgbot("kb", "unanswered", db_url=db_url, env=env).stdout
+    orgbot("chat", "--user", "lisi", db_url=db_url, env=env, stdin="入党介绍人要几个\n不对\n")
+    feedback = orgbot("kb", "feedback", db_url=db_url, env=env).stdout
+    assert "不对" in feedback and "入党介绍人要几个" in feedback, feedback

@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit_record import storable
+from bot.cadres.config import CadresConfig
 from bot.cadres.models import LookupGate
-from bot.config import CadresConfig
 from bot.storage.models import AuditEntry
 
 LOOKUP_ACTION_PREFIX = "cadre."

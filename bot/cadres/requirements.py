@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.cadres.config import CadresConfig
 from bot.cadres.models import TrainingRecord
-from bot.config import CadresConfig
 
 # Status words that mean the hours are earned; anything else (在学, 未结业, 退学…) is shown but not counted.
 COUNTED_STATUSES = frozenset({"", "已结业", "结业", "已完成", "完成", "合格", "已合格", "通过", "已通过"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from bot.actor import NotPermitted, cli_actor
@@ -11,34 +10,27 @@ from bot.cadres.data_service import blank_templates, export_register, import_she
 from bot.cadres.exporter import FORMATS
 from bot.cadres.importer import render_report
 from bot.cadres.templates import BY_NAME, KINDS
+from bot.cli.progress import ProgressBar
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
 
-
-class ProgressBar:
-    """A one-line bar on stderr, only when someone is watching a terminal and the file is large."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.shown = False
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total < 500:
-            return
-        width = 30
-        filled = int(width * done / total)
-        sys.stderr.write(f"\r{stage} [{'#' * filled}{'-' * (width - filled)}] {done * 100 // total:3d}% {done}/{total}")
-        sys.stderr.flush()
-        self.shown = True
-        if done == total:
-            sys.stderr.write("\n")
+SMALL_IMPORT = 500  # rows: below this an import is over before a bar would help
 
 
 async def run_import(args: argparse.Namespace, config: Config) -> int:
     paths = [Path(p) for p in args.files]
-    bar = ProgressBar(sys.stderr.isatty() and not args.no_progress)
-    async with started_bot(config) as bot:
-        report = await import_sheets(bot, cli_actor(), paths, dry_run=args.dry_run, progress=bar)
+    bar = ProgressBar()
+    bar.enabled = bar.enabled and not args.no_progress
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if total >= SMALL_IMPORT:
+            bar.update(stage, done, total)
+
+    try:
+        async with started_bot(config) as bot:
+            report = await import_sheets(bot, cli_actor(), paths, dry_run=args.dry_run, progress=progress)
+    finally:
+        bar.close()
     if isinstance(report, NotPermitted):  # pragma: no cover - the CLI acts as an admin
         return fail("没有导入干部数据的权限")
     print(render_report(report, dry_run=args.dry_run))

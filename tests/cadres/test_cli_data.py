@@ -60,6 +60,8 @@ def test_templates_import_chat_and_audit(db_url, tmp_path):
     assert listing.returncode == 0
     assert listing.stdout.count("demo_staff（staff）") == 4
     assert "denied" in listing.stdout and "allowed" in listing.stdout and "demo_admin" not in listing.stdout
+    older = orgbot("audit", "list", "--user", "demo_staff", "--limit", "3", "--page", "2", db_url=db_url)
+    assert older.stdout.count("demo_staff（staff）") == 1 and "第 2/2 页" in older.stdout, older.stdout
 
     out = tmp_path / "audit.xlsx"
     exported = orgbot("audit", "export", str(out), "--cadre", "a1005", "--action", "cadre", db_url=db_url)

@@ -40,7 +40,7 @@ async def test_upload_then_hit_test_then_remove(console):
     assert "培训规定" in listing and "现行" in listing
     test = await c.page("/admin/knowledge/test", q="党费每月什么时候交")
     assert "决定：" in test and "20 日前" in test
-    assert await audit_rows(c.bot, action="kb.import", channel="console", outcome="ok")
+    assert await audit_rows(c.bot, action="kb.import", channel="console", outcome="applied")
     confirm = await c.page("/admin/knowledge/remove", doc="培训规定")
     assert "确认删除" in confirm
     resp = await c.post("/admin/knowledge/remove", {"doc": "培训规定"})
@@ -179,3 +179,17 @@ async def test_staff_role_change_through_the_staff_service(console):
     resp = await c.post("/admin/staff/role", {"user_id": "nobody_here", "role": "staff"})
     assert resp.status == 303
     assert "nobody_here" in await c.page("/admin/staff")
+
+
+async def test_budui_feedback_lists_the_flagged_answer(console, tmp_path):
+    c = await console("demo_admin")
+    await c.page("/admin/knowledge")
+    resp = await c.client.post(
+        "/admin/knowledge/upload", data=_files(c, "file", [("党费规定.txt", POLICY_TEXT.encode())])
+    )
+    assert "新增 1 个" in await resp.text()
+    answer = await say(c.bot, "demo_staff", "党费每月什么时候交")
+    assert "20 日前" in answer
+    await say(c.bot, "demo_staff", "不对")
+    page = await c.page("/admin/knowledge/feedback")
+    assert "党费每月什么时候交" in page and "不对" in page and "党费规定" in page
