@@ -38,8 +38,13 @@ class Access:
         return self.role is Role.ORGANIZER
 
 
+async def units_of(session: AsyncSession, role: Role, unit_scope: str | None) -> frozenset[str]:
+    """An organizer's units: their unit and everything below it (others need none)."""
+    if role is Role.ORGANIZER and unit_scope:
+        return frozenset(await subtree_codes(session, unit_scope))
+    return frozenset()
+
+
 async def access_for(session: AsyncSession, user: User) -> Access:
-    units: frozenset[str] = frozenset()
-    if user.role is Role.ORGANIZER and user.unit_scope:
-        units = frozenset(await subtree_codes(session, user.unit_scope))
+    units = await units_of(session, user.role, user.unit_scope)
     return Access(user.user_id, user.role, user.cadre_id, user.unit_scope, units)

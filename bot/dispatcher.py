@@ -128,7 +128,12 @@ async def route(turn: Turn, proceed: Proceed) -> None:
     if not text:
         turn.say(f"您好，我是{turn.bot.config.bot.name}。发送 /帮助 查看我能做什么。")
         return
-    turn.route = turn.bot.router.resolve(text, turn.pending[0] if turn.pending else None)
+    pending = turn.pending[0] if turn.pending else None
+    turn.route = turn.bot.router.resolve(text, pending)
+    declined: set[str] = set()
+    while turn.route is not None and turn.route.match is not None and not await _applies(turn, turn.route):
+        declined.add(turn.route.spec.name)
+        turn.route = turn.bot.router.resolve(text, pending, skip=declined)
     if turn.route is None:
         cmd = split_command(text)
         word = cmd[0] if cmd else text
@@ -137,6 +142,26 @@ async def route(turn: Turn, proceed: Proceed) -> None:
         turn.say(f"没有 /{word} 这个命令。{extra}发送 /帮助 查看可用的命令。")
         return
     await proceed()
+
+
+async def _applies(turn: Turn, route: Route) -> bool:
+    applies = route.spec.applies
+    return applies is None or await applies(_context(turn, route))
+
+
+def _context(turn: Turn, route: Route) -> Context:
+    assert turn.user is not None
+    return Context(
+        message=turn.message,
+        user=turn.user,
+        bot=turn.bot,
+        spec=route.spec,
+        command=route.command,
+        args=route.args,
+        match=route.match,
+        pending=turn.pending[1] if turn.pending else None,
+        access=turn.access,
+    )
 
 
 async def authorize(turn: Turn, proceed: Proceed) -> None:
@@ -212,17 +237,7 @@ async def dialogue(turn: Turn, proceed: Proceed) -> None:
 async def run_handler(turn: Turn, proceed: Proceed) -> None:
     assert turn.route is not None and turn.user is not None
     r = turn.route
-    ctx = turn.context = Context(
-        message=turn.message,
-        user=turn.user,
-        bot=turn.bot,
-        spec=r.spec,
-        command=r.command,
-        args=r.args,
-        match=r.match,
-        pending=turn.pending[1] if turn.pending else None,
-        access=turn.access,
-    )
+    ctx = turn.context = _context(turn, r)
     try:
         result = await asyncio.wait_for(r.func(ctx), timeout=turn.bot.config.bot.handler_timeout)
     except TimeoutError:

@@ -57,6 +57,9 @@ class HandlerSpec:
     # A declared dialogue: a step keeps its state until the handler ends it (ctx.clear), replaces
     # it (ctx.expect) or the person interrupts it with a command; no path has to re-arm it.
     keeps_dialogue: bool = False
+    # Asked when a phrasing matched: False lets the router look further (the next phrasing, then
+    # the fallback), as if this one had not matched — a bare “1” is a receipt only when one is open.
+    applies: Callable[[Context], Awaitable[bool]] | None = None
 
 
 def handler(
@@ -71,6 +74,7 @@ def handler(
     category: str = "",
     name: str | None = None,
     keeps_dialogue: bool = False,
+    applies: Callable[[Context], Awaitable[bool]] | None = None,
 ) -> Callable[[HandlerFunc], HandlerFunc]:
     """Declare a handler. ``patterns`` are regular expressions searched in the free text."""
 
@@ -86,6 +90,7 @@ def handler(
             priority=priority,
             category=category,
             keeps_dialogue=keeps_dialogue,
+            applies=applies,
         )
         setattr(func, SPEC_ATTR, spec)
         return func

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -62,7 +62,8 @@ class Router:
     def specs(self) -> list[HandlerSpec]:
         return [spec for _, spec in self.handlers]
 
-    def resolve(self, text: str, pending_handler: str | None = None) -> Route | None:
+    def resolve(self, text: str, pending_handler: str | None = None, skip: Collection[str] = ()) -> Route | None:
+        """``skip``: handlers whose phrasing matched but that declined the message (``HandlerSpec.applies``)."""
         command = split_command(text)
         if command is not None:
             word, args = command
@@ -74,6 +75,8 @@ class Router:
             func, spec = self.by_name[pending_handler]
             return Route(func, spec, args=text.strip())
         for func, spec in self.handlers:
+            if spec.name in skip:
+                continue
             for pattern in spec.patterns:
                 m = pattern.search(text)
                 if m:

@@ -15,7 +15,6 @@ those that reached people in their unit scope — but then only those people.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import datetime, tzinfo
 
 from bot.handler import Context, HandlerResult, handler
@@ -23,23 +22,43 @@ from bot.messages import Reply
 from bot.roles import Role
 from bot.scheduling import receipts
 from bot.scheduling import schedules as sched
+from bot.scheduling.actor import Actor
 from bot.scheduling.models import Schedule
-from bot.scheduling.rules import Fire
-from bot.scheduling.service import expand_fire
+from bot.scheduling.receipt_desk import NoReceipts, Nudge, ReceiptView
 from bot.scheduling.targets import load_targets
 
 CONFIRM_PATTERN = r"^\s*(?:(?:已|我)?收到(?:了|啦)?|好的[，,]?收到|[1１])\s*(?:[#＃]?\s*(\d+))?\s*[!！。.~～]*\s*$"
+BARE_DIGITS = ("1", "１")
 
 
-@handler(patterns=[CONFIRM_PATTERN], help="回复“收到”确认会议通知", usage="收到", category="提醒与通知", priority=50)
+async def _receipt_open(ctx: Context) -> bool:
+    """A bare “1” is ours only when the sender has a notice to confirm (here or personally); else the
+    router's fallback (the policy Q&A) answers it. “收到” is always ours."""
+    if ctx.text.strip() not in BARE_DIGITS:
+        return True
+    if not ctx.user.is_known:
+        return False
+    message = ctx.message
+    async with ctx.session() as session:
+        return await receipts.anything_open(
+            session, ctx.user.user_id, message.channel, message.chat_id, message.is_group
+        )
+
+
+@handler(
+    patterns=[CONFIRM_PATTERN],
+    help="回复“收到”确认会议通知",
+    usage="收到",
+    category="提醒与通知",
+    priority=50,
+    applies=_receipt_open,
+)
 async def confirm_receipt(ctx: Context) -> HandlerResult:
     match = re.match(CONFIRM_PATTERN, ctx.text)
     schedule_id = int(match.group(1)) if match and match.group(1) else None
-    bare_digit = ctx.text.strip() in ("1", "１")
+    bare_digit = ctx.text.strip() in BARE_DIGITS
     message = ctx.message
     if not ctx.user.is_known:
-        if bare_digit:
-            return await _not_a_receipt(ctx)
         if message.is_group:
             async with ctx.session() as session:
                 pushed_here = await receipts.group_notices(session, message.channel, message.chat_id)
@@ -62,11 +81,6 @@ async def confirm_receipt(ctx: Context) -> HandlerResult:
             )
         if in_group is not None:
             return _confirmed_text(in_group)
-    if bare_digit:
-        async with ctx.session() as session:
-            open_notices = await receipts.unconfirmed_notices(session, ctx.user.user_id)
-        if not open_notices:
-            return await _not_a_receipt(ctx)
     via = f"{message.channel}:{word}"
     async with ctx.session() as session, session.begin():
         result = await receipts.confirm(session, ctx.user.user_id, now, via, schedule_id)
@@ -88,14 +102,6 @@ def _confirmed_text(result: receipts.Confirmation) -> str:
     return "\n".join(lines)
 
 
-async def _not_a_receipt(ctx: Context) -> HandlerResult:
-    """A bare “1” with no notice open is not ours: hand it to the fallback, as if we had not matched."""
-    fallback = ctx.bot.router.fallback
-    if fallback is None or fallback[1].role > ctx.user.role:
-        return "目前没有需要您确认的通知。"
-    return await fallback[0](replace(ctx, spec=fallback[1], match=None))
-
-
 @handler(
     commands=["回执"],
     role=Role.ORGANIZER,
@@ -107,39 +113,34 @@ async def receipt_report(ctx: Context) -> str | Reply:
     word, _, action = ctx.args.strip().partition(" ")
     if not word:
         return await _list(ctx)
+    action = action.strip()
+    desk = ctx.scheduling.receipts
     try:
         schedule_id = sched.parse_id(word)
-        async with ctx.session() as session:
-            schedule = await sched.get(session, schedule_id)
-            scope = (
-                receipts.scope_for(ctx.access)
-                if ctx.access
-                else await receipts.scope_of(session, ctx.user.user_id, ctx.user.role, ctx.user.unit_scope)
-            )
-            if not await receipts.may_see(session, scope, schedule):
-                where = f"（{scope.label}）" if scope.label else ""
-                return (
-                    f"#{schedule_id} 由他人创建，且没有发给您管理范围{where}内的人员；"
-                    "组织员只能查看自己发出的、或发到本单位人员的通知的回执。"
-                )
-            if not schedule.receipt:
-                return f"#{schedule_id} {schedule.name} 不需要回执。"
-            rep = await receipts.report(session, schedule, scope.units_for(schedule))
-            sent = await receipts.was_sent(session, schedule.id)
+        if action in ("催办", "提醒", "再提醒"):
+            return await _nudge(ctx, schedule_id)
+        view = await desk.report(Actor.of(ctx), schedule_id)
+    except NoReceipts as exc:
+        return f"#{exc.schedule.id} {exc.schedule.name} 不需要回执。"
     except sched.ScheduleError as exc:
         return str(exc)
     tz = ctx.scheduling.policy.tz
-    action = action.strip()
-    only = f"（仅含您管理范围 {scope.label} 内的人员）" if rep.scoped else ""
+    rep, schedule = view.report, view.schedule
+    only = _only(view)
     if action in ("导出", "export", "csv"):
         return Reply(f"《{schedule.name}》回执{only}（CSV）：\n{receipts.to_csv(rep, tz)}", private=True)
-    if action in ("催办", "提醒", "再提醒"):
-        return await _nudge(ctx, schedule, rep)
-    if not sent and rep.expected == 0 and not rep.in_group:
-        async with ctx.session() as session:
-            planned = await receipts.planned_count(session, schedule)
-        when = _not_sent(schedule, planned, tz, ctx.bot.clock.now())
+    if view.planned is not None:
+        when = _not_sent(schedule, view.planned, tz, ctx.bot.clock.now())
         return f"《{schedule.name}》{when}，发出后开始收集回执。"
+    return Reply("\n".join(_report_lines(view, tz)), private=True)
+
+
+def _only(view: ReceiptView) -> str:
+    return f"（仅含您管理范围 {view.scope.label} 内的人员）" if view.report.scoped else ""
+
+
+def _report_lines(view: ReceiptView, tz: tzinfo) -> list[str]:
+    rep, schedule, only = view.report, view.schedule, _only(view)
     lines: list[str] = []
     if rep.members_known:
         lines.append(
@@ -160,20 +161,20 @@ async def receipt_report(ctx: Context) -> str | Reply:
     if rep.members_known:
         tail += f"；只提醒未确认的人：/回执 {schedule.id} 催办"
     lines.append(tail)
-    return Reply("\n".join(lines), private=True)
+    return lines
 
 
 def _person(name: str, user_id: str) -> str:
     return f"{name}（{user_id}）" if name and name != user_id else user_id
 
 
-def _confirmed(line: receipts.ReceiptLine, tz: object, mark_group: bool = True) -> str:
+def _confirmed(line: receipts.ReceiptLine, tz: tzinfo, mark_group: bool = True) -> str:
     where = "，群内" if mark_group and line.in_group else ""
     return f"{_person(line.name, line.user_id)}（{_at(line.confirmed_at, tz)}{where}）"
 
 
-def _at(when: datetime | None, tz: object) -> str:
-    return when.astimezone(tz).strftime("%m-%d %H:%M") if when else ""  # type: ignore[arg-type]
+def _at(when: datetime | None, tz: tzinfo) -> str:
+    return when.astimezone(tz).strftime("%m-%d %H:%M") if when else ""
 
 
 def _not_sent(schedule: Schedule, planned: int, tz: tzinfo, now: datetime) -> str:
@@ -193,13 +194,7 @@ def _not_sent(schedule: Schedule, planned: int, tz: tzinfo, now: datetime) -> st
 
 
 async def _list(ctx: Context) -> str:
-    async with ctx.session() as session:
-        scope = (
-            receipts.scope_for(ctx.access)
-            if ctx.access
-            else await receipts.scope_of(session, ctx.user.user_id, ctx.user.role, ctx.user.unit_scope)
-        )
-        rows = await receipts.overview(session, scope)
+    rows = await ctx.scheduling.receipts.overview(Actor.of(ctx))
     tz = ctx.scheduling.policy.tz
     now = ctx.bot.clock.now()
     if not rows:
@@ -220,19 +215,12 @@ async def _list(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-async def _nudge(ctx: Context, schedule: Schedule, rep: receipts.ReceiptReport) -> str:
-    if not rep.members_known:
-        return f"《{schedule.name}》发到群聊，群成员名单未知，无法只提醒未确认的人。"
-    if not rep.waiting:
-        scope = "您管理范围内的人员" if rep.scoped else "所有人"
-        return f"《{schedule.name}》{scope}都已确认，无需催办。"
-    service = ctx.scheduling
-    now = ctx.bot.clock.now()
-    only = {x.user_id for x in rep.waiting} if rep.scoped else None
-    async with ctx.session() as session, session.begin():
-        schedule = await sched.get(session, schedule.id)
-        count = await expand_fire(
-            session, schedule, Fire(now, "rereminder"), now, service.policy, list(ctx.bot.channels), only=only
-        )
-    await ctx.audit("receipt.nudge", "ok", subject=str(schedule.id), detail=f"{count} recipients")
-    return f"已向 {count} 位未确认的人再次发送提醒。"
+async def _nudge(ctx: Context, schedule_id: int) -> str:
+    nudged = await ctx.scheduling.receipts.nudge(Actor.of(ctx), schedule_id)
+    name = nudged.schedule.name
+    if nudged.outcome is Nudge.GROUP_ONLY:
+        return f"《{name}》发到群聊，群成员名单未知，无法只提醒未确认的人。"
+    if nudged.outcome is Nudge.ALL_CONFIRMED:
+        who = "您管理范围内的人员" if nudged.scoped else "所有人"
+        return f"《{name}》{who}都已确认，无需催办。"
+    return f"已向 {nudged.recipients} 位未确认的人再次发送提醒。"

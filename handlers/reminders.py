@@ -1,28 +1,41 @@
 """/提醒 and /会议通知: organizers create, list, pause, resume, delete and run scheduled pushes.
 
 Creation is a short guided dialogue; the last step always shows the next five fire
-times, so a wrong date is seen before anything is sent.
+times, so a wrong date is seen before anything is sent. The dialogue only asks, parses
+and words: every rule and permission is ``bot.scheduling.reminders``'s (``ctx.scheduling.reminders``).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, tzinfo
 from typing import Any
-
-from sqlalchemy import select
 
 from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, handler
 from bot.roles import Role
-from bot.scheduling import planner
 from bot.scheduling import schedules as sched
-from bot.scheduling.dialogue import NONE_WORDS, clean, is_no, is_yes, parse_duration_minutes, parse_when
-from bot.scheduling.phrases import EXAMPLES, AskBack, parse_phrase
+from bot.scheduling import wording
+from bot.scheduling.actor import Actor
+from bot.scheduling.dialogue import NONE_WORDS, clean, is_no, is_now, is_yes, parse_when
+from bot.scheduling.phrases import EXAMPLES, AskBack, Parsed
+from bot.scheduling.reminders import (
+    EditPreview,
+    EditReminder,
+    NewNotice,
+    NewReminder,
+    NewSchedule,
+    NoticeError,
+    NoticeProblem,
+    Preview,
+    Reminders,
+    ScheduleRef,
+    Unclear,
+    meeting_time,
+    rereminder_minutes,
+    send_time,
+)
 from bot.scheduling.rules import Rule, describe_rule
-from bot.scheduling.service import SchedulingService, run_now, staff_names
-from bot.scheduling.targets import TargetError, TargetSpec, describe_targets, parse_targets, unit_codes
+from bot.scheduling.targets import TargetError, TargetSpec, describe_targets
 from bot.scheduling.templates import TEMPLATES, find_template
-from bot.storage.models import Staff
 
 USAGE = (
     "/提醒 列表 — 查看提醒\n"
@@ -36,14 +49,26 @@ USAGE = (
 )
 TARGET_HELP = "发给谁？可写：@用户ID 或姓名、单位:编码（含下级单位）、角色:组织员、群:平台:群ID（群聊、全体和角色仅限管理员）、全体；多个用空格分开。"
 CONFIRM_HINT = "回复“确认”创建，“取消”放弃。"
+# How the dialogue asks again when a meeting notice's times do not fit together.
+NOTICE_RETRY = {
+    NoticeProblem.EVENT_NOT_SPECIFIC: "会议通知需要一个具体的会议时间，例如“12月5日下午3点”。请重新输入：",
+    NoticeProblem.SEND_NOT_SPECIFIC: "请给一个具体的发送时间，或回复“现在”。",
+    NoticeProblem.SEND_AFTER_EVENT: "通知要在会议开始前发出，请重新输入发送时间（或回复“现在”）：",
+    NoticeProblem.REREMINDER_UNREADABLE: "没看懂这个时长，请回复如“1天”“2小时”“30分钟”，或“不催”。",
+    NoticeProblem.REREMINDER_BEFORE_SEND: "催办时间早于通知发出时间了，请说一个更短的时长，或回复“不催”。",
+}
 
 
-def _service(ctx: Context) -> SchedulingService:
-    return ctx.scheduling
+def _service(ctx: Context) -> Reminders:
+    return ctx.scheduling.reminders
+
+
+def _ref(ctx: Context, rest: str) -> ScheduleRef:
+    return ScheduleRef(Actor.of(ctx), sched.parse_id(rest))
 
 
 def _now_local(ctx: Context) -> datetime:
-    return ctx.bot.clock.now().astimezone(_service(ctx).policy.tz)
+    return ctx.bot.clock.now().astimezone(ctx.scheduling.policy.tz)
 
 
 @handler(
@@ -110,25 +135,15 @@ async def _start(ctx: Context, state: dict[str, Any], question: str) -> str:
     return question + "\n（随时回复“取消”放弃）"
 
 
-async def _visible(ctx: Context, schedule: Any) -> None:
-    if ctx.user.role < Role.ADMIN and schedule.created_by != ctx.user.user_id:
-        raise sched.ScheduleError(f"#{schedule.id} 由他人创建，组织员只能管理自己创建的提醒；如需处理请联系管理员。")
-
-
 async def _list(ctx: Context) -> str:
-    service = _service(ctx)
-    now = ctx.bot.clock.now()
-    async with ctx.session() as session:
-        rows = await sched.list_schedules(session)
-        if ctx.user.role < Role.ADMIN:
-            rows = [r for r in rows if r.created_by == ctx.user.user_id]
-        shown = {r.id: await planner.shown_next(session, r, service.policy, now) for r in rows}
+    rows = await _service(ctx).listing(Actor.of(ctx))
     if not rows:
         return "还没有提醒。发送 /提醒 新建 创建，或 /提醒 模板 启用内置模板。"
+    tz = ctx.scheduling.policy.tz
     lines = [f"共 {len(rows)} 条提醒："]
-    for r in rows:
-        at = shown[r.id]
-        nxt = at.astimezone(service.policy.tz).strftime("%m-%d %H:%M") if at else "—"
+    for row in rows:
+        r = row.schedule
+        nxt = row.next_at.astimezone(tz).strftime("%m-%d %H:%M") if row.next_at else "—"
         state = "（已暂停）" if r.status == "paused" else f"下次 {nxt}"
         lines.append(f"#{r.id} {r.name} · {sched.KIND_LABELS.get(r.kind, r.kind)} · {state}")
     lines.append("查看详情：/提醒 查看 编号")
@@ -136,22 +151,15 @@ async def _list(ctx: Context) -> str:
 
 
 async def _show(ctx: Context, rest: str) -> str:
-    service = _service(ctx)
-    schedule_id = sched.parse_id(rest)
-    async with ctx.session() as session:
-        schedule = await sched.get(session, schedule_id)
-        await _visible(ctx, schedule)
-        names = await staff_names(session)
-        history = await sched.changes(session, schedule_id, limit=5)
-        fired = await planner.fired_keys(session, schedule, ctx.bot.clock.now())
-    lines = sched.summary_lines(schedule, service.policy, ctx.bot.clock.now(), names, fired)
-    if history:
+    policy = ctx.scheduling.policy
+    detail = await _service(ctx).show(_ref(ctx, rest), history=5)
+    lines = wording.summary_lines(detail.schedule, policy, detail.at, detail.names, detail.fired)
+    if detail.history:
         lines.append("最近修改：")
-        for change in history:
-            at = change.at.astimezone(service.policy.tz).strftime("%m-%d %H:%M")
-            lines.append(
-                f"  {at} {names.get(change.actor, change.actor)} {ACTION_LABELS.get(change.action, change.action)}"
-            )
+        for change in detail.history:
+            at = change.at.astimezone(policy.tz).strftime("%m-%d %H:%M")
+            who = detail.names.get(change.actor, change.actor)
+            lines.append(f"  {at} {who} {ACTION_LABELS.get(change.action, change.action)}")
     return "\n".join(lines)
 
 
@@ -166,60 +174,53 @@ ACTION_LABELS = {
 
 
 async def _change(ctx: Context, rest: str, action: str) -> str:
-    service = _service(ctx)
-    schedule_id = sched.parse_id(rest)
-    now = ctx.bot.clock.now()
-    async with ctx.session() as session, session.begin():
-        schedule = await sched.get(session, schedule_id)
-        await _visible(ctx, schedule)
-        if action == "pause":
-            await sched.pause(session, schedule, ctx.user.user_id, now)
-        else:
-            await sched.resume(session, schedule, ctx.user.user_id, now, service.policy)
-    await ctx.audit(f"schedule.{action}", "ok", subject=str(schedule_id))
+    ref = _ref(ctx, rest)
     if action == "pause":
-        return (
-            f"已暂停 #{schedule_id} {schedule.name}。恢复前不会发送（重启后仍保持暂停）。恢复：/提醒 恢复 {schedule_id}"
-        )
-    lines = [f"已恢复 #{schedule_id} {schedule.name}。暂停期间错过的发送不会补发。接下来 5 次发送："]
-    lines.extend(sched.preview_lines(sched.rule_of(schedule), service.policy, now, schedule.urgent))
+        paused = (await _service(ctx).pause(ref)).schedule
+        return f"已暂停 #{paused.id} {paused.name}。恢复前不会发送（重启后仍保持暂停）。恢复：/提醒 恢复 {paused.id}"
+    resumed = await _service(ctx).resume(ref)
+    schedule = resumed.schedule
+    lines = [f"已恢复 #{schedule.id} {schedule.name}。暂停期间错过的发送不会补发。接下来 5 次发送："]
+    lines.extend(wording.plan_lines(resumed.upcoming, sched.rule_of(schedule), ctx.scheduling.policy))
     return "\n".join(lines)
 
 
 async def _ask_delete(ctx: Context, rest: str) -> str:
-    schedule_id = sched.parse_id(rest)
-    async with ctx.session() as session:
-        schedule = await sched.get(session, schedule_id)
-        await _visible(ctx, schedule)
+    schedule = (await _service(ctx).removal(_ref(ctx, rest))).schedule
     await ctx.expect(
         {
             "flow": "delete",
-            "id": schedule_id,
-            DIALOGUE_LABEL: f"删除提醒 #{schedule_id}",
-            DIALOGUE_RESTART: f"/提醒 删除 {schedule_id}",
+            "id": schedule.id,
+            DIALOGUE_LABEL: f"删除提醒 #{schedule.id}",
+            DIALOGUE_RESTART: f"/提醒 删除 {schedule.id}",
         }
     )
-    return f"确认删除 #{schedule_id} {schedule.name}？未发出的推送也会取消。回复“确认”删除，其他任意回复放弃。"
+    return f"确认删除 #{schedule.id} {schedule.name}？未发出的推送也会取消。回复“确认”删除，其他任意回复放弃。"
 
 
 async def _run_now(ctx: Context, rest: str) -> str:
-    schedule_id = sched.parse_id(rest)
-    async with ctx.session() as session:
-        schedule = await sched.get(session, schedule_id)
-        await _visible(ctx, schedule)
-    result = await run_now(ctx.bot, _service(ctx).policy, schedule_id, ctx.user.user_id)
-    count = result.recipients
-    if result.merged:
-        await ctx.audit("schedule.run-now", "ok", subject=str(schedule_id), detail=f"{count} recipients, merged")
+    ran = await _service(ctx).run_now(_ref(ctx, rest))
+    schedule, count = ran.schedule, ran.recipients
+    if ran.merged:
         return (
-            f"#{schedule_id} {schedule.name} 在此刻已经发出过一次（按计划或另一次立即发送），本次与之合并："
+            f"#{schedule.id} {schedule.name} 在此刻已经发出过一次（按计划或另一次立即发送），本次与之合并："
             f"每位接收人只收到一份，共 {count} 位接收人。"
         )
-    await ctx.audit("schedule.run-now", "ok", subject=str(schedule_id), detail=f"{count} recipients")
-    return f"已把 #{schedule_id} {schedule.name} 加入发送队列，共 {count} 位接收人。原定的发送时间不变。"
+    return f"已把 #{schedule.id} {schedule.name} 加入发送队列，共 {count} 位接收人。原定的发送时间不变。"
 
 
 EDIT_FIELDS = {"标题": "name", "名称": "name", "内容": "text", "正文": "text", "时间": "when", "对象": "targets"}
+
+
+def _edit_command(ctx: Context, schedule_id: int, field: str, value: str) -> EditReminder:
+    actor = Actor.of(ctx)
+    if field == "when":
+        return EditReminder(actor, schedule_id, when=value)
+    if field == "targets":
+        return EditReminder(actor, schedule_id, to=value)
+    if field == "text":
+        return EditReminder(actor, schedule_id, text="" if value in NONE_WORDS else value)
+    return EditReminder(actor, schedule_id, name=value)
 
 
 async def _edit(ctx: Context, rest: str) -> str:
@@ -227,45 +228,20 @@ async def _edit(ctx: Context, rest: str) -> str:
     if len(parts) < 3 or parts[1] not in EDIT_FIELDS:
         return "用法：/提醒 修改 编号 标题|内容|时间|对象 新值，例如 /提醒 修改 3 时间 每月最后一个工作日 16:00"
     schedule_id, field, value = sched.parse_id(parts[0]), EDIT_FIELDS[parts[1]], parts[2].strip()
-    service = _service(ctx)
-    now = ctx.bot.clock.now()
-    changes: dict[str, Any] = {}
-    async with ctx.session() as session, session.begin():
-        schedule = await sched.get(session, schedule_id)
-        await _visible(ctx, schedule)
-        if field == "when":
-            old = sched.rule_of(schedule)
-            if old.event_at:
-                return "会议通知的时间请删除后重新发；可以修改标题、内容和对象。"
-            result = parse_phrase(value, _now_local(ctx))
-            if isinstance(result, AskBack):
-                return f"{result.question}\n（请把完整的时间写在 /提醒 修改 {schedule_id} 时间 后面）"
-            rule = result.rule
-            template = find_template(schedule.template) if schedule.template else None
-            if template is not None and template.ladder and rule.deadline:
-                rule = replace(rule, ladder=template.ladder)
-            changes["rule"] = replace(rule, shift=old.shift)
-        elif field == "targets":
-            try:
-                specs = await parse_targets(session, value)
-                await _check_scope(ctx, session, specs)
-            except TargetError as exc:
-                return str(exc)
-            changes["targets"] = specs
-        else:
-            changes[field] = "" if field == "text" and value in NONE_WORDS else value
-        names = await staff_names(session)
-        try:
-            lines = sched.edit_preview(
-                schedule, sched.edit_draft(schedule, **changes), service.policy, now - timedelta(seconds=1), names
-            )
-        except sched.ScheduleError as exc:
-            return f"不能这样修改：{exc}"
+    try:
+        preview = await _service(ctx).preview_edit(_edit_command(ctx, schedule_id, field, value))
+    except Unclear as exc:
+        return f"{exc}\n（请把完整的时间写在 /提醒 修改 {schedule_id} 时间 后面）"
+    except sched.InvalidDraft as exc:
+        return f"不能这样修改：{exc}"
+    except TargetError as exc:
+        return str(exc)
+    lines = wording.edit_preview(preview.schedule, preview.draft, ctx.scheduling.policy, preview.at, preview.names)
     state = {
         "flow": "edit",
         "id": schedule_id,
         "field": parts[1],
-        "changes": _dump_changes(changes),
+        "changes": _edit_changes(field, preview),
         DIALOGUE_LABEL: f"修改提醒 #{schedule_id}",
         DIALOGUE_RESTART: f"/提醒 修改 {rest}",
     }
@@ -274,56 +250,45 @@ async def _edit(ctx: Context, rest: str) -> str:
     return "\n".join(lines)
 
 
-def _dump_changes(changes: dict[str, Any]) -> dict[str, Any]:
-    out = dict(changes)
-    if "rule" in out:
-        out["rule"] = out["rule"].to_json()
-    if "targets" in out:
-        out["targets"] = [t.to_dict() for t in out["targets"]]
-    return out
+def _edit_changes(field: str, preview: EditPreview) -> dict[str, Any]:
+    """What the person saw, kept for 确认 (a time phrase is not parsed again later)."""
+    draft = preview.draft
+    if field == "when":
+        return {"rule": draft.rule.to_json()}
+    if field == "targets":
+        return {"targets": [t.to_dict() for t in draft.targets]}
+    return {field: getattr(draft, field)}
 
 
-def _load_changes(data: dict[str, Any]) -> dict[str, Any]:
-    out = dict(data)
-    if "rule" in out:
-        out["rule"] = Rule.from_json(out["rule"])
-    if "targets" in out:
-        out["targets"] = [TargetSpec(**t) for t in out["targets"]]
-    return out
+def _confirmed_edit(ctx: Context, schedule_id: int, changes: dict[str, Any]) -> EditReminder:
+    rule = Parsed(Rule.from_json(changes["rule"])) if "rule" in changes else None
+    targets = tuple(TargetSpec(**t) for t in changes["targets"]) if "targets" in changes else None
+    return EditReminder(
+        Actor.of(ctx), schedule_id, name=changes.get("name"), text=changes.get("text"), when=rule, to=targets
+    )
 
 
 async def _finish_edit(ctx: Context, state: dict[str, Any], answer: str) -> str:
     if not is_yes(answer):
         return "好的，没有修改。"
-    service = _service(ctx)
-    schedule_id = int(state["id"])
-    changes = _load_changes(state["changes"])
-    now = ctx.bot.clock.now()
     try:
-        async with ctx.session() as session, session.begin():
-            schedule = await sched.get(session, schedule_id)
-            await _visible(ctx, schedule)
-            if "targets" in changes:
-                await _check_scope(ctx, session, changes["targets"])
-            await sched.edit(session, schedule, ctx.user.user_id, now, service.policy, **changes)
+        edited = await _service(ctx).edit(_confirmed_edit(ctx, int(state["id"]), state["changes"]))
     except (sched.ScheduleError, TargetError) as exc:
         return f"没有修改：{exc}"
-    await ctx.audit("schedule.edit", "ok", subject=str(schedule_id), detail=",".join(sorted(changes)))
-    lines = [f"已修改 #{schedule_id} {schedule.name}（{state['field']}）。"]
+    schedule = edited.schedule
+    lines = [f"已修改 #{schedule.id} {schedule.name}（{state['field']}）。"]
     if schedule.status == "active":
         lines.append("接下来 5 次发送：")
-        lines.extend(sched.preview_lines(sched.rule_of(schedule), service.policy, now, schedule.urgent))
+        lines.extend(wording.plan_lines(edited.upcoming, sched.rule_of(schedule), ctx.scheduling.policy))
     return "\n".join(lines)
 
 
 async def _templates(ctx: Context) -> str:
-    async with ctx.session() as session:
-        rows = await sched.list_schedules(session)
-    enabled = {r.template for r in rows if r.template}
     lines = ["内置模板（启用：/提醒 启用 模板名）："]
-    for t in TEMPLATES:
+    for row in await _service(ctx).templates():
+        t = row.template
         when = t.default_when or "需指定日期"
-        state = "（已启用）" if t.key in enabled else ""
+        state = "（已启用）" if row.enabled else ""
         lines.append(f"· {t.name}{state} — {when}；{t.text[:30]}……")
     return "\n".join(lines)
 
@@ -380,16 +345,12 @@ async def _next(ctx: Context, state: dict[str, Any], step: str, question: str) -
 async def _finish_delete(ctx: Context, state: dict[str, Any], answer: str) -> str:
     if not is_yes(answer):
         return "好的，没有删除。"
-    now = ctx.bot.clock.now()
     try:
-        async with ctx.session() as session, session.begin():
-            schedule = await sched.get(session, int(state["id"]))
-            await _visible(ctx, schedule)
-            cancelled = await sched.remove(session, schedule, ctx.user.user_id, now)
+        removed = await _service(ctx).remove(ScheduleRef(Actor.of(ctx), int(state["id"])))
     except sched.ScheduleError as exc:
         return str(exc)
-    await ctx.audit("schedule.delete", "ok", subject=str(state["id"]))
-    extra = f"，取消了 {cancelled} 条未发出的推送" if cancelled else ""
+    schedule = removed.schedule
+    extra = f"，取消了 {removed.cancelled} 条未发出的推送" if removed.cancelled else ""
     return f"已删除 #{schedule.id} {schedule.name}{extra}。"
 
 
@@ -417,22 +378,15 @@ async def _step_when(ctx: Context, state: dict[str, Any], answer: str) -> str:
         state["earlier"] = earlier
         return await _again(ctx, state, result.question)
     state.pop("earlier", None)
-    rule = result.rule
-    if template is not None and template.ladder and rule.deadline:
-        rule = replace(rule, ladder=template.ladder)
-    state["rule"] = rule.to_json()
+    state["rule"] = result.rule.to_json()
     state["note"] = result.note
-    if state["flow"] == "template":
-        return await _next(ctx, state, "targets", TARGET_HELP)
     return await _next(ctx, state, "targets", TARGET_HELP)
 
 
 async def _step_targets(ctx: Context, state: dict[str, Any], answer: str) -> str:
     try:
-        async with ctx.session() as session:
-            specs = await parse_targets(session, answer)
-            await _check_scope(ctx, session, specs)
-    except TargetError as exc:
+        specs = await _service(ctx).check_targets(Actor.of(ctx), answer)
+    except (TargetError, sched.ScheduleError) as exc:
         return await _again(ctx, state, f"{exc}\n请重新输入对象：")
     state["targets"] = [s.to_dict() for s in specs]
     if state["flow"] == "template":
@@ -444,51 +398,22 @@ async def _step_targets(ctx: Context, state: dict[str, Any], answer: str) -> str
     return await _next(ctx, state, "text", "提醒正文是什么？（回复“无”则只发标题）")
 
 
-async def _check_scope(ctx: Context, session: Any, specs: list[TargetSpec]) -> None:
-    """Organizers push within their own units; pushes to everyone, a whole role or a group chat are for admins.
-
-    A group chat's members are unknown to the bot, so they cannot be checked against the
-    organizer's units: only an admin may target one.
-    """
-    if ctx.user.role >= Role.ADMIN:
-        return
-    scope = (
-        ctx.access.units
-        if ctx.access is not None
-        else await unit_codes(session, ctx.user.unit_scope)
-        if ctx.user.unit_scope
-        else set()
-    )
-    for spec in specs:
-        if spec.kind in ("all", "role"):
-            raise TargetError("组织员不能按“全体”或角色推送，请按单位或人员指定；如需全员推送请联系管理员。")
-        if spec.kind == "group":
-            raise TargetError(
-                f"组织员不能推送到群聊（{spec.label()}）：群成员无法按您管理的单位核对。"
-                "请按单位或人员指定；如需发到群里，请联系管理员创建。"
-            )
-        if spec.kind == "unit" and spec.value not in scope:
-            raise TargetError(f"单位 {spec.value} 不在您管理的范围（{ctx.user.unit_scope}）内。")
-        if spec.kind == "user":
-            unit = await session.scalar(select(Staff.unit).where(Staff.user_id == spec.value))
-            if unit not in scope and spec.value != ctx.user.user_id:
-                raise TargetError(f"{spec.value} 不在您管理的单位范围（{ctx.user.unit_scope}）内。")
-
-
 async def _step_text(ctx: Context, state: dict[str, Any], answer: str) -> str:
     state["text"] = "" if clean(answer) in NONE_WORDS else answer.strip()
     return await _confirm(ctx, state)
 
 
 async def _step_event(ctx: Context, state: dict[str, Any], answer: str) -> str:
-    result, earlier = parse_when(answer, state.get("earlier", ""), _now_local(ctx))
+    now = _now_local(ctx)
+    result, earlier = parse_when(answer, state.get("earlier", ""), now)
     if isinstance(result, AskBack):
         state["earlier"] = earlier
         return await _again(ctx, state, result.question)
     state.pop("earlier", None)
-    if result.rule.type != "once" or result.rule.deadline:
-        return await _again(ctx, state, "会议通知需要一个具体的会议时间，例如“12月5日下午3点”。请重新输入：")
-    state["event_at"] = result.rule.at
+    try:
+        state["event_at"] = meeting_time(result, now)
+    except NoticeError as exc:
+        return await _again(ctx, state, NOTICE_RETRY[exc.problem])
     return await _next(ctx, state, "text", "会议地点和内容？（如“三楼会议室；请带党员证”。回复“无”则不写）")
 
 
@@ -500,126 +425,124 @@ async def _step_notice_text(ctx: Context, state: dict[str, Any], answer: str) ->
 async def _step_send(ctx: Context, state: dict[str, Any], answer: str) -> str:
     now = _now_local(ctx)
     state.pop("send_now", None)
-    if clean(answer) in NOW_WORDS:
-        # Fixed only when the person confirms (_draft): a pause before 确认 must not make it past.
-        state["send_now"] = True
-        send_at = now.replace(tzinfo=None, microsecond=0).isoformat()
-    else:
+    send: Parsed | None = None
+    if not is_now(answer):
         result, earlier = parse_when(answer, state.get("earlier", ""), now)
         if isinstance(result, AskBack):
             state["earlier"] = earlier
             return await _again(ctx, state, result.question)
         state.pop("earlier", None)
-        if result.rule.type != "once" or result.rule.deadline:
-            return await _again(ctx, state, "请给一个具体的发送时间，或回复“现在”。")
-        send_at = result.rule.at
-    if datetime.fromisoformat(send_at) >= datetime.fromisoformat(state["event_at"]):
-        return await _again(ctx, state, "通知要在会议开始前发出，请重新输入发送时间（或回复“现在”）：")
-    state["send_at"] = send_at
+        send = result
+    try:
+        state["send_at"] = send_time(send, state["event_at"], now)
+    except NoticeError as exc:
+        return await _again(ctx, state, NOTICE_RETRY[exc.problem])
+    # 现在 is fixed only when the person confirms: a pause before 确认 must not make it past.
+    state["send_now"] = send is None
     return await _next(ctx, state, "rereminder", "会前多久再提醒还没回执的人？（如“1天”“2小时”，回复“不催”则不再提醒）")
 
 
 async def _step_rereminder(ctx: Context, state: dict[str, Any], answer: str) -> str:
-    minutes = parse_duration_minutes(answer)
-    if minutes is None:
-        return await _again(ctx, state, "没看懂这个时长，请回复如“1天”“2小时”“30分钟”，或“不催”。")
-    event = datetime.fromisoformat(state["event_at"])
-    if minutes and event - timedelta(minutes=minutes) <= datetime.fromisoformat(state["send_at"]):
-        return await _again(ctx, state, "催办时间早于通知发出时间了，请说一个更短的时长，或回复“不催”。")
-    state["rereminder"] = minutes
-    state["rule"] = Rule(
-        "once", at=state["send_at"], event_at=state["event_at"], rereminder_minutes=minutes, shift="none"
-    ).to_json()
-    state["receipt"] = True
+    try:
+        state["rereminder"] = rereminder_minutes(answer, state["event_at"], state["send_at"])
+    except NoticeError as exc:
+        return await _again(ctx, state, NOTICE_RETRY[exc.problem])
     return await _confirm(ctx, state)
 
 
-NOW_WORDS = ("现在", "立即", "马上", "立刻", "现在发", "现在发送", "立即发送", "now")
+def _once(at: str) -> Parsed:
+    return Parsed(Rule("once", at=at))
 
 
-def _draft(state: dict[str, Any], now: datetime | None = None) -> sched.ScheduleDraft:
-    """``now`` (local): a notice to be sent 现在 is sent at this moment — the preview's or the
-    confirmation's — not when the send time was answered."""
-    rule = Rule.from_json(state["rule"])
-    if state.get("send_now") and now is not None:
-        rule = replace(rule, at=now.replace(tzinfo=None, microsecond=0).isoformat())
-    return sched.ScheduleDraft(
+def _command(ctx: Context, state: dict[str, Any]) -> NewSchedule:
+    """The creation the dialogue has gathered so far, as the service takes it."""
+    actor = Actor.of(ctx)
+    targets = tuple(TargetSpec(**t) for t in state["targets"])
+    urgent = bool(state.get("urgent"))
+    if state["flow"] == "notice":
+        send = None if state.get("send_now") else _once(state["send_at"])
+        return NewNotice(
+            actor, state["name"], _once(state["event_at"]), targets, send, state["rereminder"], state["text"], urgent
+        )
+    return NewReminder(
+        actor,
+        targets,
+        Parsed(Rule.from_json(state["rule"]), state.get("note", "")),
         name=state["name"],
         text=state.get("text", ""),
-        rule=rule,
-        targets=[TargetSpec(**t) for t in state["targets"]],
-        urgent=bool(state.get("urgent")),
-        receipt=bool(state.get("receipt")),
         template=state.get("template"),
+        urgent=urgent,
+        holidays=state.get("holidays"),
     )
 
 
 async def _confirm(ctx: Context, state: dict[str, Any]) -> str:
-    service = _service(ctx)
-    now = ctx.bot.clock.now()
-    draft = _draft(state, now.astimezone(service.policy.tz))
-    async with ctx.session() as session:
-        names = await staff_names(session)
+    policy = ctx.scheduling.policy
+    try:
+        preview = await _service(ctx).preview(_command(ctx, state))
+    except (sched.ScheduleError, TargetError) as exc:
+        return f"没有创建：{exc}"
+    draft = preview.draft
     lines = [
         f"请确认{sched.KIND_LABELS[draft.kind]}：{draft.name}",
-        f"规则：{describe_rule(draft.rule, service.policy)}" + ("，紧急（夜间也发送）" if draft.urgent else ""),
-        f"对象：{describe_targets(draft.targets, names)}",
+        f"规则：{describe_rule(draft.rule, policy)}" + ("，紧急（夜间也发送）" if draft.urgent else ""),
+        f"对象：{describe_targets(draft.targets, preview.names)}",
     ]
-    if state.get("note"):
-        lines.append(f"（{state['note']}）")
+    if preview.note:
+        lines.append(f"（{preview.note}）")
     if draft.text:
         lines.append(f"内容：{draft.text}")
     if draft.receipt:
         lines.append("需要回执：收到的人回复“收到”即可。")
-    fires = sched.preview(draft.rule, service.policy, now - timedelta(seconds=1), draft.urgent)
-    if not fires:
+    if not preview.fires:
         state["step"] = "when" if state["flow"] != "notice" else "send"
         return await _again(ctx, state, "按这个时间，之后不会再发送（时间已过去？）。请重新说时间：")
     lines.append("接下来的发送时间：")
-    lines.extend(sched.preview_lines(draft.rule, service.policy, now - timedelta(seconds=1), draft.urgent))
-    hints = [CONFIRM_HINT]
-    choice = next((f for f in fires if f.needs_choice), None)
-    if choice is not None:
-        day = choice.at.astimezone(service.policy.tz)
-        hints = [
-            f"{day:%m-%d} 是{choice.needs_choice}，提前到之前的工作日已来不及："
-            "回复“照常”在这天发送，或“顺延”改到下一个工作日；“取消”放弃。"
-        ]
-    elif any(f.moved_from for f in fires) and draft.rule.shift != "none":
-        hints.append("节假日照常发送回复“照常”。")
-    if not draft.urgent:
-        hints.append("夜间也要发送回复“紧急”。")
-    lines.append("".join(hints))
+    lines.extend(wording.plan_lines(preview.plan, draft.rule, policy))
+    lines.append("".join(_confirm_hints(preview, policy.tz)))
     state["step"] = "confirm"
     await ctx.expect(state)
     return "\n".join(lines)
 
 
+def _confirm_hints(preview: Preview, tz: tzinfo) -> list[str]:
+    choice = preview.choice
+    if choice is not None:
+        day = choice.at.astimezone(tz)
+        hints = [
+            f"{day:%m-%d} 是{choice.needs_choice}，提前到之前的工作日已来不及："
+            "回复“照常”在这天发送，或“顺延”改到下一个工作日；“取消”放弃。"
+        ]
+    else:
+        hints = [CONFIRM_HINT]
+        if preview.moved:
+            hints.append("节假日照常发送回复“照常”。")
+    if not preview.draft.urgent:
+        hints.append("夜间也要发送回复“紧急”。")
+    return hints
+
+
 async def _step_confirm(ctx: Context, state: dict[str, Any], answer: str) -> str:
     word = clean(answer)
     if word in ("照常", "照常发送", "当天发送"):
-        state["rule"] = replace(Rule.from_json(state["rule"]), shift="none").to_json()
+        state["holidays"] = "keep"
         return await _confirm(ctx, state)
     if word in ("顺延", "延后", "往后顺延"):
-        state["rule"] = replace(Rule.from_json(state["rule"]), shift="next").to_json()
+        state["holidays"] = "next"
         return await _confirm(ctx, state)
     if word == "紧急":
         state["urgent"] = True
         return await _confirm(ctx, state)
     if not is_yes(answer):
         return await _again(ctx, state, CONFIRM_HINT)
-    service = _service(ctx)
-    now = ctx.bot.clock.now()
-    draft = _draft(state, now.astimezone(service.policy.tz))
     try:
-        async with ctx.session() as session, session.begin():
-            schedule = await sched.create(session, draft, ctx.user.user_id, now - timedelta(seconds=1), service.policy)
+        created = await _service(ctx).create(_command(ctx, state))
     except sched.NeedsChoice as exc:
         return await _again(ctx, state, f"{exc}回复“照常”或“顺延”（或“取消”）。")
     except (sched.ScheduleError, TargetError) as exc:
         return f"没有创建：{exc}"
-    await ctx.audit("schedule.create", "ok", subject=str(schedule.id), query=draft.name)
-    tail = f"查看回执：/回执 {schedule.id}" if draft.receipt else f"查看：/提醒 查看 {schedule.id}"
+    schedule = created.schedule
+    tail = f"查看回执：/回执 {schedule.id}" if schedule.receipt else f"查看：/提醒 查看 {schedule.id}"
     return f"已创建 #{schedule.id} {schedule.name}。{tail}"
 
 

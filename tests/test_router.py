@@ -70,3 +70,29 @@ async def test_a_refusal_by_role_is_audited(bot):
     async with bot.db() as session:
         rows = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "role.denied")))
     assert [(r.actor, r.actor_role, r.outcome, r.query) for r in rows] == [("visitor", "guest", "denied", "/提醒 列表")]
+
+
+def test_a_phrasing_that_declines_lets_the_next_phrasing_and_then_the_fallback_answer():
+    """``applies=`` lets a handler decline a match; the router then looks further, never calls it."""
+    from bot.handler import handler
+    from bot.router import Router
+
+    async def never(ctx) -> bool:
+        return False
+
+    @handler(patterns=[r"^1$"], priority=50, applies=never, name="receipt")
+    async def receipt(ctx):
+        return "receipt"
+
+    @handler(patterns=[r"\d"], name="digits")
+    async def digits(ctx):
+        return "digits"
+
+    @handler(fallback=True, name="qa")
+    async def qa(ctx):
+        return "qa"
+
+    router = Router([receipt, digits, qa])
+    assert router.resolve("1").spec.name == "receipt"
+    assert router.resolve("1", skip={"receipt"}).spec.name == "digits"
+    assert router.resolve("1", skip={"receipt", "digits"}).spec.name == "qa"

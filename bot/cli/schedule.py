@@ -1,240 +1,221 @@
-"""``orgbot schedule``: scheduled pushes from the command line — each change shows the next 5 fire times."""
+"""``orgbot schedule``: scheduled pushes from the command line — each change shows the next 5 fire times.
+
+Parsing and wording only: the rules, and the audit rows (channel ``cli``), are the reminders
+service's (``bot.scheduling.reminders``), the same one chat and the console call.
+"""
 
 from __future__ import annotations
 
 import argparse
 import getpass
-from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from bot.cadres.sheets import write_table
+from bot.app import OrgBot
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
-from bot.scheduling import planner, receipts
 from bot.scheduling import schedules as sched
-from bot.scheduling.dialogue import parse_duration_minutes
-from bot.scheduling.phrases import AskBack, parse_phrase
-from bot.scheduling.rules import Policy, Rule, describe_rule
-from bot.scheduling.service import run_now, staff_names
-from bot.scheduling.targets import TargetError, describe_targets, parse_targets
+from bot.scheduling import wording
+from bot.scheduling.actor import Actor
+from bot.scheduling.receipt_desk import NoReceipts
+from bot.scheduling.reminders import (
+    EditReminder,
+    MissingTime,
+    NewNotice,
+    NewReminder,
+    NewSchedule,
+    NoticeError,
+    NoticeProblem,
+    ScheduleRef,
+    Unclear,
+)
+from bot.scheduling.rules import describe_rule
+from bot.scheduling.targets import TargetError, describe_targets
 from bot.scheduling.templates import TEMPLATES, find_template
 
+# How the CLI names what is wrong with a notice's times (chat asks again in its own words).
+NOTICE_PROBLEMS = {
+    NoticeProblem.EVENT_NOT_SPECIFIC: "--event 需要一个具体的会议时间",
+    NoticeProblem.SEND_NOT_SPECIFIC: "--when 需要一个具体的发送时间，或“现在”",
+    NoticeProblem.SEND_AFTER_EVENT: "通知要在会议开始前发出：--when 应早于 --event",
+    NoticeProblem.REREMINDER_BEFORE_SEND: "--rereminder 太长：催办时间早于通知发出时间",
+}
+UNCLEAR_FIELDS = {"event": "会议时间：", "send": "发送时间："}
 
-def _actor(args: argparse.Namespace) -> str:
-    return args.by or f"cli:{getpass.getuser()}"
+
+def _actor(args: argparse.Namespace) -> Actor:
+    return Actor.operator(getattr(args, "by", None) or f"cli:{getpass.getuser()}")
 
 
-def _rule_from(args: argparse.Namespace, policy: Policy, now_local) -> Rule | str:  # type: ignore[no-untyped-def]
-    """Build the rule from --when / --event / --ladder; a string is the question to ask back."""
-    if args.event:
-        event = parse_phrase(args.event, now_local)
-        if isinstance(event, AskBack):
-            return f"会议时间：{event.question}"
-        if event.rule.type != "once" or event.rule.deadline:
-            return "--event 需要一个具体的会议时间"
-        send_at = now_local.replace(tzinfo=None, microsecond=0).isoformat()
-        if args.when and args.when != "现在":
-            send_when = parse_phrase(args.when, now_local)
-            if isinstance(send_when, AskBack):
-                return f"发送时间：{send_when.question}"
-            send_at = send_when.rule.at
-        minutes = parse_duration_minutes(args.rereminder or "不催")
-        if minutes is None:
+def _ref(args: argparse.Namespace) -> ScheduleRef:
+    return ScheduleRef(_actor(args), args.id)
+
+
+def _problem(exc: Exception, args: argparse.Namespace) -> str:
+    """The one line a refused command prints (the service's own message unless the CLI words it)."""
+    if isinstance(exc, Unclear):
+        return UNCLEAR_FIELDS.get(exc.field, "") + str(exc)
+    if isinstance(exc, NoticeError):
+        if exc.problem is NoticeProblem.REREMINDER_UNREADABLE:
             return f"--rereminder {args.rereminder!r} 应写成 1天 / 2小时 / 30分钟 / 不催"
-        return Rule("once", at=send_at, event_at=event.rule.at, rereminder_minutes=minutes, shift="none")
-    when = args.when
-    template = find_template(args.template) if args.template else None
-    if not when and template is not None:
-        when = template.default_when
-    if not when:
+        return NOTICE_PROBLEMS.get(exc.problem, str(exc))
+    if isinstance(exc, MissingTime):
         return "请用 --when 指定时间，如 --when '6月20日前' 或 --when '每月最后一个工作日 16:00'"
-    parsed = parse_phrase(when, now_local)
-    if isinstance(parsed, AskBack):
-        return parsed.question
-    rule = parsed.rule
-    if template is not None and template.ladder and rule.deadline:
-        rule = replace(rule, ladder=template.ladder)
+    return str(exc)
+
+
+def _new_command(args: argparse.Namespace) -> NewSchedule | str:
+    """The creation asked for; a string is what is wrong with the arguments."""
+    if args.event:
+        return NewNotice(
+            _actor(args),
+            args.name or "",
+            args.event,
+            args.to,
+            send=args.when or None,
+            rereminder=args.rereminder or "不催",
+            text=args.text or "",
+            urgent=args.urgent,
+        )
+    ladder = None
     if args.ladder:
         try:
             ladder = tuple(int(x) for x in args.ladder.split(",") if x.strip())
         except ValueError:
             return "--ladder 应写成逗号分隔的天数，如 7,3,1,0"
-        rule = replace(rule, ladder=ladder, deadline=True)
-    if args.holidays == "keep":
-        rule = replace(rule, shift="none")
-    elif args.holidays == "next":
-        rule = replace(rule, shift="next")
-    return rule
+    return NewReminder(
+        _actor(args),
+        args.to,
+        args.when or None,
+        name=args.name or "",
+        text=args.text,
+        template=args.template,
+        urgent=args.urgent,
+        receipt=args.receipt,
+        holidays=None if args.holidays == "previous" else args.holidays,
+        ladder=ladder,
+    )
 
 
 async def _add(args: argparse.Namespace, config: Config) -> int:
-    policy = Policy.from_config(config)
-    template = None
-    if args.template:
-        template = find_template(args.template)
-        if template is None:
-            return fail(
-                f"没有模板 {args.template!r}；可选：{'、'.join(t.key + '（' + t.name + '）' for t in TEMPLATES)}"
-            )
+    if args.template and find_template(args.template) is None:
+        return fail(f"没有模板 {args.template!r}；可选：{'、'.join(t.key + '（' + t.name + '）' for t in TEMPLATES)}")
+    cmd = _new_command(args)
+    if isinstance(cmd, str):
+        return fail(cmd)
     async with started_bot(config) as bot:
-        now = bot.clock.now()
-        rule = _rule_from(args, policy, now.astimezone(policy.tz))
-        if isinstance(rule, str):
-            return fail(rule)
-        async with bot.db() as session:
-            try:
-                targets = await parse_targets(session, args.to)
-            except TargetError as exc:
-                return fail(str(exc))
-            names = await staff_names(session)
-        draft = sched.ScheduleDraft(
-            name=args.name or (template.name if template else ""),
-            text=args.text if args.text is not None else (template.text if template else ""),
-            rule=rule,
-            targets=targets,
-            urgent=args.urgent,
-            receipt=args.receipt or bool(args.event),
-            template=template.key if template else None,
-        )
+        service, policy = bot.scheduling.reminders, bot.scheduling.policy
         try:
-            draft.validate()
-        except sched.ScheduleError as exc:
-            return fail(str(exc))
+            preview = await service.preview(cmd)
+        except (sched.ScheduleError, TargetError) as exc:
+            return fail(_problem(exc, args))
+        draft = preview.draft
         print(f"{sched.KIND_LABELS[draft.kind]}：{draft.name}")
-        print(f"规则：{describe_rule(rule, policy)}")
-        print(f"对象：{describe_targets(targets, names)}")
+        print(f"规则：{describe_rule(draft.rule, policy)}")
+        print(f"对象：{describe_targets(draft.targets, preview.names)}")
         print("接下来 5 次发送：")
-        for line in sched.preview_lines(rule, policy, now - timedelta(seconds=1), draft.urgent):
+        for line in wording.plan_lines(preview.plan, draft.rule, policy):
             print(line)
         if not args.yes:
             print("（预览，未创建。确认无误后加 --yes 创建。）")
             return 0
         try:
-            async with bot.db() as session, session.begin():
-                schedule = await sched.create(session, draft, _actor(args), now - timedelta(seconds=1), policy)
+            created = await service.create(cmd)
         except sched.NeedsChoice as exc:
             return fail(f"{exc}请加 --holidays keep（照常）或 --holidays next（顺延）后重试。")
-        except sched.ScheduleError as exc:
-            return fail(str(exc))
-    print(f"已创建 #{schedule.id}")
+        except (sched.ScheduleError, TargetError) as exc:
+            return fail(_problem(exc, args))
+    print(f"已创建 #{created.schedule.id}")
     return 0
 
 
 async def _list(args: argparse.Namespace, config: Config) -> int:
-    policy = Policy.from_config(config)
-    async with started_bot(config) as bot, bot.db() as session:
-        rows = await sched.list_schedules(session, include_done=args.all)
-        now = bot.clock.now()
-        shown = {r.id: await planner.shown_next(session, r, policy, now) for r in rows}
+    async with started_bot(config) as bot:
+        rows = await bot.scheduling.reminders.listing(_actor(args), include_done=args.all)
+        tz = bot.scheduling.policy.tz
     if not rows:
         print("还没有提醒。用 `orgbot schedule add` 创建，或在聊天中发送 /提醒 新建。")
         return 0
     print(f"{'编号':<6}{'状态':<6}{'类型':<8}{'下次发送':<18}名称")
-    for r in rows:
-        at = shown[r.id]
-        nxt = at.astimezone(policy.tz).strftime("%Y-%m-%d %H:%M") if at else "-"
-        print(
-            f"#{r.id:<5}{sched.STATUS_LABELS.get(r.status, r.status):<5}{sched.KIND_LABELS.get(r.kind, r.kind):<7}{nxt:<18}{r.name}"
-        )
+    for row in rows:
+        r = row.schedule
+        nxt = row.next_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if row.next_at else "-"
+        status, kind = sched.STATUS_LABELS.get(r.status, r.status), sched.KIND_LABELS.get(r.kind, r.kind)
+        print(f"#{r.id:<5}{status:<5}{kind:<7}{nxt:<18}{r.name}")
     return 0
 
 
 async def _show(args: argparse.Namespace, config: Config) -> int:
-    policy = Policy.from_config(config)
-    async with started_bot(config) as bot, bot.db() as session:
+    async with started_bot(config) as bot:
+        policy = bot.scheduling.policy
         try:
-            schedule = await sched.get(session, args.id)
+            detail = await bot.scheduling.reminders.show(_ref(args))
         except sched.ScheduleError as exc:
             return fail(str(exc))
-        names = await staff_names(session)
-        history = await sched.changes(session, args.id)
-        fired = await planner.fired_keys(session, schedule, bot.clock.now())
-        for line in sched.summary_lines(schedule, policy, bot.clock.now(), names, fired):
-            print(line)
+    for line in wording.summary_lines(detail.schedule, policy, detail.at, detail.names, detail.fired):
+        print(line)
     print("修改记录：")
-    for c in reversed(history):
+    for c in reversed(detail.history):
         print(f"  {c.at.astimezone(policy.tz):%Y-%m-%d %H:%M} {c.actor} {c.action} {c.detail}")
     return 0
 
 
 async def _status_change(args: argparse.Namespace, config: Config) -> int:
-    policy = Policy.from_config(config)
     async with started_bot(config) as bot:
-        now = bot.clock.now()
         try:
-            async with bot.db() as session, session.begin():
-                schedule = await sched.get(session, args.id)
-                if args.action == "pause":
-                    await sched.pause(session, schedule, _actor(args), now)
-                elif args.action == "resume":
-                    await sched.resume(session, schedule, _actor(args), now, policy)
-                elif not args.yes:
-                    waiting = await sched.unsent_count(session, schedule)
-                    print(
-                        f"将删除 #{schedule.id} {schedule.name}（{sched.describe_rule(sched.rule_of(schedule), policy)}）；"
-                    )
-                    print(f"未发出的推送 {waiting} 条将取消。删除后不再发送，修改记录保留。")
-                    print("（预览，未删除。确认无误后加 --yes 删除。）")
-                    return 0
-                else:
-                    cancelled = await sched.remove(session, schedule, _actor(args), now)
+            return await _apply_status(bot, args)
         except sched.ScheduleError as exc:
             return fail(str(exc))
+
+
+async def _apply_status(bot: OrgBot, args: argparse.Namespace) -> int:
+    service, policy = bot.scheduling.reminders, bot.scheduling.policy
     if args.action == "pause":
+        schedule = (await service.pause(_ref(args))).schedule
         print(f"已暂停 #{schedule.id} {schedule.name}（重启后仍保持暂停）")
     elif args.action == "resume":
+        resumed = await service.resume(_ref(args))
+        schedule = resumed.schedule
         print(f"已恢复 #{schedule.id} {schedule.name}。接下来 5 次发送：")
-        for line in sched.preview_lines(sched.rule_of(schedule), policy, now, schedule.urgent):
+        for line in wording.plan_lines(resumed.upcoming, sched.rule_of(schedule), policy):
             print(line)
+    elif not args.yes:
+        removal = await service.removal(_ref(args))
+        schedule = removal.schedule
+        print(f"将删除 #{schedule.id} {schedule.name}（{describe_rule(sched.rule_of(schedule), policy)}）；")
+        print(f"未发出的推送 {removal.unsent} 条将取消。删除后不再发送，修改记录保留。")
+        print("（预览，未删除。确认无误后加 --yes 删除。）")
     else:
-        print(f"已删除 #{schedule.id} {schedule.name}；取消未发出的推送 {cancelled} 条")
+        removed = await service.remove(_ref(args))
+        schedule = removed.schedule
+        print(f"已删除 #{schedule.id} {schedule.name}；取消未发出的推送 {removed.cancelled} 条")
     return 0
 
 
 async def _edit(args: argparse.Namespace, config: Config) -> int:
-    policy = Policy.from_config(config)
+    cmd = EditReminder(_actor(args), args.id, name=args.name, text=args.text, when=args.when, to=args.to)
     async with started_bot(config) as bot:
-        now = bot.clock.now()
-        rule = None
-        if args.when:
-            parsed = parse_phrase(args.when, now.astimezone(policy.tz))
-            if isinstance(parsed, AskBack):
-                return fail(parsed.question)
-            rule = parsed.rule
+        service, policy = bot.scheduling.reminders, bot.scheduling.policy
         try:
-            async with bot.db() as session, session.begin():
-                schedule = await sched.get(session, args.id)
-                if rule is not None and schedule.template:
-                    template = find_template(schedule.template)
-                    if template is not None and template.ladder and rule.deadline:
-                        rule = replace(rule, ladder=template.ladder)
-                if rule is not None:
-                    rule = replace(rule, shift=sched.rule_of(schedule).shift)
-                targets = await parse_targets(session, args.to) if args.to else None
-                changes: dict[str, Any] = {"name": args.name, "text": args.text, "rule": rule, "targets": targets}
-                if not args.yes:
-                    draft = sched.edit_draft(schedule, **changes)
-                    names = await staff_names(session)
-                    for line in sched.edit_preview(schedule, draft, policy, now, names):
-                        print(line)
-                    print("（预览，未修改。确认无误后加 --yes 修改。）")
-                    return 0
-                await sched.edit(session, schedule, _actor(args), now, policy, **changes)
+            if not args.yes:
+                preview = await service.preview_edit(cmd)
+                for line in wording.edit_preview(preview.schedule, preview.draft, policy, preview.at, preview.names):
+                    print(line)
+                print("（预览，未修改。确认无误后加 --yes 修改。）")
+                return 0
+            edited = await service.edit(cmd)
         except (sched.ScheduleError, TargetError) as exc:
-            return fail(str(exc))
-        print(f"已修改 #{schedule.id} {schedule.name}。接下来 5 次发送：")
-        for line in sched.preview_lines(sched.rule_of(schedule), policy, now, schedule.urgent):
-            print(line)
+            return fail(_problem(exc, args))
+    schedule = edited.schedule
+    print(f"已修改 #{schedule.id} {schedule.name}。接下来 5 次发送：")
+    for line in wording.plan_lines(edited.upcoming, sched.rule_of(schedule), policy):
+        print(line)
     return 0
 
 
 async def _run_now(args: argparse.Namespace, config: Config) -> int:
-    policy = Policy.from_config(config)
     async with started_bot(config) as bot:
         try:
-            result = await run_now(bot, policy, args.id, _actor(args))
+            result = await bot.scheduling.reminders.run_now(_ref(args))
         except sched.ScheduleError as exc:
             return fail(str(exc))
     if result.merged:
@@ -248,36 +229,33 @@ async def _run_now(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _receipts(args: argparse.Namespace, config: Config) -> int:
-    policy = Policy.from_config(config)
-    async with started_bot(config) as bot, bot.db() as session:
+    async with started_bot(config) as bot:
+        desk, tz = bot.scheduling.receipts, bot.scheduling.policy.tz
         try:
-            schedule = await sched.get(session, args.id)
+            if args.export:
+                count = await desk.export(_actor(args), args.id, Path(args.export))
+                print(f"已导出 {count} 行到 {args.export}")
+                return 0
+            view = await desk.report(_actor(args), args.id)
+        except NoReceipts as exc:
+            return fail(f"#{exc.schedule.id} 不需要回执")
         except sched.ScheduleError as exc:
             return fail(str(exc))
-        if not schedule.receipt:
-            return fail(f"#{schedule.id} 不需要回执")
-        rep = await receipts.report(session, schedule)
-    if args.export:
-        path = Path(args.export)
-        if path.suffix.lower() not in (".csv", ".xlsx"):
-            return fail("导出文件的扩展名应为 .csv 或 .xlsx")
-        write_table(path, "回执", receipts.EXPORT_HEADERS, receipts.export_rows(rep, policy.tz))
-        print(f"已导出 {rep.expected + len(rep.in_group)} 行到 {path}")
-        return 0
+    rep = view.report
     if rep.members_known:
-        print(f"《{schedule.name}》回执：已确认 {len(rep.confirmed)}/{rep.expected}")
+        print(f"《{view.schedule.name}》回执：已确认 {len(rep.confirmed)}/{rep.expected}")
     else:
         groups = "、".join(s.label() for s in rep.groups)
         print(
-            f"《{schedule.name}》回执：发到{groups}，群内已确认 {len(rep.in_group)} 人；群成员名单未知，无法列出未确认者"
+            f"《{view.schedule.name}》回执：发到{groups}，群内已确认 {len(rep.in_group)} 人；群成员名单未知，无法列出未确认者"
         )
     for line in rep.waiting:
         print(f"  未确认  {line.user_id:<16}{line.name}")
     for line in rep.confirmed:
-        at = line.confirmed_at.astimezone(policy.tz).strftime("%m-%d %H:%M") if line.confirmed_at else ""
+        at = line.confirmed_at.astimezone(tz).strftime("%m-%d %H:%M") if line.confirmed_at else ""
         print(f"  已确认  {line.user_id:<16}{line.name:<8}{at}{'（群内）' if line.in_group else ''}")
     for line in rep.in_group:
-        at = line.confirmed_at.astimezone(policy.tz).strftime("%m-%d %H:%M") if line.confirmed_at else ""
+        at = line.confirmed_at.astimezone(tz).strftime("%m-%d %H:%M") if line.confirmed_at else ""
         print(f"  群内确认 {line.user_id:<15}{line.name:<8}{at}")
     return 0
 

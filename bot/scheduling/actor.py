@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.access import Access
+from bot.access import Access, units_of
 from bot.audit_trail import AuditRecord
 from bot.audit_trail import write as write_audit
 from bot.roles import Role
 from bot.scheduling.schedules import ScheduleError
-from bot.scheduling.targets import unit_codes
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -57,9 +56,7 @@ class Actor:
     async def units(self, session: AsyncSession) -> frozenset[str]:
         """The units an organizer manages (their unit and all below it); admins need none."""
         access = self.access
-        if access.units or not access.unit_scope or self.is_admin:
-            return access.units
-        return frozenset(await unit_codes(session, access.unit_scope))
+        return access.units or await units_of(session, access.role, access.unit_scope)
 
 
 class Refusal(StrEnum):

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.scheduling import receipts
 from bot.scheduling.models import Receipt, Schedule, ScheduleFire
 from bot.scheduling.outbox import PushItem, enqueue, push_key
+from bot.scheduling.push_text import compose
 from bot.scheduling.rules import Fire, Policy, next_fires
-from bot.scheduling.schedules import compose, record, rule_of
+from bot.scheduling.schedules import record, rule_of
 from bot.scheduling.targets import TargetSpec, expand, load_targets
 from bot.storage.models import Staff
 

@@ -53,6 +53,13 @@ class ReceiptView:
         return not self.sent and self.report.expected == 0 and not self.report.in_group
 
 
+@dataclass(frozen=True)
+class ReceiptSheet:
+    view: ReceiptView
+    headers: tuple[str, ...]
+    rows: list[list[str]]
+
+
 class Nudge(StrEnum):
     SENT = "sent"
     GROUP_ONLY = "group_only"  # sent to group chats only: nobody knows who has not confirmed
@@ -105,14 +112,18 @@ class ReceiptDesk:
             view = ReceiptView(schedule, report, scope, sent, await receipts.planned_count(session, schedule))
         return view
 
+    async def sheet(self, actor: Actor, schedule_id: int) -> ReceiptSheet:
+        """The report as one row per person, for a download (the console) or a file (``export``)."""
+        view = await self.report(actor, schedule_id)
+        return ReceiptSheet(view, receipts.EXPORT_HEADERS, receipts.export_rows(view.report, self.policy.tz))
+
     async def export(self, actor: Actor, schedule_id: int, path: Path) -> int:
         """Write the report to a .csv or .xlsx file (the shared sheet writer); returns the rows written."""
         if path.suffix.lower() not in EXPORT_SUFFIXES:
             raise sched.ScheduleError("导出文件的扩展名应为 .csv 或 .xlsx")
-        view = await self.report(actor, schedule_id)
-        rows = receipts.export_rows(view.report, self.policy.tz)
-        write_table(path, "回执", receipts.EXPORT_HEADERS, rows)
-        return len(rows)
+        sheet = await self.sheet(actor, schedule_id)
+        write_table(path, "回执", sheet.headers, sheet.rows)
+        return len(sheet.rows)
 
     async def nudge(self, actor: Actor, schedule_id: int) -> Nudged:
         """催办: remind again only the people who have not confirmed (an organizer: in their units)."""

@@ -26,7 +26,7 @@ from bot.access import Access
 from bot.identity import LOCAL_CHANNELS
 from bot.roles import Role
 from bot.scheduling.models import OutboxRow, Receipt, Schedule, ScheduleFire
-from bot.scheduling.targets import Recipient, TargetSpec, expand, load_targets, unit_codes
+from bot.scheduling.targets import Recipient, TargetSpec, expand, load_targets
 from bot.storage.models import Staff
 from knowledge.formula_guard import csv_value
 
@@ -148,6 +148,27 @@ async def group_notices(session: AsyncSession, channel: str, chat_id: str) -> li
     return list(rows)
 
 
+async def _confirmed_ids(session: AsyncSession, user_id: str, notices: list[Schedule]) -> set[int]:
+    rows = await session.scalars(
+        select(Receipt.schedule_id).where(
+            Receipt.user_id == user_id,
+            Receipt.schedule_id.in_([s.id for s in notices]),
+            Receipt.confirmed_at.is_not(None),
+        )
+    )
+    return set(rows)
+
+
+async def anything_open(session: AsyncSession, user_id: str, channel: str, chat_id: str, in_group: bool) -> bool:
+    """Whether this person has a notice to confirm here: one pushed to them, or to this group chat."""
+    if await unconfirmed_notices(session, user_id):
+        return True
+    if not in_group:
+        return False
+    notices = await group_notices(session, channel, chat_id)
+    return bool(notices) and len(await _confirmed_ids(session, user_id, notices)) < len(notices)
+
+
 async def confirm_in_group(
     session: AsyncSession,
     user_id: str,
@@ -166,15 +187,7 @@ async def confirm_in_group(
     notices = await group_notices(session, channel, chat_id)
     if not notices:
         return None
-    done = set(
-        await session.scalars(
-            select(Receipt.schedule_id).where(
-                Receipt.user_id == user_id,
-                Receipt.schedule_id.in_([s.id for s in notices]),
-                Receipt.confirmed_at.is_not(None),
-            )
-        )
-    )
+    done = await _confirmed_ids(session, user_id, notices)
     open_ = [s for s in notices if s.id not in done]
     if schedule_id is not None:
         chosen = next((s for s in notices if s.id == schedule_id), None)
@@ -237,11 +250,6 @@ def scope_for(access: Access) -> Scope:
     if access.role >= Role.ADMIN:
         return Scope(access.user_id, None)
     return Scope(access.user_id, access.units, access.unit_scope or "")
-
-
-async def scope_of(session: AsyncSession, user_id: str, role: Role, unit_scope: str | None) -> Scope:
-    units = frozenset(await unit_codes(session, unit_scope)) if unit_scope and role < Role.ADMIN else frozenset()
-    return scope_for(Access(user_id, role, unit_scope=unit_scope, units=units))
 
 
 def _in_units(units: frozenset[str]):  # type: ignore[no-untyped-def]

@@ -1,11 +1,10 @@
-"""Creating, changing and describing schedules; every change leaves a row saying who, when, what."""
+"""Creating and changing schedules (how they read: wording.py); every change leaves a row saying who, when, what."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -13,31 +12,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling.models import OutboxRow, Schedule, ScheduleChange
 from bot.scheduling.rules import (
-    WEEKDAYS,
     Fire,
     Policy,
     Rule,
     RuleError,
-    describe_fire,
-    describe_rule,
-    describe_skipped,
-    fire_years,
     next_fires,
-    plan,
 )
-from bot.scheduling.rules import unknown_years as rule_unknown_years
-from bot.scheduling.targets import TargetSpec, describe_targets, dump_targets, load_targets
+from bot.scheduling.targets import TargetSpec, dump_targets, load_targets
 
 KIND_LABELS = {"reminder": "一次性提醒", "recurring": "定期推送", "deadline": "截止提醒", "notice": "会议通知"}
 STATUS_LABELS = {"active": "运行中", "paused": "已暂停", "done": "已结束", "deleted": "已删除"}
 
 
-# A push sent this much after its planned moment says it is late (normal lateness is milliseconds).
-LATE_NOTICE = timedelta(minutes=1)
-
-
 class ScheduleError(ValueError):
     pass
+
+
+class InvalidDraft(ScheduleError):
+    """A schedule that cannot be saved as it stands: no name, no recipients, a broken rule."""
 
 
 @dataclass
@@ -62,64 +54,19 @@ class ScheduleDraft:
 
     def validate(self) -> None:
         if not self.name.strip():
-            raise ScheduleError("提醒名称不能为空")
+            raise InvalidDraft("提醒名称不能为空")
         if len(self.name) > 128:
-            raise ScheduleError("提醒名称最长 128 个字")
+            raise InvalidDraft("提醒名称最长 128 个字")
         if not self.targets:
-            raise ScheduleError("请指定推送对象")
+            raise InvalidDraft("请指定推送对象")
         try:
             self.rule.validate()
         except RuleError as exc:
-            raise ScheduleError(str(exc)) from exc
+            raise InvalidDraft(str(exc)) from exc
 
 
 def rule_of(schedule: Schedule) -> Rule:
     return Rule.from_json(schedule.rule)
-
-
-def preview(
-    draft_rule: Rule,
-    policy: Policy,
-    now: datetime,
-    urgent: bool = False,
-    n: int = 5,
-    *,
-    floor: datetime | None = None,
-    skip: Callable[[Fire], bool] | None = None,
-) -> list[Fire]:
-    """The next fires of a rule; ``floor`` (default: ``now``) is the moment no shift may go before."""
-    return next_fires(draft_rule, policy, now, n, urgent=urgent, floor=now if floor is None else floor, skip=skip)
-
-
-def preview_lines(
-    rule: Rule,
-    policy: Policy,
-    now: datetime,
-    urgent: bool = False,
-    n: int = 5,
-    *,
-    floor: datetime | None = None,
-    skip: Callable[[Fire], bool] | None = None,
-) -> list[str]:
-    result = plan(rule, policy, now, n, urgent=urgent, floor=now if floor is None else floor, skip=skip)
-    fires = result.fires
-    if not fires:
-        return ["（之后不会再发送）"]
-    years = rule_unknown_years(rule, policy, fires)
-    lines = [f"  {i}. {describe_fire(f, policy)}{_unknown_mark(f, policy, years)}" for i, f in enumerate(fires, 1)]
-    for fire in fires:
-        if fire.needs_choice:
-            lines.append(
-                f"  注意：{fire.at.astimezone(policy.tz):%m-%d} 是{fire.needs_choice}，之前的工作日已过。"
-                "照常在这天发送还是顺延到下一个工作日？"
-            )
-    lines.extend(f"  {describe_skipped(f)}" for f in result.skipped)
-    if years:
-        ys = "、".join(str(y) for y in years)
-        lines.append(
-            f"  注意：{ys} 年的法定节假日尚未载入，暂按周末计算；官方安排公布后可在 [scheduler] extra_holidays / extra_workdays 中补充。"
-        )
-    return lines
 
 
 def set_next(schedule: Schedule, fire: Fire | None, policy: Policy) -> None:
@@ -140,14 +87,6 @@ class NeedsChoice(ScheduleError):
             f"{day:%m-%d} 是{fire.needs_choice}，提前到之前的工作日已来不及。照常在这天发送，还是顺延到下一个工作日？"
         )
         self.fire = fire
-
-
-def _unknown_mark(fire: Fire, policy: Policy, unknown: list[int]) -> str:
-    """Flag, on the line itself, a date worked out without that year's statutory holidays."""
-    years = sorted(fire_years(fire, policy).intersection(unknown))
-    if not years:
-        return ""
-    return f"〔{'、'.join(str(y) for y in years)} 年节假日未载入，按周末推算〕"
 
 
 async def record(
@@ -323,40 +262,6 @@ def edit_draft(
     )
 
 
-def edit_preview(
-    schedule: Schedule, draft: ScheduleDraft, policy: Policy, now: datetime, names: dict[str, str] | None = None
-) -> list[str]:
-    """What an edit changes, said before it is applied — including a change of kind (a one-off
-    deadline becoming a monthly one) — and the next 5 fires it would then have."""
-    draft.validate()
-    before, after = rule_of(schedule), draft.rule
-    lines = [f"将修改 #{schedule.id} {schedule.name}（{KIND_LABELS.get(schedule.kind, schedule.kind)}）："]
-    if draft.name.strip() != schedule.name:
-        lines.append(f"  标题：{schedule.name} → {draft.name.strip()}")
-    if draft.text.strip() != schedule.text:
-        lines.append(f"  内容：{schedule.text or '（无）'} → {draft.text.strip() or '（无）'}")
-    if after != before:
-        lines.append(f"  规则：{describe_rule(before, policy)} → {describe_rule(after, policy)}")
-    if dump_targets(draft.targets) != schedule.targets:
-        old_targets = describe_targets(load_targets(schedule.targets), names)
-        lines.append(f"  对象：{old_targets} → {describe_targets(draft.targets, names)}")
-    if len(lines) == 1:
-        lines.append("  （没有变化）")
-    if draft.kind != schedule.kind or (before.type == "once") != (after.type == "once"):
-        was = "一次性" if before.type == "once" else "重复"
-        will = "一次性" if after.type == "once" else "重复"
-        lines.append(
-            f"  注意：类型将由{KIND_LABELS.get(schedule.kind, schedule.kind)}（{was}）变为"
-            f"{KIND_LABELS.get(draft.kind, draft.kind)}（{will}）。"
-        )
-    if schedule.status == "paused":
-        lines.append("仍为暂停状态：恢复前不会发送。")
-    else:
-        lines.append("修改后接下来 5 次发送：")
-        lines.extend(preview_lines(after, policy, now, draft.urgent))
-    return lines
-
-
 async def changes(session: AsyncSession, schedule_id: int, limit: int = 20) -> list[ScheduleChange]:
     rows = await session.scalars(
         select(ScheduleChange)
@@ -365,87 +270,3 @@ async def changes(session: AsyncSession, schedule_id: int, limit: int = 20) -> l
         .limit(limit)
     )
     return list(rows)
-
-
-def _local_text(dt: datetime, policy: Policy, with_time: bool = True) -> str:
-    local = dt.astimezone(policy.tz)
-    base = f"{local.year}年{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）"
-    return base + (f" {local:%H:%M}" if with_time else "")
-
-
-def compose(schedule: Schedule, fire: Fire, policy: Policy, sent_at: datetime) -> str:
-    """The push text for one fire, with the deadline countdown computed from the day it is sent;
-    a fire sent late (the service was down within the grace period) says so."""
-    body = _compose(schedule, fire, policy, sent_at)
-    late = sent_at - fire.at
-    if fire.stage != "manual" and late >= LATE_NOTICE:
-        planned = fire.at.astimezone(policy.tz)
-        body += f"\n（本条原定 {_local_text(planned, policy)} 发送，因服务中断晚发 {_late_text(late)}。）"
-    return body
-
-
-def _late_text(late: timedelta) -> str:
-    minutes = int(late.total_seconds() // 60)
-    if minutes >= 60:
-        return f"{minutes // 60} 小时 {minutes % 60} 分钟" if minutes % 60 else f"{minutes // 60} 小时"
-    return f"{minutes} 分钟"
-
-
-def _compose(schedule: Schedule, fire: Fire, policy: Policy, sent_at: datetime) -> str:
-    rule = rule_of(schedule)
-    text = schedule.text.strip()
-    if fire.stage == "rereminder":
-        when = ""
-        if rule.event_at:
-            event = datetime.fromisoformat(rule.event_at).replace(tzinfo=policy.tz)
-            when = f"（会议时间：{_local_text(event, policy)}）"
-        return f"【回执提醒】您还没有确认《{schedule.name}》{when}。\n请回复“收到”确认（或“收到 {schedule.id}”）。"
-    if schedule.receipt or rule.event_at:
-        lines = [f"【会议通知】{schedule.name}"]
-        if rule.event_at:
-            event = datetime.fromisoformat(rule.event_at).replace(tzinfo=policy.tz)
-            lines.append(f"会议时间：{_local_text(event, policy)}")
-        if text:
-            lines.append(text)
-        if schedule.receipt:
-            lines.append(f"请回复“收到”确认（如有多条通知，可回复“收到 {schedule.id}”）。")
-        return "\n".join(lines)
-    if rule.deadline and fire.occurrence is not None:
-        days = (fire.occurrence.astimezone(policy.tz).date() - sent_at.astimezone(policy.tz).date()).days
-        left = "今天截止" if days == 0 else (f"还有 {days} 天" if days > 0 else f"已逾期 {-days} 天")
-        lines = [f"【截止提醒】{schedule.name}", f"截止日期：{_local_text(fire.occurrence, policy, False)}，{left}。"]
-        if text:
-            lines.append(text)
-        return "\n".join(lines)
-    return f"【提醒】{schedule.name}" + (f"\n{text}" if text else "")
-
-
-def summary_lines(
-    schedule: Schedule,
-    policy: Policy,
-    now: datetime,
-    names: dict[str, str] | None = None,
-    fired: set[str] | None = None,
-) -> list[str]:
-    """``fired``: keys the schedule already sent (``planner.fired_keys``), left out of the preview."""
-    rule = rule_of(schedule)
-    lines = [
-        f"#{schedule.id} {schedule.name}（{KIND_LABELS.get(schedule.kind, schedule.kind)}，{STATUS_LABELS.get(schedule.status, schedule.status)}）",
-        f"规则：{describe_rule(rule, policy)}" + ("，紧急（夜间也发送）" if schedule.urgent else ""),
-        f"对象：{describe_targets(load_targets(schedule.targets), names)}",
-    ]
-    if schedule.text:
-        lines.append(f"内容：{schedule.text}")
-    if schedule.receipt:
-        lines.append(f"需要回执：是（查看：/回执 {schedule.id}）")
-    if schedule.status == "active":
-        lines.append("接下来 5 次发送：")
-        done = fired or set()
-        lines.extend(
-            preview_lines(
-                rule, policy, now, schedule.urgent, floor=schedule.updated_at, skip=lambda f: bool(f.keys & done)
-            )
-        )
-    elif schedule.status == "paused":
-        lines.append("已暂停：恢复前不会发送。")
-    return lines

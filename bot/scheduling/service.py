@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from bot.instance_lock import InstanceLock
 from bot.messages import Incoming
 from bot.scheduling import firing
-from bot.scheduling.firing import RunNow, expand_fire, fired_at, keys_text, staff_names
+from bot.scheduling.firing import RunNow, expand_fire, fired_at, keys_text
 from bot.scheduling.leader import LeaderLease, Takeover
 from bot.scheduling.models import Schedule, ScheduleFire
 from bot.scheduling.outbox import OutboxSender, PushItem, enqueue
@@ -240,10 +240,6 @@ class SchedulingService:
         first = missed[0]
         await self._tell_admins(text, f"missed:{first[0].id}:{first[1].at:%Y%m%dT%H%M}:{len(missed)}", now)
 
-    async def run_now(self, schedule_id: int, actor: str) -> RunNow:
-        """Send a schedule's message now, outside its rule (the next planned fire is unchanged)."""
-        return await run_now(self.bot, self.policy, schedule_id, actor)
-
     async def next_due(self) -> datetime | None:
         async with self.bot.db() as session:
             return await session.scalar(select(func.min(Schedule.next_fire_at)).where(Schedule.status == "active"))
@@ -349,4 +345,4 @@ async def run_now(bot: OrgBot, policy: Policy, schedule_id: int, actor: str) -> 
         return await firing.run_now(session, schedule, bot.clock.now(), policy, list(bot.channels), actor)
 
 
-__all__ = ["RunNow", "SchedulingService", "TickResult", "expand_fire", "run_now", "staff_names"]
+__all__ = ["RunNow", "SchedulingService", "TickResult", "expand_fire", "run_now"]
