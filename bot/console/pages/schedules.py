@@ -12,6 +12,7 @@ from bot.console.routes import RouteTable
 from bot.console.visit import Visit
 from bot.roles import Role
 from bot.scheduling import schedules as sched
+from bot.scheduling import wording
 from bot.scheduling.actor import Actor, Refused
 from bot.scheduling.reminders import Detail, EditReminder, NewReminder, Preview, ScheduleRef
 from bot.scheduling.rules import describe_rule
@@ -95,7 +96,7 @@ def preview_text(v: Visit, preview: Preview) -> str:
     if preview.note:
         lines.append(f"说明：{preview.note}")
     lines.append("接下来 5 次发送：")
-    lines.extend(sched.preview_lines(draft.rule, policy, preview.at, draft.urgent, floor=preview.at))
+    lines.extend(wording.plan_lines(preview.plan, draft.rule, policy))
     return "\n".join(lines)
 
 
@@ -190,7 +191,7 @@ async def _detail(v: Visit) -> Detail:
 async def schedule_show(v: Visit) -> web.StreamResponse:
     detail = await _detail(v)
     policy = v.bot.scheduling.policy
-    lines = sched.summary_lines(detail.schedule, policy, detail.at, detail.names, detail.fired)
+    lines = wording.summary_lines(detail.schedule, policy, detail.at, detail.names, detail.fired)
     return v.render("schedule.html", s=detail.schedule, lines=lines, history=detail.history, operations=OPERATIONS)
 
 
