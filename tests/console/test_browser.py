@@ -172,6 +172,11 @@ async def test_upload_a_document_then_hit_test_it(browser, site):
     await page.wait_for_selector("text=决定：")
     assert "20 日前" in await page.content()
     await shot(page, "hit-test")
+    assert "20 日前" in await site.say("demo_staff", "党费每月什么时候交")
+    await site.say("demo_staff", "不对")
+    await page.click("text=“不对”反馈")
+    assert "党费规定" in await page.content()
+    await shot(page, "feedback")
     await page.context.close()
 
 
