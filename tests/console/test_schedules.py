@@ -105,6 +105,12 @@ async def test_edit_changes_the_time(console):
     (schedule,) = await _schedules(c.bot)
     form = await c.page(f"/admin/schedules/{schedule.id}/edit")
     assert "@demo_staff" in form
+    preview = await c.post(
+        f"/admin/schedules/{schedule.id}/edit/preview", {"name": "周报", "when": "每周五 15:00", "to": "@demo_staff"}
+    )
+    page = await preview.text()
+    assert "将修改 #" in page and "规则：" in page and "15:00" in page
+    assert "15:00" not in await c.page(f"/admin/schedules/{schedule.id}"), "a preview changes nothing"
     resp = await c.post(
         f"/admin/schedules/{schedule.id}/edit", {"name": "周报", "when": "每周五 15:00", "to": "@demo_staff"}
     )

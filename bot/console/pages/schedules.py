@@ -217,23 +217,46 @@ def _token(kind: str, value: str, channel: str | None) -> str:
     return "全体"
 
 
-@routes.post("/schedules/{id:\\d+}/edit", action="schedule.edit")
-async def schedule_edit(v: Visit) -> web.StreamResponse:
-    form = ReminderForm.read(v)
-    cmd = EditReminder(
-        actor(v), _schedule_id(v), name=form.name, text=form.text, when=form.when or None, to=form.to or None
+FIELD_LABELS = {"name": "标题", "text": "内容", "rule": "时间", "targets": "对象"}
+
+
+def _edit_command(v: Visit, form: ReminderForm) -> EditReminder:
+    """Empty fields keep their value (the time field is empty unless the time changes)."""
+    return EditReminder(
+        actor(v), _schedule_id(v), name=form.name or None, text=form.text, when=form.when or None, to=form.to or None
     )
+
+
+@routes.post("/schedules/{id:\\d+}/edit/preview", action="schedule.edit_preview", quiet=True)
+async def schedule_edit_preview(v: Visit) -> web.StreamResponse:
+    """What the edit would change and the next 5 fires after it, in the chat's and CLI's wording."""
+    form = ReminderForm.read(v)
+    editing = (await _detail(v)).schedule
     try:
-        edited = await v.bot.scheduling.reminders.edit(cmd)
+        preview = await v.bot.scheduling.reminders.preview_edit(_edit_command(v, form))
     except Refused as exc:
         v.audited = True
         raise v.refuse(str(exc)) from exc
     except (sched.ScheduleError, TargetError) as exc:
-        async with v.bot.db() as session:
-            editing = await sched.get(session, cmd.schedule_id)
+        return await _form_page(v, form, error=v.invalid(str(exc)), editing=editing)
+    policy = v.bot.scheduling.policy
+    lines = wording.edit_preview(preview.schedule, preview.draft, policy, preview.at, preview.names)
+    return await _form_page(v, form, preview="\n".join(lines), editing=editing)
+
+
+@routes.post("/schedules/{id:\\d+}/edit", action="schedule.edit")
+async def schedule_edit(v: Visit) -> web.StreamResponse:
+    form = ReminderForm.read(v)
+    try:
+        edited = await v.bot.scheduling.reminders.edit(_edit_command(v, form))
+    except Refused as exc:
+        v.audited = True
+        raise v.refuse(str(exc)) from exc
+    except (sched.ScheduleError, TargetError) as exc:
+        editing = (await _detail(v)).schedule
         return await _form_page(v, form, error=v.invalid(str(exc)), editing=editing)
     v.audited = True
-    changed = "、".join(edited.fields) or "无改动"
+    changed = "、".join(FIELD_LABELS.get(f, f) for f in edited.fields) or "无改动"
     return v.redirect(f"/admin/schedules/{edited.schedule.id}", f"已修改 #{edited.schedule.id}（{changed}）")
 
 
