@@ -51,6 +51,8 @@ class Pager:
     page: int
     size: int
     total: int = 0
+    # False for a queue read newest first without counting it: only "next page" is known.
+    exact: bool = True
 
     @property
     def offset(self) -> int:

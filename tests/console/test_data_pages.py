@@ -193,3 +193,17 @@ async def test_budui_feedback_lists_the_flagged_answer(console, tmp_path):
     await say(c.bot, "demo_staff", "不对")
     page = await c.page("/admin/knowledge/feedback")
     assert "党费每月什么时候交" in page and "不对" in page and "党费规定" in page
+
+
+async def test_lists_are_paginated(console):
+    c = await console("demo_admin", ORGBOT_CONSOLE_PAGE_SIZE="10")
+    kb = await c.bot.kb.get()
+    for i in range(12):
+        await kb.record_unanswered(f"分页问题{i:02d}", user_id="demo_staff")
+        await c.post("/admin/schedules/new", {"name": f"分页提醒{i:02d}", "when": "每周一 9:00", "to": "@demo_staff"})
+    first = await c.page("/admin/knowledge/unanswered")
+    assert first.count("转为常见问题") == 10 and "下一页" in first and "分页问题11" in first
+    second = await c.page("/admin/knowledge/unanswered", page="2")
+    assert second.count("转为常见问题") == 2 and "下一页" not in second and "上一页" in second
+    listed = await c.page("/admin/schedules", page="2")
+    assert "分页提醒10" in listed and "分页提醒11" in listed and "分页提醒09" not in listed and "共 12 条" in listed

@@ -92,10 +92,10 @@ async def hit_test(v: Visit) -> web.StreamResponse:
 @routes.get("/knowledge/unanswered", role=Role.ADMIN)
 async def unanswered(v: Visit) -> web.StreamResponse:
     pager = v.pager()
-    rows = allowed(v, await kb_admin.unanswered(v.bot, _actor(v), limit=min(pager.offset + pager.size, QUEUE_DEPTH)))
-    stats = allowed(v, await kb_admin.overview(v.bot, _actor(v)))
-    pager.total = min(stats["unanswered"], QUEUE_DEPTH)
-    return v.render("kb_unanswered.html", rows=rows[pager.offset :], pager=pager)
+    depth = min(pager.offset + pager.size + 1, QUEUE_DEPTH)  # one more: is there a next page?
+    rows = allowed(v, await kb_admin.unanswered(v.bot, _actor(v), limit=depth))[pager.offset :]
+    pager.total, pager.exact = pager.offset + len(rows), False
+    return v.render("kb_unanswered.html", rows=rows[: pager.size], pager=pager)
 
 
 @routes.get("/knowledge/unanswered/{id:\\d+}", role=Role.ADMIN)
@@ -134,6 +134,7 @@ async def faq_add(v: Visit) -> web.StreamResponse:
 async def feedback(v: Visit) -> web.StreamResponse:
     """不对 and its kin, each with the clause the flagged answer cited."""
     pager = v.pager()
-    rows = allowed(v, await kb_admin.feedback(v.bot, _actor(v), limit=min(pager.offset + pager.size + 1, QUEUE_DEPTH)))
-    pager.total = pager.offset + len(rows[pager.offset :])
-    return v.render("kb_feedback.html", rows=rows[pager.offset : pager.offset + pager.size], pager=pager)
+    depth = min(pager.offset + pager.size + 1, QUEUE_DEPTH)
+    rows = allowed(v, await kb_admin.feedback(v.bot, _actor(v), limit=depth))[pager.offset :]
+    pager.total, pager.exact = pager.offset + len(rows), False
+    return v.render("kb_feedback.html", rows=rows[: pager.size], pager=pager)
