@@ -125,3 +125,12 @@ async def test_month_calendar_shows_holidays_swaps_and_pushes(console):
     assert "国庆节" in page and "调休上班" in page
     page = await c.page("/admin/schedules/calendar", month="2026-12")
     assert "09:00 周报" in page
+
+
+async def test_picker_offers_group_chats_already_pushed_to_admins_only(console):
+    c = await console("demo_admin")
+    resp = await c.post("/admin/schedules/new", {"name": "群提醒", "when": "每周一 9:00", "to": "群:wecom:wrGROUP1"})
+    assert resp.status == 303, await resp.text()
+    assert 'value="群:wecom:wrGROUP1"' in await c.page("/admin/schedules/new")
+    org = await console("demo_organizer")
+    assert "wrGROUP1" not in await org.page("/admin/schedules/new")
