@@ -137,6 +137,7 @@ async def measure(url: str, folder: Path, args: argparse.Namespace) -> None:
         ("admin", "GET", "/admin/schedules", {}),
         ("admin", "GET", f"/admin/schedules?page={args.schedules // 50}", {}),
         ("admin", "GET", "/admin/schedules/1", {}),
+        ("admin", "GET", "/admin/schedules/1/edit", {}),
         ("admin", "GET", "/admin/schedules/new", {}),
         (
             "admin",
@@ -149,6 +150,7 @@ async def measure(url: str, folder: Path, args: argparse.Namespace) -> None:
         ("admin", "GET", "/admin/knowledge", {}),
         ("admin", "GET", "/admin/knowledge/test?q=党费每月什么时候交", {}),
         ("admin", "GET", "/admin/knowledge/unanswered", {}),
+        ("admin", "GET", "/admin/knowledge/feedback", {}),
         ("admin", "GET", "/admin/cadres", {}),
         ("admin", "POST", "/admin/cadres/record", {"q": "C004321", "kind": "training"}),
         ("admin", "GET", "/admin/audit", {}),

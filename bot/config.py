@@ -124,9 +124,10 @@ class ConsoleConfig:
     idle_minutes: int = 20
     max_hours: int = 8
     page_size: int = 50
+    upload_max_mb: int = 64
 
     def problems(self) -> Iterator[Problem]:
-        for key in ("idle_minutes", "max_hours"):
+        for key in ("idle_minutes", "max_hours", "upload_max_mb"):
             if getattr(self, key) < 1:
                 yield key, "正整数", getattr(self, key)
         if not 10 <= self.page_size <= 500:

@@ -120,10 +120,18 @@ class ConsoleSite:
             return self._plain(request, 401, "登录已失效", "会话已过期或已退出，请重新登录后再提交。")
         user = session.user
         if user.role < Role.ORGANIZER:
+            await self._audit(session, route, "refused", "管理后台仅限管理员和组织员")
             return self._plain(request, 403, "无权访问", "管理后台仅限管理员和组织员使用。")
         form: MultiDictProxy[Any] = MultiDictProxy(MultiDict())
         if request.method != "GET":
-            form = await request.post()
+            if request.content_type == "multipart/form-data":
+                # Uploads may be larger than the API's bodies; files are spooled to disk, not memory.
+                request = request.clone(client_max_size=self.bot.config.console.upload_max_mb * 1024 * 1024)
+            try:
+                form = await request.post()
+            except web.HTTPRequestEntityTooLarge:
+                limit = self.bot.config.console.upload_max_mb
+                return self._plain(request, 413, "文件过大", f"上传的文件超过 {limit} MiB（[console] upload_max_mb）。")
             given = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD) or ""
             if not isinstance(given, str) or not csrf_ok(request, self.bot, session, given):
                 await self._audit(session, route, "refused", "CSRF 校验失败")

@@ -207,3 +207,16 @@ async def test_lists_are_paginated(console):
     assert second.count("转为常见问题") == 2 and "下一页" not in second and "上一页" in second
     listed = await c.page("/admin/schedules", page="2")
     assert "分页提醒10" in listed and "分页提醒11" in listed and "分页提醒09" not in listed and "共 12 条" in listed
+
+
+async def test_uploads_larger_than_api_bodies_but_not_than_the_console_limit(console):
+    c = await console("demo_admin", ORGBOT_CONSOLE_UPLOAD_MAX_MB="3")
+    await c.page("/admin/knowledge")
+    article = "第一条 " + "党费按月收缴，每月 20 日前交纳。" * 20 + "\n\n"  # 932 bytes
+    big = article * 2000  # ~1.8 MiB: over [server] max_body_bytes, under the console's 3 MiB
+    assert len(big.encode()) > c.bot.config.server.max_body_bytes
+    resp = await c.client.post("/admin/knowledge/upload", data=_files(c, "file", [("大文件.txt", big.encode())]))
+    assert resp.status == 200 and "新增 1 个" in await resp.text()
+    too_big = big.encode() * 2
+    resp = await c.client.post("/admin/knowledge/upload", data=_files(c, "file", [("太大.txt", too_big)]))
+    assert resp.status == 413 and "3 MiB" in await resp.text()
