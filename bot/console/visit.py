@@ -13,6 +13,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.access import Access
+from bot.actor import NotPermitted
 from bot.auth.logins import WebSession
 from bot.auth.web import secure_cookies
 from bot.handler import User
@@ -123,6 +124,11 @@ class Visit:
 
     def refuse(self, message: str) -> Refused:
         return Refused(message)
+
+    def not_permitted(self, refused: NotPermitted) -> Refused:
+        """A feature service's refusal, which that service has already audited."""
+        self.audited = True
+        return Refused(f"此操作仅限{refused.needed.label}。")
 
     def invalid(self, message: str) -> str:
         """The input was refused by the service's rules: audited as ``invalid``, shown on the form."""

@@ -11,7 +11,6 @@ from bot import audit_service
 from bot.actor import Actor, NotPermitted
 from bot.audit_trail import HEADERS, AuditFilter
 from bot.console.downloads import download
-from bot.console.pages.staff import refusal
 from bot.console.routes import RouteTable
 from bot.console.visit import Visit
 from bot.roles import Role
@@ -39,7 +38,7 @@ async def audit_list(v: Visit) -> web.StreamResponse:
     pager = v.pager()
     page = await audit_service.read_log(v.bot, Actor(v.access, "console"), f, page=pager.page, per_page=pager.size)
     if isinstance(page, NotPermitted):
-        raise refusal(v, page)
+        raise v.not_permitted(page)
     pager.total = page.total
     return v.render(
         "audit.html",
@@ -61,7 +60,7 @@ async def audit_export(v: Visit) -> web.StreamResponse:
     async def write(path: Path) -> None:
         done = await audit_service.export_log(v.bot, Actor(v.access, "console"), f, path)
         if isinstance(done, NotPermitted):
-            raise refusal(v, done)
+            raise v.not_permitted(done)
         v.audited = True  # the service audits the export itself
 
     return await download("审计日志.xlsx", write)

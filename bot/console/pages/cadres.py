@@ -18,7 +18,6 @@ from bot.cadres.importer import render_report
 from bot.cadres.lookup_service import ACTIONS, LookupCommand, LookupKind, lookup
 from bot.cadres.templates import BY_NAME, KINDS
 from bot.console.downloads import download
-from bot.console.pages.staff import refusal
 from bot.console.routes import RouteTable
 from bot.console.uploads import save_uploads
 from bot.console.visit import Visit
@@ -73,7 +72,7 @@ async def sheet_export(v: Visit) -> web.StreamResponse:
     async def write(path: Path) -> None:
         done = await export_register(v.bot, Actor(v.access, "console"), path.parent / "e", "xlsx", [kind], full=full)
         if isinstance(done, NotPermitted):
-            raise refusal(v, done)
+            raise v.not_permitted(done)
         done.files[0].path.replace(path)
         v.audited = True  # the service audits every export, masked or full
 
@@ -97,7 +96,7 @@ async def data_import(v: Visit) -> web.StreamResponse:
         if paths:
             report = await import_sheets(v.bot, Actor(v.access, "console"), paths, dry_run=dry_run)
             if isinstance(report, NotPermitted):
-                raise refusal(v, report)
+                raise v.not_permitted(report)
             v.audited = True  # the service audits the import with its outcome and changes
             report_text = render_report(report, dry_run=dry_run)
             v.outcome = "rejected" if report.issues else ("dry_run" if dry_run else "applied")

@@ -11,7 +11,6 @@ from aiohttp import web
 
 from bot import kb_admin
 from bot.actor import Actor, NotPermitted
-from bot.console.pages.staff import refusal
 from bot.console.routes import RouteTable
 from bot.console.uploads import save_uploads
 from bot.console.visit import Visit
@@ -32,7 +31,7 @@ def _actor(v: Visit) -> Actor:
 
 def allowed(v: Visit, result: T | NotPermitted) -> T:
     if isinstance(result, NotPermitted):
-        raise refusal(v, result)
+        raise v.not_permitted(result)
     return result
 
 
@@ -122,7 +121,7 @@ async def faq_add(v: Visit) -> web.StreamResponse:
         return v.render("kb_faq.html", row=row, answer=answer, source=source, error=v.invalid("答案不能为空"))
     made = await kb_admin.answer_unanswered(v.bot, _actor(v), wanted, answer, source=source)
     if isinstance(made, NotPermitted):
-        raise refusal(v, made)
+        raise v.not_permitted(made)
     if isinstance(made, kb_admin.NoSuchQuestion):
         v.outcome = "not_found"
         return v.redirect("/admin/knowledge/unanswered", "这个问题已处理或不存在")

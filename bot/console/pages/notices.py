@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
 from bot.console.downloads import download
@@ -115,7 +117,7 @@ async def notice_export(v: Visit) -> web.StreamResponse:
     view = await _view(v)
     v.subject = str(view.schedule.id)
 
-    async def write(path):  # type: ignore[no-untyped-def]
+    async def write(path: Path) -> None:
         try:
             await v.bot.scheduling.receipts.export(actor(v), view.schedule.id, path)
         except Refused as exc:

@@ -16,17 +16,11 @@ routes = RouteTable()
 ROLE_CHOICES = (Role.STAFF, Role.ORGANIZER, Role.ADMIN)
 
 
-def refusal(v: Visit, refused: NotPermitted) -> Exception:
-    """A service's refusal, already audited by the service."""
-    v.audited = True
-    return v.refuse(f"此操作仅限{refused.needed.label}。")
-
-
 @routes.get("/staff", role=Role.ADMIN)
 async def staff_list(v: Visit) -> web.StreamResponse:
     people = await staff_service.people(v.bot, Actor(v.access, "console"))
     if isinstance(people, NotPermitted):
-        raise refusal(v, people)
+        raise v.not_permitted(people)
     pager = v.pager(len(people))
     return v.render(
         "staff.html", people=people[pager.offset : pager.offset + pager.size], pager=pager, roles=ROLE_CHOICES
@@ -43,7 +37,7 @@ async def staff_role(v: Visit) -> web.StreamResponse:
     scope = v.field("scope") if role is Role.ORGANIZER else ""
     result = await staff_service.change_role(v.bot, Actor(v.access, "console"), user_id, role, scope)
     if isinstance(result, NotPermitted):
-        raise refusal(v, result)
+        raise v.not_permitted(result)
     if isinstance(result, staff_service.Invalid):
         return v.redirect("/admin/staff", v.invalid(result.message))
     v.audited = True
