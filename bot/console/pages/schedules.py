@@ -197,8 +197,14 @@ async def schedule_show(v: Visit) -> web.StreamResponse:
 
 @routes.get("/schedules/{id:\\d+}/edit")
 async def schedule_edit_form(v: Visit) -> web.StreamResponse:
-    detail = await _detail(v)
-    s = detail.schedule
+    # An edit that changes nothing: the service checks ownership without planning the fires.
+    try:
+        s = (await v.bot.scheduling.reminders.preview_edit(EditReminder(actor(v), _schedule_id(v)))).schedule
+    except Refused as exc:
+        v.audited = True
+        raise v.refuse(str(exc)) from exc
+    except sched.ScheduleError as exc:
+        raise web.HTTPNotFound(text=str(exc)) from exc
     to = " ".join(_token(spec.kind, spec.value, spec.channel) for spec in load_targets(s.targets))
     form = ReminderForm(name=s.name, text=s.text, to=to)
     return await _form_page(v, form, editing=s)
