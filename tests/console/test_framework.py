@@ -122,3 +122,16 @@ async def test_a_browser_post_with_origin_null_is_judged_by_sec_fetch_site(conso
     assert refused.status == 403
     refused = await c.post("/admin/outbox/retry", headers={"Origin": "null"})
     assert refused.status == 403, "Origin null without Sec-Fetch-Site is not trusted"
+
+
+async def test_overview_counts_todays_and_this_weeks_pushes_and_open_receipts(console):
+    c = await console("demo_admin")
+    form = {"name": "今天的提醒", "when": "今天下午4点", "to": "@demo_staff", "holidays": "keep"}
+    assert (await c.post("/admin/schedules/new", form)).status == 303
+    notice = {"name": "周末加班会", "event": "明天下午3点", "to": "@demo_staff @demo_organizer"}
+    assert (await c.post("/admin/notices/new", notice)).status == 303
+    await c.bot.scheduling.fire_due()
+    page = await c.page("/admin/")
+    assert "今天的提醒" in page and "周末加班会" in page and "0/2" in page
+    org = await console("demo_organizer")
+    assert "今天的提醒" not in await org.page("/admin/"), "an organizer sees only their own schedules"
