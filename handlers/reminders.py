@@ -14,7 +14,7 @@ from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, handler
 from bot.roles import Role
 from bot.scheduling import schedules as sched
 from bot.scheduling import wording
-from bot.scheduling.actor import Actor
+from bot.scheduling.actor import actor_of
 from bot.scheduling.dialogue import NONE_WORDS, clean, is_no, is_now, is_yes, parse_when
 from bot.scheduling.phrases import EXAMPLES, AskBack, Parsed
 from bot.scheduling.reminders import (
@@ -64,7 +64,7 @@ def _service(ctx: Context) -> Reminders:
 
 
 def _ref(ctx: Context, rest: str) -> ScheduleRef:
-    return ScheduleRef(Actor.of(ctx), sched.parse_id(rest))
+    return ScheduleRef(actor_of(ctx), sched.parse_id(rest))
 
 
 def _now_local(ctx: Context) -> datetime:
@@ -136,7 +136,7 @@ async def _start(ctx: Context, state: dict[str, Any], question: str) -> str:
 
 
 async def _list(ctx: Context) -> str:
-    rows = await _service(ctx).listing(Actor.of(ctx))
+    rows = await _service(ctx).listing(actor_of(ctx))
     if not rows:
         return "还没有提醒。发送 /提醒 新建 创建，或 /提醒 模板 启用内置模板。"
     tz = ctx.scheduling.policy.tz
@@ -213,7 +213,7 @@ EDIT_FIELDS = {"标题": "name", "名称": "name", "内容": "text", "正文": "
 
 
 def _edit_command(ctx: Context, schedule_id: int, field: str, value: str) -> EditReminder:
-    actor = Actor.of(ctx)
+    actor = actor_of(ctx)
     if field == "when":
         return EditReminder(actor, schedule_id, when=value)
     if field == "targets":
@@ -264,7 +264,7 @@ def _confirmed_edit(ctx: Context, schedule_id: int, changes: dict[str, Any]) -> 
     rule = Parsed(Rule.from_json(changes["rule"])) if "rule" in changes else None
     targets = tuple(TargetSpec(**t) for t in changes["targets"]) if "targets" in changes else None
     return EditReminder(
-        Actor.of(ctx), schedule_id, name=changes.get("name"), text=changes.get("text"), when=rule, to=targets
+        actor_of(ctx), schedule_id, name=changes.get("name"), text=changes.get("text"), when=rule, to=targets
     )
 
 
@@ -346,7 +346,7 @@ async def _finish_delete(ctx: Context, state: dict[str, Any], answer: str) -> st
     if not is_yes(answer):
         return "好的，没有删除。"
     try:
-        removed = await _service(ctx).remove(ScheduleRef(Actor.of(ctx), int(state["id"])))
+        removed = await _service(ctx).remove(ScheduleRef(actor_of(ctx), int(state["id"])))
     except sched.ScheduleError as exc:
         return str(exc)
     schedule = removed.schedule
@@ -385,7 +385,7 @@ async def _step_when(ctx: Context, state: dict[str, Any], answer: str) -> str:
 
 async def _step_targets(ctx: Context, state: dict[str, Any], answer: str) -> str:
     try:
-        specs = await _service(ctx).check_targets(Actor.of(ctx), answer)
+        specs = await _service(ctx).check_targets(actor_of(ctx), answer)
     except (TargetError, sched.ScheduleError) as exc:
         return await _again(ctx, state, f"{exc}\n请重新输入对象：")
     state["targets"] = [s.to_dict() for s in specs]
@@ -456,7 +456,7 @@ def _once(at: str) -> Parsed:
 
 def _command(ctx: Context, state: dict[str, Any]) -> NewSchedule:
     """The creation the dialogue has gathered so far, as the service takes it."""
-    actor = Actor.of(ctx)
+    actor = actor_of(ctx)
     targets = tuple(TargetSpec(**t) for t in state["targets"])
     urgent = bool(state.get("urgent"))
     if state["flow"] == "notice":

@@ -29,6 +29,7 @@ class Thresholds:
     clarify: float = 0.5  # without calibration: confidence from which a menu is offered
     menu_span: float = 0.12  # without calibration: menu holds candidates within this of the best
     menu_size: int = 4
+    tie: float = 0.02  # a runner-up this close (confidence) makes even a likely answer a menu
     near_miss: float = 0.25  # unknown: near-misses shown from this confidence
 
 
@@ -159,9 +160,13 @@ def decide(
     else:
         p, answer_at, clarify_at, close = cal.probability(evidence), cal.answer, cal.clarify, cal.close
         why = cal.explain(evidence)
-    if p >= answer_at:
-        return Decision("answered", [best], why, p, evidence)
     menu = [c for c in cands if best.confidence - c.confidence <= close and not c.missing][: th.menu_size]
+    # A near tie is never answered outright: which of the two is meant is a guess.
+    tied = evidence is not None and len(menu) >= 2 and evidence.lead < th.tie
+    if p >= answer_at and not tied:
+        return Decision("answered", [best], why, p, evidence)
+    if p >= answer_at:
+        why += f"；第二名与第一名几乎同分（相差不到 {th.tie:.2f}），不直接回答"
     if p >= clarify_at and len(menu) >= 2:
         return Decision("clarify", menu, f"{why}；有 {len(menu)} 个相近候选，需要确认", p, evidence)
     return _decline(cands, th, p, evidence, why)

@@ -29,9 +29,9 @@ from .index import IndexedPassage, PassageIndex
 from .parsing import DocumentError
 from .passage_features import FeatureTable
 from .query import Query, Segmenter, analyse
+from .question_rules import QuestionRules
 from .ranking import Candidate, Ranker
 from .splitter import citation
-from .tokenize import strip_stop_phrases
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, file name)
 # Feedback verdicts that say an answer was wrong.
@@ -98,6 +98,7 @@ class KnowledgeBase:
         glossary: Glossary | None = None,
         thresholds: Thresholds | None = None,
         calibration: Calibration | None = None,
+        rules: QuestionRules | None = None,
         use_segmenter: bool = True,
     ) -> None:
         self.engine = engine
@@ -106,6 +107,7 @@ class KnowledgeBase:
         self.segmenter = Segmenter(self.glossary, enabled=use_segmenter)
         self.thresholds = thresholds or Thresholds()
         self.calibration = calibration or Calibration.load()
+        self.rules = rules or QuestionRules.load()
         self._snap: _Snapshot | None = None
         self._lock = asyncio.Lock()
         # Question core -> (doc_key, locator) an administrator marked wrong for it.
@@ -169,7 +171,7 @@ class KnowledgeBase:
         fixer = HomophoneFixer(index, self.glossary, self.segmenter)
         features = FeatureTable(index)
         await asyncio.to_thread(features.precompute)
-        self._snap = _Snapshot(key, index, Ranker(index, cores, features), docs, faq_answers, fixer)
+        self._snap = _Snapshot(key, index, Ranker(index, cores, features, self.rules), docs, faq_answers, fixer)
 
     async def _load_withdrawn(self, conn: AsyncConnection) -> None:
         fb = store.feedback
@@ -240,7 +242,7 @@ class KnowledgeBase:
         return items
 
     def _core(self, text: str) -> str:
-        core = strip_stop_phrases(self.glossary.canonicalize(text.lower()))
+        core = self.rules.strip_stop_phrases(self.glossary.canonicalize(text.lower()))
         return "".join(ch for ch in core if ch.isalnum())
 
     async def _snapshot(self) -> _Snapshot:
@@ -450,7 +452,7 @@ class KnowledgeBase:
 
     # ----- asking -----------------------------------------------------------------------
     def _analyse(self, snap: _Snapshot, question: str) -> Query:
-        return analyse(question, self.glossary, self.segmenter, snap.homophones)
+        return analyse(question, self.glossary, self.segmenter, snap.homophones, self.rules)
 
     def _decide(self, snap: _Snapshot, question: str) -> tuple[Query, list[Candidate], Decision, Any]:
         query = self._analyse(snap, question)

@@ -23,15 +23,6 @@ from .index import IndexedPassage, PassageIndex, PostedTerms
 from .tokenize import normalize, term_set
 
 SNIPPET_CHARS = 300  # longest quoted window; longer passages are searched sentence by sentence
-# A stated number, duration, frequency or date, for questions that ask 几天/多久/多少.
-QUANTITY_ANSWER = re.compile(
-    r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时|次|名|人|岁|%|分之|倍|元|期|届)"
-    r"|每(?:年|月|季度|周|半年|天)|以上|以下|不少于|不超过|之日|过半数|半数"
-)
-# A length of time or a frequency, for questions that ask 多久/几年/期限.
-DURATION_ANSWER = re.compile(
-    r"[0-9一二三四五六七八九十百千两半]+\s*(?:个)?(?:年|月|日|天|周|季度|工作日|学时|小时)|每(?:年|月|季度|周|半年|天)|之日"
-)
 _SENTENCES = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
 PRECOMPUTE_ITEMS = 4096  # an index up to this size keeps every item's features (~5-20 KB each)
 LRU_ITEMS = 1024  # a larger one keeps this many, most recently ranked first
@@ -55,10 +46,11 @@ class PassageFeatures:
         self.context_terms = context_terms  # index terms of the heading path / FAQ tags
         # What coverage is computed over: the heading path and the text.
         self.terms: Container[str] = context_terms | shared_terms(item.text) if terms is None else terms
+        self._states: dict[re.Pattern[str], bool] = {}
 
     def warm(self) -> PassageFeatures:
         """Work out every lazily computed fact now."""
-        for name in ("answer_terms", "sentence_terms", "flat", "states_quantity", "states_duration"):
+        for name in ("answer_terms", "sentence_terms", "flat"):
             getattr(self, name)
         return self
 
@@ -85,15 +77,12 @@ class PassageFeatures:
         item = self.item
         return flat_text("\n".join((item.context, item.text, item.answer)))
 
-    @cached_property
-    def states_quantity(self) -> bool:
-        """The text states a number, duration, frequency or date."""
-        return bool(QUANTITY_ANSWER.search(self.item.text))
-
-    @cached_property
-    def states_duration(self) -> bool:
-        """The text states a length of time or a frequency."""
-        return bool(DURATION_ANSWER.search(self.item.text))
+    def states(self, answer: re.Pattern[str]) -> bool:
+        """Whether the text states what ``answer`` (a question rule's) looks for."""
+        found = self._states.get(answer)
+        if found is None:
+            found = self._states[answer] = bool(answer.search(self.item.text))
+        return found
 
 
 def flat_text(text: str) -> str:

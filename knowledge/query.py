@@ -8,30 +8,18 @@ instead of 两优一先 costs nothing, and the clause list is also what explain(
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from .glossary import Glossary
 from .homophones import HomophoneFixer
-from .tokenize import bigrams, normalize, strip_stop_phrases, terms
+from .question_rules import QuestionRules, bundled_rules
+from .tokenize import bigrams, normalize, terms
 
 # How much an alternative spelling counts relative to what the user typed.
 SYNONYM_FACTOR = 0.9
 RELATED_FACTOR = 0.5
 # A bigram that straddles two segmented words ("象公" in 发展对象|公示) is weak evidence.
 CROSS_WORD_WEIGHT = 0.35
-# Questions asking for a number, a duration, a frequency or a date.
-QUANTITY_QUESTION = re.compile(r"几|多少|多久|多长|多大|多少次|什么时候|啥时候|何时|哪天|哪一天|期限|比例")
-# ...of which those asking how long: "两名" answers 几个 but not 多久.
-# Questions about age (多大可以入党): the rules state it as 年满十八岁 / 十八周岁.
-AGE_QUESTION = re.compile(r"多大年纪|多大年龄|多大|几岁|多少岁|年龄|年纪|岁数")
-AGE_FORMS = ("年满", "周岁", "年龄")
-# Questions asking who does something (谁来培养; not 向谁/找谁, which ask a recipient):
-# the answer names someone (由…担任, 指定…, 负责).
-WHO_QUESTION = re.compile(r"(?<![向给找跟和与对])谁")
-# "How to ..." words: a concept right after them is what the question asks to do.
-HOW_WORDS = ("怎么", "如何", "怎样", "咋", "怎么样", "该怎么", "要怎么")
-DURATION_QUESTION = re.compile(r"多久|多长|几天|几年|几个月|几周|几个工作日|多少天|多少年|多少个月|期限")
 
 
 @dataclass(frozen=True)
@@ -63,9 +51,17 @@ class Query:
     core: str  # canonicalized, filler removed: what fuzzy FAQ matching compares
     clauses: list[Clause] = field(default_factory=list)
     fixes: list[tuple[str, str]] = field(default_factory=list)
-    wants_quantity: bool = False  # asks 几天/多久/多少…: an answer must state a number
-    wants_duration: bool = False  # asks 多久/几年…: the number must be a length of time
-    wants_actor: bool = False  # asks 谁: an answer must name who (由…, 指定, 负责…)
+    asks: tuple[str, ...] = ()  # question-word rules it uses (data/question_rules.toml)
+
+    @property
+    def wants_quantity(self) -> bool:
+        """Asks 几天/多久/多少…: an answer must state a number."""
+        return "quantity" in self.asks
+
+    @property
+    def wants_duration(self) -> bool:
+        """Asks 多久/几年…: the number must be a length of time."""
+        return "duration" in self.asks
 
     @property
     def is_empty(self) -> bool:
@@ -122,9 +118,12 @@ def analyse(
     glossary: Glossary,
     segmenter: Segmenter | None = None,
     homophones: HomophoneFixer | None = None,
+    rules: QuestionRules | None = None,
 ) -> Query:
     """Analyse a question into clauses (see module docstring). ``homophones`` (bound to
-    the index being searched) corrects wrong-character typos the glossary does not list."""
+    the index being searched) corrects wrong-character typos the glossary does not list;
+    ``rules``: the question words (default: the bundled data/question_rules.toml)."""
+    rules = rules or bundled_rules()
     norm = normalize(question)
     fixed, fixes = glossary.correct_typos(norm)
     fixed, near = glossary.fix_near_misses(fixed)
@@ -149,29 +148,29 @@ def analyse(
                 alts.append(Alternative(form, tuple(terms(form)), RELATED_FACTOR))
         alts = [a for a in alts if a.terms]
         if alts and entry.canonical not in {c.concept for c in clauses}:
-            asked = fixed[: m.start].rstrip().endswith(HOW_WORDS)
+            asked = fixed[: m.start].rstrip().endswith(rules.how_words)
             clauses.append(Clause(m.surface, alts, 1.0, entry.canonical, asked))
             seen_terms.update(alts[0].terms)  # what was typed; not the expansions
 
     # Text outside glossary matches; matched spans stay visible as "\0" so that bigrams
     # straddling a match edge ("员预" in 预备党员|预备期) are known to be weak.
     plain = "".join("\0" if i in inside else ch for i, ch in enumerate(fixed))
-    plain = strip_stop_phrases(plain)
+    plain = rules.strip_stop_phrases(plain)
     for chunk in plain.split():
         for term, weight in _pieces(chunk.replace("\0", " "), segmenter):
             if term in seen_terms:
                 continue
             seen_terms.add(term)
             clauses.append(Clause(term, [Alternative(term, (term,))], weight))
-    if (asked_age := AGE_QUESTION.search(fixed)) and not any(c.concept == "年龄" for c in clauses):
-        age = [Alternative(f, tuple(terms(f)), 1.0 if i == 0 else SYNONYM_FACTOR) for i, f in enumerate(AGE_FORMS)]
-        clauses.append(Clause(asked_age.group(), age, 1.0))
-    core = strip_stop_phrases(glossary.canonicalize(fixed))
+    for exp in rules.expand:
+        found = exp.question.search(fixed)
+        named = exp.unless_concept is not None and any(c.concept == exp.unless_concept for c in clauses)
+        if found and not named:
+            alts = [Alternative(f, tuple(terms(f)), 1.0 if i == 0 else SYNONYM_FACTOR) for i, f in enumerate(exp.forms)]
+            clauses.append(Clause(found.group(), alts, 1.0))
+    core = rules.strip_stop_phrases(glossary.canonicalize(fixed))
     core = "".join(ch for ch in core if ch.isalnum())
-    wants = bool(QUANTITY_QUESTION.search(fixed))
-    duration = bool(DURATION_QUESTION.search(fixed))
-    actor = bool(WHO_QUESTION.search(fixed))
-    return Query(question, norm, core, clauses, fixes, wants, duration, actor)
+    return Query(question, norm, core, clauses, fixes, rules.asked(fixed))
 
 
 def _pieces(chunk: str, segmenter: Segmenter | None) -> list[tuple[str, float]]:

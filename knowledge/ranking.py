@@ -13,45 +13,29 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
 from .index import IndexedPassage, PassageIndex
-from .passage_features import (
-    DURATION_ANSWER,
-    QUANTITY_ANSWER,
-    SNIPPET_CHARS,
-    FeatureTable,
-    PassageFeatures,
-    flat_text,
-)
+from .passage_features import SNIPPET_CHARS, FeatureTable, PassageFeatures, flat_text
 from .query import SYNONYM_FACTOR, Clause, Query
+from .question_rules import AskRule, Penalties, QuestionRules, bundled_rules
 
 CANDIDATES = 24  # passages kept after the BM25 pass
 WINDOWED = 8  # of which this many get the (costlier) best-window search
 BM25_RANK_WEIGHT = 0.25  # how much relative BM25 adds to confidence when ordering
-# Someone named as doing or deciding something, for questions that ask 谁.
-ACTOR_ANSWER = re.compile(r"由|指定|负责|担任|承担|主持")
-QUANTITY_PENALTY = 0.6
-# A duration must be about what the question asks: in 入积要培养多久 the length of time
-# should stand next to 培养 (经过一年以上培养教育), not be a frequency of something else
-# (每半年…考察) in a passage that says 培养 only in its chapter heading. The question's
-# plain words (not glossary concepts, which are the topic) are what it asks about; a
-# passage whose durations are all further than this from every one of them is demoted.
-ATTACHED_CHARS = 16
-DETACHED_PENALTY = 0.75
-ACTOR_PENALTY = 0.85  # a passage stating no number cannot answer 几天/多久 on its own
 WINDOW_WEIGHT = 0.8
+# What a question's words ask for (a number next to the asked word, someone named…) and
+# how much a passage that does not state it is demoted, is data: question_rules.toml.
 # A passage without one of the question's glossary concepts (党费, 两优一先…), in any of
 # its own spellings, is about something else: 离退休党员 in a speech on Party-member
-# management does not answer how retirees pay 党费. Such candidates are ranked lower, and
-# decide() never answers with them or offers them in a menu. Only concepts that carry a
-# real share of the question count, and not the action asked about: in 如何处理 the
-# passage may well say 予以除名 instead of 处理/处置 (Clause.asked).
-MISSING_CONCEPT_PENALTY = 0.6
-KEY_CONCEPT_SHARE = 0.2
+# management does not answer how retirees pay 党费. Such candidates are ranked lower
+# ([penalties] missing_concept), and decide() never answers with them or offers them in
+# a menu. Only concepts that carry a real share of the question count, and not the action
+# asked about: in 如何处理 the passage may well say 予以除名 instead of 处理/处置
+# (Clause.asked).
 # FAQ answers are searched too (a question may be answered by what an entry says rather
 # than how its question is worded), but trusted less than the curated question.
 FAQ_ANSWER_WEIGHT = 0.85
@@ -101,8 +85,10 @@ class Ranker:
         index: PassageIndex,
         faq_cores: dict[int, list[str]] | None = None,
         features: FeatureTable | None = None,
+        rules: QuestionRules | None = None,
     ) -> None:
         self.index = index
+        self.rules = rules or bundled_rules()
         # Per-passage facts computed once per index (KnowledgeBase precomputes them when
         # it builds the snapshot; without a table they are computed on first use).
         self.features = features if features is not None else FeatureTable(index)
@@ -246,6 +232,9 @@ class Ranker:
             return [], clauses
         top_bm25 = max(scores.values()) or 1.0
         total = sum(wc.weight for wc in clauses)
+        asks = self.rules.rules(query.asks)
+        screens = [r for r in asks if r.screen]
+        penalties = self.rules.penalties
         cands: list[Candidate] = []
         facts: dict[int, PassageFeatures] = {}
         for pos, s in scores.items():
@@ -254,8 +243,9 @@ class Ranker:
             cov, matched = self.coverage(clauses, f.terms, total)
             c = Candidate(pos, item, bm25=s, coverage=cov, matched=matched, fuzzy=fuzzy.get(pos, 0.0))
             c.rank = cov + BM25_RANK_WEIGHT * s / top_bm25
-            if item.kind != "faq" and not states_asked_number(query, f):
-                c.rank *= QUANTITY_PENALTY  # cannot answer 几天/多久: spend no window on it
+            if item.kind != "faq" and screens:
+                # Cannot answer 几天/多久 at all: spend no window search on it.
+                c.rank *= asked_factor((r, 1.0 if f.states(r.answer) else r.penalty) for r in screens)
             cands.append(c)
         cands.sort(key=lambda c: c.rank, reverse=True)
         for i, c in enumerate(cands):
@@ -266,7 +256,7 @@ class Ranker:
                     full, _ = self.coverage(clauses, f.answer_terms, total)
                     c.confidence = c.window = max(c.confidence, FAQ_ANSWER_WEIGHT * full)
                 c.snippet = c.item.text
-                c.missing = missing_concepts(clauses, f.flat)
+                c.missing = missing_concepts(clauses, f.flat, penalties)
             elif i < WINDOWED:
                 win, c.snippet = self.best_window(clauses, f, c.item.text)
                 c.window = win
@@ -274,21 +264,14 @@ class Ranker:
                 # about it (BM25 relative to the best one breaks ties between passages
                 # that all mention the question's words).
                 c.confidence = WINDOW_WEIGHT * win + (1 - WINDOW_WEIGHT) * c.bm25 / top_bm25
-                if query.wants_quantity and not QUANTITY_ANSWER.search(c.snippet):
-                    c.confidence *= QUANTITY_PENALTY  # says nothing about "how many/long"
-                elif query.wants_duration and not DURATION_ANSWER.search(c.snippet):
-                    c.confidence *= QUANTITY_PENALTY  # a count (两名) is not a length of time
-                elif query.wants_duration and not duration_attached(clauses, c.snippet):
-                    c.confidence *= DETACHED_PENALTY  # a time, but not of what is asked
-                if query.wants_actor and not ACTOR_ANSWER.search(c.snippet):
-                    c.confidence *= ACTOR_PENALTY  # names nobody: cannot answer 谁
-                c.missing = missing_concepts(clauses, f.flat)
+                c.confidence *= asked_factor((r, excerpt_factor(r, clauses, c.snippet, penalties)) for r in asks)
+                c.missing = missing_concepts(clauses, f.flat, penalties)
             else:
                 c.confidence = 0.7 * c.coverage  # not examined closely: never outranks
                 c.snippet = c.item.text[:SNIPPET_CHARS]
             c.rank = c.confidence + BM25_RANK_WEIGHT * c.bm25 / top_bm25
             if c.missing:
-                c.rank *= MISSING_CONCEPT_PENALTY
+                c.rank *= penalties.missing_concept
         cands.sort(key=lambda c: c.rank, reverse=True)
         return cands[:limit], clauses
 
@@ -304,18 +287,33 @@ class Ranker:
         return out
 
 
-def states_asked_number(query: Query, features: PassageFeatures) -> bool:
-    """Whether the passage states the kind of number the question asks for (if any)."""
-    if query.wants_duration:
-        return features.states_duration
-    if query.wants_quantity:
-        return features.states_quantity
-    return True
+def asked_factor(factors: Iterable[tuple[AskRule, float]]) -> float:
+    """Combined confidence factor of (rule, factor) pairs for what the question's words
+    ask. Rules of one group do not compound (多久 is both a quantity and a duration):
+    the strongest applies."""
+    worst: dict[str, float] = {}
+    for rule, factor in factors:
+        worst[rule.group] = min(worst.get(rule.group, 1.0), factor)
+    out = 1.0
+    for factor in worst.values():
+        out *= factor
+    return out
 
 
-def duration_attached(clauses: list[WeightedClause], text: str) -> bool:
-    """Whether some length of time in ``text`` stands within ATTACHED_CHARS of one of the
-    question's plain (non-glossary) words. Questions made only of concepts pass."""
+def excerpt_factor(rule: AskRule, clauses: list[WeightedClause], excerpt: str, penalties: Penalties) -> float:
+    """1 when ``excerpt`` states what ``rule`` asks for next to the question's words, the
+    rule's detached penalty when only away from them, its penalty when not at all."""
+    if not rule.answer.search(excerpt):
+        return rule.penalty
+    if rule.attached and not number_attached(clauses, excerpt, rule.answer, penalties.attached_chars):
+        return rule.detached_penalty
+    return 1.0
+
+
+def number_attached(clauses: list[WeightedClause], text: str, number: re.Pattern[str], within: int) -> bool:
+    """Whether some ``number`` (a length of time…) in ``text`` stands within ``within``
+    characters of one of the question's plain (non-glossary) words. Questions made only
+    of concepts pass."""
     words = [
         wc.clause.label
         for wc in clauses
@@ -323,24 +321,25 @@ def duration_attached(clauses: list[WeightedClause], text: str) -> bool:
     ]
     if not words:
         return True
-    for m in DURATION_ANSWER.finditer(text):
-        near = text[max(0, m.start() - ATTACHED_CHARS) : m.end() + ATTACHED_CHARS]
+    for m in number.finditer(text):
+        near = text[max(0, m.start() - within) : m.end() + within]
         if any(w in near for w in words):
             return True
     return False
 
 
-def missing_concepts(clauses: list[WeightedClause], flat: str) -> list[str]:
+def missing_concepts(clauses: list[WeightedClause], flat: str, penalties: Penalties | None = None) -> list[str]:
     """Labels of the question's key glossary concepts that ``flat`` (a passage's
     ``PassageFeatures.flat``) never spells out, in the
     typed form, the canonical form or a synonym (related concepts do not count). A
     question that is nothing but one concept (2优1先) needs the concept itself: a
     synonym in passing (优秀共产党员) is not about it."""
+    share = (penalties or bundled_rules().penalties).key_concept_share
     total = sum(wc.weight for wc in clauses)
     concepts = [
         wc.clause
         for wc in clauses
-        if wc.clause.concept is not None and not wc.clause.asked and wc.weight >= KEY_CONCEPT_SHARE * total
+        if wc.clause.concept is not None and not wc.clause.asked and wc.weight >= share * total
     ]
     if not concepts:
         return []

@@ -101,9 +101,20 @@ def citation(title: str, locator: str) -> str:
 
 def split_document(lines: list[Line], fallback_title: str = "") -> SplitDocument:
     """Cut a document's lines into passages (see module docstring)."""
+    meta, passages, body = _front_matter(lines, fallback_title)
+    walk = _Walk(body, passages)
+    for pos, ln in enumerate(body):
+        walk.take(pos, ln)
+    walk.close_article()
+    for i, p in enumerate(passages):
+        p.seq = i
+    return SplitDocument(meta, passages)
+
+
+def _front_matter(lines: list[Line], fallback_title: str) -> tuple[DocumentMeta, list[Passage], list[Line]]:
+    """The title, a dated preamble line (its own passage) and the body lines left."""
     meta = DocumentMeta()
     body = list(lines)
-    # Leading metadata and title.
     while body and _META_LINE.match(body[0].text):
         body.pop(0)
     if body and _looks_like_title(body[0]):
@@ -116,86 +127,106 @@ def split_document(lines: list[Line], fallback_title: str = "") -> SplitDocument
         _parse_preamble(preamble, meta)
         passages.append(Passage(0, PREAMBLE_LOCATOR, "", preamble))
     body = [ln for ln in body if not _META_LINE.match(ln.text) and clean_title(ln.text) != clean_title(meta.title)]
+    return meta, passages, body
 
-    stack: list[_Heading] = []
-    article: tuple[list[_Heading], str, list[str]] | None = None
-    para_count: dict[str, int] = {}
 
-    def path_locator(extra: str | None = None) -> str:
-        labels = [h.label for h in stack] + ([extra] if extra else [])
+class _Walk:
+    """One pass over the body lines: the open heading path, the article being read, and
+    the passages emitted so far. Each kind of line has its own step."""
+
+    def __init__(self, body: list[Line], passages: list[Passage]) -> None:
+        self.body = body
+        self.passages = passages
+        self.stack: list[_Heading] = []
+        self.article: tuple[list[_Heading], str, list[str]] | None = None
+        self.para_count: dict[str, int] = {}
+
+    def take(self, pos: int, ln: Line) -> None:
+        """Route one line: heading, article, article continuation, numbered, paragraph."""
+        text = ln.text
+        if ln.level is not None:  # explicit heading (Markdown / Word style)
+            self.close_article()
+            self.push(10 + ln.level, text[:40], "")
+        elif self.structural(text) or self.article_start(text):
+            pass
+        elif self.article is not None:  # items （一）… and follow-on paragraphs of an article
+            self.article[2].append(text)
+        elif not self.numbered(pos, text):
+            self.paragraph(text)
+
+    def structural(self, text: str) -> bool:
+        """编 / 章 / 节 headings."""
+        found = next(((m, lv) for _k, p, lv in _STRUCTURE if (m := p.match(text))), None)
+        if found is None:
+            return False
+        self.close_article()
+        m, level = found
+        self.push(level, m.group().strip(), text[m.end() :].strip())
+        return True
+
+    def article_start(self, text: str) -> bool:
+        """第N条 opens an article, which collects lines until the next one."""
+        m = _ARTICLE.match(text)
+        if m is None:
+            return False
+        self.close_article()
+        self.article = (list(self.stack), m.group(1), [text])
+        return True
+
+    def numbered(self, pos: int, text: str) -> bool:
+        """一、 / （一） / 1. / 第一， lines: a heading, or a leaf item with its text."""
+        found = next(((nm, lv) for p, lv in _NUMBERED if (nm := p.match(text))), None)
+        if found is None:
+            return False
+        m, level = found
+        rest = text[m.end() :].strip()
+        first = _SENTENCE.match(text)
+        title = (first.group() if first else text).rstrip("。；;，,:：")[:60]
+        self.push(level, _component(text), title)
+        following = self.body[pos + 1] if pos + 1 < len(self.body) else None
+        if not _is_pure_heading(rest) or (_is_sentence(rest) and not _opens_content(following, level)):
+            # A numbered paragraph with body text is a leaf item, not a container:
+            # the next plain paragraph belongs to the enclosing heading again. So is
+            # a one-sentence numbered line with nothing under it: in a notice
+            # (一、节假日值班安排由办公室负责。二、…) the numbered lines are the content.
+            self.emit(self.path_locator(), self.path_heading(), text)
+            self.stack.pop()
+        return True
+
+    def paragraph(self, text: str) -> None:
+        """A plain paragraph: 第N段 under the current heading path."""
+        if len(text) < MIN_PASSAGE_CHARS:  # 同志们： and similar salutations
+            return
+        key = self.path_locator()
+        self.para_count[key] = self.para_count.get(key, 0) + 1
+        self.emit(self.path_locator(f"第{self.para_count[key]}段"), self.path_heading(), text)
+
+    def path_locator(self, extra: str | None = None) -> str:
+        labels = [h.label for h in self.stack] + ([extra] if extra else [])
         return " › ".join(labels)
 
-    def path_heading() -> str:
-        return " › ".join(_heading_text(h) for h in stack)
+    def path_heading(self) -> str:
+        return " › ".join(_heading_text(h) for h in self.stack)
 
-    def emit(locator: str, heading: str, text: str) -> None:
+    def emit(self, locator: str, heading: str, text: str) -> None:
         if len(text) < MIN_PASSAGE_CHARS:
             return
         for i, chunk in enumerate(_chunks(text)):
             loc = locator if i == 0 else f"{locator}（续{i}）"
-            passages.append(Passage(len(passages), loc, heading, chunk))
+            self.passages.append(Passage(len(self.passages), loc, heading, chunk))
 
-    def close_article() -> None:
-        nonlocal article
-        if article is not None:
-            saved_stack, label, texts = article
+    def close_article(self) -> None:
+        if self.article is not None:
+            saved_stack, label, texts = self.article
             labels = [h.label for h in saved_stack] + [label]
             heading = " › ".join(_heading_text(h) for h in saved_stack)
-            emit(" › ".join(labels), heading, "\n".join(texts))
-            article = None
+            self.emit(" › ".join(labels), heading, "\n".join(texts))
+            self.article = None
 
-    def push(level: int, label: str, title: str) -> None:
-        while stack and stack[-1].level >= level:
-            stack.pop()
-        stack.append(_Heading(level, label, title))
-
-    for pos, ln in enumerate(body):
-        text = ln.text
-        if ln.level is not None:  # explicit heading (Markdown / Word style)
-            close_article()
-            push(10 + ln.level, text[:40], "")
-            continue
-        structural = next(((k, m, lv) for k, p, lv in _STRUCTURE if (m := p.match(text))), None)
-        if structural:
-            close_article()
-            _kind, m, level = structural
-            label = m.group().strip()
-            push(level, label, text[m.end() :].strip())
-            continue
-        m = _ARTICLE.match(text)
-        if m:
-            close_article()
-            article = (list(stack), m.group(1), [text])
-            continue
-        if article is not None:  # items （一）… and follow-on paragraphs of an article
-            article[2].append(text)
-            continue
-        numbered = next(((nm, lv) for p, lv in _NUMBERED if (nm := p.match(text))), None)
-        if numbered:
-            m, level = numbered
-            label = _component(text)
-            rest = text[m.end() :].strip()
-            first = _SENTENCE.match(text)
-            title = (first.group() if first else text).rstrip("。；;，,:：")[:60]
-            push(level, label, title)
-            following = body[pos + 1] if pos + 1 < len(body) else None
-            if not _is_pure_heading(rest) or (_is_sentence(rest) and not _opens_content(following, level)):
-                # A numbered paragraph with body text is a leaf item, not a container:
-                # the next plain paragraph belongs to the enclosing heading again. So is
-                # a one-sentence numbered line with nothing under it: in a notice
-                # (一、节假日值班安排由办公室负责。二、…) the numbered lines are the content.
-                emit(path_locator(), path_heading(), text)
-                stack.pop()
-            continue
-        if len(text) < MIN_PASSAGE_CHARS:  # 同志们： and similar salutations
-            continue
-        key = path_locator()
-        para_count[key] = para_count.get(key, 0) + 1
-        emit(path_locator(f"第{para_count[key]}段"), path_heading(), text)
-    close_article()
-    for i, p in enumerate(passages):
-        p.seq = i
-    return SplitDocument(meta, passages)
+    def push(self, level: int, label: str, title: str) -> None:
+        while self.stack and self.stack[-1].level >= level:
+            self.stack.pop()
+        self.stack.append(_Heading(level, label, title))
 
 
 def _heading_text(h: _Heading) -> str:

@@ -15,7 +15,7 @@ from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
 from bot.scheduling import schedules as sched
 from bot.scheduling import wording
-from bot.scheduling.actor import Actor
+from bot.scheduling.actor import Actor, operator
 from bot.scheduling.receipt_desk import NoReceipts
 from bot.scheduling.reminders import (
     EditReminder,
@@ -43,7 +43,7 @@ UNCLEAR_FIELDS = {"event": "会议时间：", "send": "发送时间："}
 
 
 def _actor(args: argparse.Namespace) -> Actor:
-    return Actor.operator(getattr(args, "by", None) or f"cli:{getpass.getuser()}")
+    return operator(getattr(args, "by", None) or f"cli:{getpass.getuser()}")
 
 
 def _ref(args: argparse.Namespace) -> ScheduleRef:

@@ -18,7 +18,7 @@ from bot.access import Access
 from bot.cadres.sheets import write_table
 from bot.scheduling import receipts
 from bot.scheduling import schedules as sched
-from bot.scheduling.actor import Actor, Refusal, Refused, audit, refusals_audited
+from bot.scheduling.actor import Actor, Refusal, Refused, refusals_audited, units
 from bot.scheduling.firing import expand_fire
 from bot.scheduling.models import Schedule
 from bot.scheduling.rules import Fire, Policy
@@ -81,8 +81,8 @@ class ReceiptDesk:
 
     async def _scope(self, session: AsyncSession, actor: Actor) -> receipts.Scope:
         access = actor.access
-        units = await actor.units(session)
-        return receipts.scope_for(Access(access.user_id, access.role, access.cadre_id, access.unit_scope, units))
+        scope_units = await units(session, actor)
+        return receipts.scope_for(Access(access.user_id, access.role, access.cadre_id, access.unit_scope, scope_units))
 
     async def overview(self, actor: Actor) -> list[receipts.NoticeCounts]:
         """The newest notices asking for receipts that the actor may see, with the counts they may see."""
@@ -143,5 +143,5 @@ class ReceiptDesk:
             fire = Fire(now, "rereminder")
             channels = list(self.bot.channels)
             count = await expand_fire(session, view.schedule, fire, now, self.policy, channels, only=only)
-            audit(session, now, actor, "receipt.nudge", str(schedule_id), detail=f"{count} recipients")
+            actor.audit(session, now, "receipt.nudge", "ok", subject=str(schedule_id), detail=f"{count} recipients")
         return Nudged(view.schedule, Nudge.SENT, count, rep.scoped)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling import firing, planner
 from bot.scheduling import schedules as sched
-from bot.scheduling.actor import Actor, Refusal, Refused, audit, refusals_audited
+from bot.scheduling.actor import Actor, Refusal, Refused, refusals_audited, units
 from bot.scheduling.dialogue import is_now, parse_duration_minutes
 from bot.scheduling.models import Schedule, ScheduleChange
 from bot.scheduling.phrases import AskBack, Parsed, parse_phrase
@@ -348,7 +348,7 @@ class Reminders:
         async with refusals_audited(self.bot, cmd.actor, "schedule.create"), self.bot.db() as session, session.begin():
             preview = await self._preview(session, cmd, now)
             schedule = await sched.create(session, preview.draft, cmd.actor.user_id, preview.at, self.policy)
-            audit(session, now, cmd.actor, "schedule.create", str(schedule.id), query=preview.draft.name)
+            cmd.actor.audit(session, now, "schedule.create", "ok", subject=str(schedule.id), query=preview.draft.name)
         return Created(schedule, preview)
 
     async def _preview(self, session: AsyncSession, cmd: NewSchedule, now: datetime) -> Preview:
@@ -400,7 +400,7 @@ class Reminders:
         if actor.is_admin:
             return
         access = actor.access
-        units = await actor.units(session)
+        scope_units = await units(session, actor)
         for spec in specs:
             if spec.kind in ("all", "role"):
                 raise Refused(
@@ -413,11 +413,11 @@ class Reminders:
                     f"组织员不能推送到群聊（{spec.label()}）：群成员无法按您管理的单位核对。"
                     "请按单位或人员指定；如需发到群里，请联系管理员创建。",
                 )
-            if spec.kind == "unit" and spec.value not in units:
+            if spec.kind == "unit" and spec.value not in scope_units:
                 raise Refused(Refusal.UNIT, f"单位 {spec.value} 不在您管理的范围（{access.unit_scope}）内。")
             if spec.kind == "user" and spec.value != actor.user_id:
                 unit = await session.scalar(select(Staff.unit).where(Staff.user_id == spec.value))
-                if unit not in units:
+                if unit not in scope_units:
                     raise Refused(Refusal.PERSON, f"{spec.value} 不在您管理的单位范围（{access.unit_scope}）内。")
 
     async def _owned(self, session: AsyncSession, actor: Actor, schedule_id: int) -> Schedule:
@@ -477,7 +477,7 @@ class Reminders:
         ):
             schedule = await self._owned(session, ref.actor, ref.schedule_id)
             await sched.pause(session, schedule, ref.actor.user_id, now)
-            audit(session, now, ref.actor, "schedule.pause", str(schedule.id))
+            ref.actor.audit(session, now, "schedule.pause", "ok", subject=str(schedule.id))
         return Changed(schedule, Plan([], []), now)
 
     async def resume(self, ref: ScheduleRef) -> Changed:
@@ -490,7 +490,7 @@ class Reminders:
         ):
             schedule = await self._owned(session, ref.actor, ref.schedule_id)
             await sched.resume(session, schedule, ref.actor.user_id, now, self.policy)
-            audit(session, now, ref.actor, "schedule.resume", str(schedule.id))
+            ref.actor.audit(session, now, "schedule.resume", "ok", subject=str(schedule.id))
         return Changed(schedule, self._upcoming(schedule, now), now)
 
     def _upcoming(self, schedule: Schedule, now: datetime) -> Plan:
@@ -512,7 +512,7 @@ class Reminders:
         ):
             schedule = await self._owned(session, ref.actor, ref.schedule_id)
             cancelled = await sched.remove(session, schedule, ref.actor.user_id, now)
-            audit(session, now, ref.actor, "schedule.delete", str(schedule.id))
+            ref.actor.audit(session, now, "schedule.delete", "ok", subject=str(schedule.id))
         return Removed(schedule, cancelled)
 
     async def run_now(self, ref: ScheduleRef) -> RanNow:
@@ -528,7 +528,7 @@ class Reminders:
                 session, schedule, now, self.policy, list(self.bot.channels), ref.actor.user_id
             )
             detail = f"{result.recipients} recipients" + (", merged" if result.merged else "")
-            audit(session, now, ref.actor, "schedule.run-now", str(schedule.id), detail=detail)
+            ref.actor.audit(session, now, "schedule.run-now", "ok", subject=str(schedule.id), detail=detail)
         return RanNow(schedule, result.recipients, result.merged)
 
     async def preview_edit(self, cmd: EditReminder) -> EditPreview:
@@ -561,7 +561,9 @@ class Reminders:
                 rule=draft.rule,
                 targets=draft.targets,
             )
-            audit(session, now, cmd.actor, "schedule.edit", str(schedule.id), detail=",".join(sorted(changed)))
+            cmd.actor.audit(
+                session, now, "schedule.edit", "ok", subject=str(schedule.id), detail=",".join(sorted(changed))
+            )
         upcoming = self._upcoming(schedule, now) if schedule.status == "active" else Plan([], [])
         return Edited(schedule, changed, upcoming, now)
 

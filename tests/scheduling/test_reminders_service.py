@@ -40,7 +40,7 @@ from tests.conftest import add_staff, say
 from tests.scheduling.conftest import local
 from tests.scheduling.strategies import PROPERTY_SETTINGS
 
-ADMIN = Actor.operator("admin1", "console")
+ADMIN = Actor(Access("admin1", Role.ADMIN), "console")
 
 
 def organizer(user_id: str = "org1", unit: str = "U01") -> Actor:
