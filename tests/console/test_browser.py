@@ -28,7 +28,7 @@ from bot.channels.local import LocalChannel
 from bot.clock import ManualClock
 from bot.config import load_config
 from bot.messages import ChatType, Incoming
-from bot.scheduling.actor import Actor as SchedulingActor
+from bot.scheduling.actor import operator
 from tests.security.conftest import NOW
 from tests.test_cli import orgbot
 
@@ -241,7 +241,7 @@ async def test_a_form_without_its_csrf_token_is_refused(browser, site):
     await page.evaluate("document.querySelector('#schedule-form input[name=csrf]').remove()")
     await page.click("#save")
     assert "安全校验失败" in await page.content()
-    listed = await site.bot.scheduling.reminders.listing(SchedulingActor.operator("test"))
+    listed = await site.bot.scheduling.reminders.listing(operator("test"))
     assert all(item.schedule.name != "没有令牌" for item in listed)
     await page.context.close()
 

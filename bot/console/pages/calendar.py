@@ -8,10 +8,10 @@ from datetime import date, datetime, time, timedelta
 
 from aiohttp import web
 
+from bot.actor import Actor
 from bot.console.routes import RouteTable
 from bot.console.visit import Visit
 from bot.scheduling import planner
-from bot.scheduling.actor import Actor
 
 routes = RouteTable()
 

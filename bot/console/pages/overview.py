@@ -8,11 +8,10 @@ from importlib.metadata import PackageNotFoundError, version
 from aiohttp import web
 
 from bot import kb_admin
-from bot.actor import Actor as DataActor
+from bot.actor import Actor
 from bot.console.routes import RouteTable
 from bot.console.visit import Visit
 from bot.scheduling import outbox
-from bot.scheduling.actor import Actor
 from bot.scheduling.models import SchedulerLease
 from bot.scheduling.schedules import KIND_LABELS
 
@@ -40,7 +39,7 @@ async def overview(v: Visit) -> web.StreamResponse:
     async with v.bot.db() as session:
         queue = await outbox.count_by_status(session) if v.access.is_admin else {}
         lease = await session.get(SchedulerLease, v.bot.scheduling.leader.name)
-    stats = await kb_admin.overview(v.bot, DataActor(v.access, "console")) if v.access.is_admin else None
+    stats = await kb_admin.overview(v.bot, actor) if v.access.is_admin else None
     calendar = v.bot.scheduling.policy.calendar
     leader_live = lease is not None and lease.expires_at is not None and lease.expires_at > now
     return v.render(

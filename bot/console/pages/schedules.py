@@ -7,13 +7,14 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.actor import Actor
 from bot.console.pickers import Choices, recipient_choices
 from bot.console.routes import RouteTable
 from bot.console.visit import Visit
 from bot.roles import Role
 from bot.scheduling import schedules as sched
 from bot.scheduling import wording
-from bot.scheduling.actor import Actor, Refused
+from bot.scheduling.actor import Refused
 from bot.scheduling.reminders import Detail, EditReminder, NewReminder, Preview, ScheduleRef
 from bot.scheduling.rules import describe_rule
 from bot.scheduling.targets import TargetError, describe_targets, load_targets
