@@ -115,12 +115,14 @@ async def make_bot(db_url: str, config_for: Callable[..., Config]) -> AsyncItera
     """Start bots on the test database; every one is stopped at the end of the test."""
     bots: list[OrgBot] = []
 
-    async def make(clock: Clock | None = None, channels: list[Any] | None = None, **env: str) -> OrgBot:
+    async def make(
+        clock: Clock | None = None, channels: list[Any] | None = None, answering: bool = True, **env: str
+    ) -> OrgBot:
         bot = OrgBot(config_for(db_url, **env), clock=clock)
         bot.add_channel(LocalChannel())
         for ch in channels or []:
             bot.add_channel(ch)
-        await bot.start(background=False, answering=True)
+        await bot.start(background=False, answering=answering)
         bots.append(bot)
         return bot
 

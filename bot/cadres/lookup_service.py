@@ -166,9 +166,9 @@ async def lookup(bot: OrgBot, command: LookupCommand, *, on_recorded: OnRecorded
     """
     actor = command.actor
     action = ACTIONS[command.kind]
-    now = bot.clock.now()
     async with bot.lookup_turns.turn(actor.user_id), bot.db() as session, session.begin():
         found = await _find(bot, session, command)
+        now = bot.clock.now()  # after the person's turn came: the moment the count and the row describe
         limited = await admit(session, actor.user_id, now, bot.config.cadres)
         if limited is not None:
             actor.audit(session, now, action, RATE_LIMITED, query=command.text)

@@ -50,8 +50,12 @@ def statements(bot: OrgBot) -> Iterator[list[str]]:
 
 @pytest.fixture
 async def probe_bot(make_bot) -> OrgBot:
+    # No answer workers: their idle inbox poll would land among the recorded statements.
     bot = await make_bot(
-        clock=ManualClock(NOW), ORGBOT_CADRES_LOOKUPS_PER_MINUTE="100000", ORGBOT_CADRES_LOOKUPS_PER_DAY="100000"
+        clock=ManualClock(NOW),
+        answering=False,
+        ORGBOT_CADRES_LOOKUPS_PER_MINUTE="100000",
+        ORGBOT_CADRES_LOOKUPS_PER_DAY="100000",
     )
     await seed_demo(bot)
     return bot
