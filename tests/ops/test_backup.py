@@ -14,7 +14,6 @@ from bot.storage.db import create_engine
 from tests.ops.processes import wait_ready
 from tests.test_cli import free_port, orgbot
 
-
 # The running instance renews its scheduler lease every few seconds on its own, so that row may
 # differ between the backup and the moment the test reads; it is taken anew at every start anyway.
 RENEWED_BY_THE_INSTANCE = {"scheduler_lease"}
