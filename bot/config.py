@@ -116,6 +116,25 @@ class LoginConfig:
 
 
 @dataclass
+class ConsoleConfig:
+    """The admin console under /admin/: stricter session limits than the web chat, on the same login."""
+
+    enabled: bool = True
+    secure_cookies: bool = False
+    idle_minutes: int = 20
+    max_hours: int = 8
+    page_size: int = 50
+    upload_max_mb: int = 64
+
+    def problems(self) -> Iterator[Problem]:
+        for key in ("idle_minutes", "max_hours", "upload_max_mb"):
+            if getattr(self, key) < 1:
+                yield key, "正整数", getattr(self, key)
+        if not 10 <= self.page_size <= 500:
+            yield "page_size", " 10–500 之间的行数", self.page_size
+
+
+@dataclass
 class LogConfig:
     level: str = "INFO"
     format: str = "text"
@@ -209,6 +228,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     api: ApiConfig = field(default_factory=ApiConfig)
     login: LoginConfig = field(default_factory=LoginConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     log: LogConfig = field(default_factory=LogConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     bot: BotConfig = field(default_factory=BotConfig)

@@ -36,16 +36,20 @@ def write_demo_config(folder: Path, port: int) -> Path:
 
 
 DEMO_LOGINS = (("demo_admin", "管理员"), ("demo_organizer", "组织员"), ("demo_staff", "工作人员"))
+CONSOLE_LOGINS = DEMO_LOGINS[:2]
 
 
-async def demo_login_links(bot: OrgBot) -> list[tuple[str, str, str]]:
-    """One-time web login links for the demo identities: (user id, role label, url)."""
+async def demo_login_links(bot: OrgBot, landing: str = "/") -> list[tuple[str, str, str]]:
+    """One-time login links for the demo identities: (user id, role label, url).
+
+    ``landing="/admin/"``: links into the admin console, for the identities that may use it.
+    """
     from bot.auth.logins import Actor, LoginService
 
     service = LoginService(bot)
     links = []
-    for user_id, label in DEMO_LOGINS:
-        link = await service.issue_link(user_id, Actor("demo", "cli", "cli"))
+    for user_id, label in CONSOLE_LOGINS if landing == "/admin/" else DEMO_LOGINS:
+        link = await service.issue_link(user_id, Actor("demo", "cli", "cli"), landing)
         links.append((user_id, label, link.url))
     return links
 

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.auth.web import LoginPages
 from bot.channels.http_api import HttpApiChannel
+from bot.console.site import mount as mount_console
 from bot.inbox import InboxUnavailable
 from bot.logs import request_id
 from bot.metrics import routes as metrics_routes
@@ -80,4 +81,5 @@ def build_web_app(bot: OrgBot) -> web.Application:
     app.router.add_routes(HttpApiChannel(bot).routes())
     for channel in bot.channels.values():
         app.router.add_routes(channel.routes())
+    mount_console(app, bot)
     return app

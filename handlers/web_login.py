@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.auth.logins import Actor, LoginError, LoginService
+from bot.auth.logins import Actor, LoginError, LoginService, landing_for
 from bot.handler import Context, handler
 from bot.identity import LOCAL_CHANNELS
 from bot.messages import Reply
@@ -30,11 +30,13 @@ async def send_login_link(ctx: Context) -> str | Reply:
         )
     actor = Actor(ctx.user.user_id, ctx.user.role.name.lower(), ctx.message.channel)
     try:
-        link = await LoginService(ctx.bot).issue_link(ctx.user.user_id, actor)
+        landing = landing_for(ctx.bot, ctx.user, console=ctx.command == "后台")
+        link = await LoginService(ctx.bot).issue_link(ctx.user.user_id, actor, landing)
     except LoginError as exc:
         return str(exc)
     until = link.expires_at.astimezone(ZoneInfo(ctx.config.bot.timezone)).strftime("%H:%M")
+    where = "管理后台" if landing == "/admin/" else "网页"
     return Reply(
-        f"{link.name}，这是您的网页登录链接，{until} 前有效，只能使用一次，请勿转发：\n{link.url}",
+        f"{link.name}，这是您的{where}登录链接，{until} 前有效，只能使用一次，请勿转发：\n{link.url}",
         private=True,
     )

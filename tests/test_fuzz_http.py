@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 import uuid
 from collections import Counter
@@ -36,6 +37,7 @@ from hypothesis import strategies as st
 from bench.support import dingtalk_peer, feishu_peer, wecom_peer
 from bot.app import OrgBot
 from bot.channels import dingtalk, feishu, wecom
+from bot.console.site import PREFIX, page_routes
 from tests.channels.conftest import APP_AES_KEY, BOT_AES_KEY, fake, settle  # noqa: F401  (fake is a fixture)
 
 TOKEN = "test-token"
@@ -58,6 +60,15 @@ ROUTES = {
     ("POST", "/web/inbox"),
     ("GET", "/metrics"),
 }
+# The admin console: every page module's routes under /admin/, its login hint and its assets.
+CONSOLE_ROUTES = {
+    ("GET", "/admin/login"),
+    ("GET", "/admin/static"),
+    *((r.method, PREFIX + re.sub(r"\{(\w+):[^}]*\}", r"{\1}", r.path)) for r in page_routes()),
+}
+ROUTES |= CONSOLE_ROUTES
+# Concrete values for the console's path parameters, so a request reaches the page's guard.
+PATH_VALUES = {"{id}": "1", "{op}": "pause", "{kind}": "cadres"}
 
 
 # ORGBOT_FUZZ_SCALE=20 explores twenty times as many examples (same seed), for a longer run by hand.
@@ -366,6 +377,7 @@ ROUTE_HEADERS = {
     "/web/chat": [b"Cookie", b"Origin", b"Sec-Fetch-Site", b"X-CSRF-Token"],
     "/web/inbox": [b"Cookie", b"Origin", b"Sec-Fetch-Site", b"X-CSRF-Token"],
     "/metrics": [b"Authorization", b"X-Forwarded-For"],
+    **{path: [b"Cookie", b"Origin", b"Sec-Fetch-Site", b"X-CSRF-Token"] for _, path in CONSOLE_ROUTES},
 }
 
 
@@ -385,6 +397,10 @@ def unsigned_requests(draw: st.DrawFn) -> Callable[[], Request]:
         keys = [b"msg_signature", b"timestamp", b"nonce", b"echostr"]
         query = b"&".join(k + b"=" + draw(query_values.filter(bool)) for k in keys) + b"&" + query
     body = b"" if method in ("GET", "HEAD") and draw(st.booleans()) else draw(random_bodies)
+    for name, value in PATH_VALUES.items():
+        path = path.replace(name, value)
+    if path == "/admin/static":
+        path += "/console.css"
     request = Request(method, path, query, tuple(headers), body)
     return lambda: request
 

@@ -23,12 +23,15 @@ from bot.audit_trail import write as write_audit
 from bot.auth.models import LoginLink, LoginSession
 from bot.handler import User
 from bot.identity import user_from_staff
+from bot.roles import Role
 from bot.storage.models import Staff
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
 
 TOUCH_EVERY = timedelta(minutes=1)
+# Where a link may land after login: a fixed list, so a link can never redirect elsewhere.
+LANDINGS = ("/", "/admin/")
 
 
 class LoginError(Exception):
@@ -62,6 +65,13 @@ class WebSession:
     expires_at: datetime
 
 
+def landing_for(bot: OrgBot, user: User, *, console: bool) -> str:
+    """Organizers and admins asking for the console land on it; everyone else on the web chat."""
+    if console and bot.config.console.enabled and user.role >= Role.ORGANIZER:
+        return "/admin/"
+    return "/"
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -86,17 +96,18 @@ class LoginService:
         server = self.bot.config.server
         return f"http://{server.host}:{server.port}"
 
-    async def issue_link(self, user_id: str, actor: Actor) -> IssuedLink:
-        """A fresh single-use link for an active staff member; expired links and sessions are purged here."""
+    async def issue_link(self, user_id: str, actor: Actor, landing: str = "/") -> IssuedLink:
+        """A fresh single-use link for an active staff member; expired links and sessions are purged here.
+
+        ``landing`` is the page the browser opens after login (the web chat, or the console).
+        """
+        if landing not in LANDINGS:
+            raise ValueError(f"unknown landing page {landing!r}")
         now = self.bot.clock.now()
         token = secrets.token_urlsafe(32)
         expires = now + timedelta(minutes=self.config.link_minutes)
         async with self.bot.db() as session, session.begin():
-            staff = await session.scalar(select(Staff).where(Staff.user_id == user_id))
-            if staff is None:
-                raise LoginError(f"没有用户 ID 为 {user_id} 的人员（访客不能登录网页）")
-            if not staff.active:
-                raise LoginError(f"人员 {user_id} 已停用，不能登录")
+            staff = await _linkable_staff(session, user_id)
             await self._purge(session, now)
             session.add(
                 LoginLink(
@@ -109,7 +120,14 @@ class LoginService:
             )
             _audit(session, now, actor, "login.link", "ok", subject_user=staff.user_id)
         url = f"{self.base_url()}/login?t={quote(token)}"
+        if landing != "/":
+            url += f"&next={quote(landing)}"
         return IssuedLink(url=url, user_id=staff.user_id, name=staff.name, expires_at=expires)
+
+    async def staff_user(self, user_id: str) -> User:
+        """The active staff member a link would be issued to."""
+        async with self.bot.db() as session:
+            return user_from_staff(await _linkable_staff(session, user_id))
 
     async def link_holder(self, token: str) -> User:
         """Who a still-valid link would log in, without using it up (for the confirmation page)."""
@@ -150,19 +168,31 @@ class LoginService:
             _audit(session, now, Actor(user.user_id, user.role.name.lower(), "web"), "login", "ok")
         return WebSession(token=raw, user=user, csrf=csrf_for(raw), expires_at=expires)
 
-    async def session(self, raw: str, *, activity: bool = True) -> WebSession | None:
+    async def session(
+        self, raw: str, *, activity: bool = True, idle: timedelta | None = None, max_age: timedelta | None = None
+    ) -> WebSession | None:
         """The live session for a cookie value, or None once it was ended, idle too long or too old.
 
         ``activity=False`` for the page's own background polling, which must not keep an
-        unattended browser logged in.
+        unattended browser logged in. ``idle`` and ``max_age`` tighten the limits for one
+        use (the console's): the stricter of the two rules wins, judged before this
+        request counts as activity.
         """
         if not raw:
             return None
         now = self.bot.clock.now()
-        idle = timedelta(minutes=self.config.idle_minutes)
+        idle_limit = timedelta(minutes=self.config.idle_minutes)
+        if idle is not None:
+            idle_limit = min(idle_limit, idle)
         async with self.bot.db() as session, session.begin():
             row = await session.get(LoginSession, token_hash(raw))
-            if row is None or row.ended_at is not None or row.expires_at <= now or row.last_seen_at + idle <= now:
+            if (
+                row is None
+                or row.ended_at is not None
+                or row.expires_at <= now
+                or row.last_seen_at + idle_limit <= now
+                or (max_age is not None and row.created_at + max_age <= now)
+            ):
                 return None
             staff = await session.scalar(select(Staff).where(Staff.user_id == row.user_id))
             if staff is None or not staff.active:
@@ -213,6 +243,15 @@ def _check_link(link: LoginLink | None, now: datetime) -> None:
         raise LoginError("该登录链接已经用过：每个链接只能登录一次，请重新获取")
     if link.expires_at <= now:
         raise LoginError("登录链接已过期：请重新获取")
+
+
+async def _linkable_staff(session: AsyncSession, user_id: str) -> Staff:
+    staff = await session.scalar(select(Staff).where(Staff.user_id == user_id))
+    if staff is None:
+        raise LoginError(f"没有用户 ID 为 {user_id} 的人员（访客不能登录网页）")
+    if not staff.active:
+        raise LoginError(f"人员 {user_id} 已停用，不能登录")
+    return staff
 
 
 async def _active_user(session: AsyncSession, user_id: str) -> User:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.auth.logins import LoginError, LoginService, WebSession, csrf_matches
+from bot.auth.logins import LANDINGS, LoginError, LoginService, WebSession, csrf_matches
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -38,8 +38,14 @@ HOW_TO_LOGIN = (
 )
 
 
+def secure_cookies(bot: OrgBot) -> bool:
+    """One cookie serves the web chat and the console: Secure when either section asks for it."""
+    console = bot.config.console
+    return bot.config.login.secure_cookies or (console.enabled and console.secure_cookies)
+
+
 def cookie_name(bot: OrgBot) -> str:
-    return SECURE_COOKIE if bot.config.login.secure_cookies else COOKIE
+    return SECURE_COOKIE if secure_cookies(bot) else COOKIE
 
 
 def render_page(bot: OrgBot, title: str, body_html: str, status: int = 200) -> web.Response:
@@ -67,7 +73,9 @@ def same_origin(request: web.Request, bot: OrgBot) -> bool:
     if site is not None and site not in ("same-origin", "none"):
         return False
     origin = request.headers.get("Origin")
-    if origin is None:
+    # Under Referrer-Policy: no-referrer a browser sends "Origin: null" with its own form posts;
+    # Sec-Fetch-Site, which no page can set, then says whether the post came from this site.
+    if origin is None or (origin == "null" and site == "same-origin"):
         return True
     hosts = {request.host}
     if bot.config.login.base_url:
@@ -87,7 +95,7 @@ def set_session_cookie(response: web.StreamResponse, bot: OrgBot, session: WebSe
         path="/",
         httponly=True,
         samesite="Strict",
-        secure=bot.config.login.secure_cookies,
+        secure=secure_cookies(bot),
     )
 
 
@@ -114,6 +122,7 @@ class LoginPages:
             f"<p>以 <strong>{html.escape(user.name)}</strong>（{html.escape(user.role.label)}）的身份登录网页。</p>"
             '<form method="post" action="/login">'
             f'<input type="hidden" name="t" value="{html.escape(token)}">'
+            f'<input type="hidden" name="next" value="{html.escape(_landing(request.query.get("next")))}">'
             "<button>登录</button></form>"
             "<p class='note'>链接只能使用一次。如果这不是您本人的链接，请关闭本页。</p>"
         )
@@ -130,7 +139,8 @@ class LoginPages:
             session = await self.logins.redeem_link(token)
         except LoginError as exc:
             return self._refused(str(exc))
-        response = _see_other("/")
+        landing = form.get("next")
+        response = _see_other(_landing(landing if isinstance(landing, str) else None))
         set_session_cookie(response, self.bot, session)
         return response
 
@@ -146,11 +156,16 @@ class LoginPages:
         response.del_cookie(
             cookie_name(self.bot),
             path="/",
-            secure=self.bot.config.login.secure_cookies,
+            secure=secure_cookies(self.bot),
             httponly=True,
             samesite="Strict",
         )
         return response
+
+
+def _landing(given: str | None) -> str:
+    """Only a known page of this site: a login link never redirects anywhere else."""
+    return given if given in LANDINGS else "/"
 
 
 def _see_other(location: str) -> web.Response:

@@ -6,19 +6,23 @@ import argparse
 from zoneinfo import ZoneInfo
 
 from bot.actor import cli_actor
-from bot.auth.logins import Actor, LoginError, LoginService
+from bot.auth.logins import Actor, LoginError, LoginService, landing_for
 from bot.cli.runtime import fail, run_command, started_bot
 from bot.config import Config
 
 
 async def _login_link(args: argparse.Namespace, config: Config) -> int:
     async with started_bot(config) as bot:
+        logins = LoginService(bot)
         try:
-            link = await LoginService(bot).issue_link(args.user, Actor(cli_actor().user_id, "cli", "cli"))
+            holder = await logins.staff_user(args.user)
+            landing = landing_for(bot, holder, console=not args.chat)
+            link = await logins.issue_link(args.user, Actor(cli_actor().user_id, "cli", "cli"), landing)
         except LoginError as exc:
             return fail(str(exc))
     until = link.expires_at.astimezone(ZoneInfo(config.bot.timezone)).strftime("%H:%M")
-    print(f"{link.name}（{link.user_id}）的一次性登录链接，{until} 前有效，只能使用一次：")
+    where = "管理后台" if landing == "/admin/" else "网页聊天"
+    print(f"{link.name}（{link.user_id}）的一次性登录链接（{where}），{until} 前有效，只能使用一次：")
     print(link.url)
     return 0
 
@@ -36,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = p.add_subparsers(title="admin commands", metavar="ACTION")
     link = s.add_parser("login-link", help="为某位人员打印一次性网页登录链接（[login] link_minutes 分钟内有效）")
     link.add_argument("user", metavar="USER", help="人员的用户 ID（见 orgbot staff list）")
+    link.add_argument(
+        "--chat", action="store_true", help="登录后打开网页聊天（默认：管理员和组织员打开管理后台 /admin/）"
+    )
     link.set_defaults(func=run_command(_login_link))
     out = s.add_parser("logout", help="让某位人员的全部网页会话退出登录（如手机丢失）")
     out.add_argument("user", metavar="USER", help="人员的用户 ID")

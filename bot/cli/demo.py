@@ -18,16 +18,23 @@ from bot.server import serve
 DEFAULT_PORT = 8080
 
 
-def _banner(bot: OrgBot, url: str, config_path: Path, links: list[tuple[str, str, str]]) -> None:
+Links = list[tuple[str, str, str]]
+
+
+def _banner(bot: OrgBot, url: str, config_path: Path, links: Links, console: Links) -> None:
     token = bot.api_token
     logins = "\n".join(f"  {label} {user_id}：{link}" for user_id, label, link in links)
+    admin = "\n".join(f"  {label} {user_id}：{link}" for user_id, label, link in console)
     print(
         f"""
 ================ 组工助手 演示已启动 ================
 网页聊天（【演示】身份直接登录；每个链接只能用一次，打开后点“登录”）：
 {logins}
-  链接用过后再要一个：orgbot admin login-link demo_admin --config {config_path}
+  链接用过后再要一个：orgbot admin login-link demo_admin --chat --config {config_path}
 网页地址：  {url}
+管理后台：  {url}admin/（一次性登录链接如下，打开后点“登录”）
+{admin}
+  链接用过后再要一个：orgbot admin login-link demo_organizer --config {config_path}
 API 令牌：  {token}（演示配置 act_as = ["*"]：令牌可代表任何人，仅限演示）
 终端聊天：  orgbot chat --config {config_path} --user demo_admin
 HTTP 接口：
@@ -75,13 +82,13 @@ def _demo(args: argparse.Namespace) -> int:
         lock.release()
         return fail(f"无法启动：端口 {port} 被占用。试试 --port {port + 1}（或设置 ORGBOT_SERVER_PORT）", 1)
 
-    async def prepare() -> tuple[list[str], list[tuple[str, str, str]]]:
+    async def prepare() -> tuple[list[str], Links, Links]:
         async with started_bot(config) as bot:
-            return await seed(bot), await demo_login_links(bot)
+            return await seed(bot), await demo_login_links(bot), await demo_login_links(bot, "/admin/")
 
     try:
         try:
-            done, links = asyncio.run(prepare())
+            done, links, console = asyncio.run(prepare())
         finally:
             lock.release()
         for line in done:
@@ -90,7 +97,7 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"演示数据已就绪。终端聊天：orgbot chat --config {config_path} --user demo_admin")
             return 0
         setup_logging(config.log.level, json_format=config.log.format == "json")
-        asyncio.run(serve(config, on_ready=lambda bot, url: _banner(bot, url, config_path, links)))
+        asyncio.run(serve(config, on_ready=lambda bot, url: _banner(bot, url, config_path, links, console)))
     except KeyboardInterrupt:
         return 0
     except OSError as exc:

@@ -14,7 +14,7 @@ import pytest
 
 from bot.cli import build_parser
 from bot.logs import request_id, setup_logging
-from tests.ops.processes import wait_ready
+from tests.ops.processes import start_orgbot, wait_ready
 from tests.test_cli import free_port, orgbot
 
 
@@ -137,17 +137,8 @@ def test_run_on_a_busy_port_hints_at_port(tmp_path):
 
 def test_demo_honours_server_port_and_does_not_reseed_a_running_demo(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORGBOT_")}
-    env["ORGBOT_SERVER_PORT"] = str(port)
     demo_dir = tmp_path / "demo"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "demo", "--dir", str(demo_dir)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
+    proc = start_orgbot("demo", "--dir", str(demo_dir), cwd=tmp_path, env={"ORGBOT_SERVER_PORT": str(port)})
     try:
         wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
         db = demo_dir / "orgbot.db"

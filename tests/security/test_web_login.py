@@ -281,7 +281,7 @@ async def test_orgbot_admin_login_link_prints_a_working_link_and_logout_ends_ses
     env = {"ORGBOT_LOGIN_BASE_URL": f"http://127.0.0.1:{port}"}
     unknown = await asyncio.to_thread(orgbot, "admin", "login-link", "nobody_here", db_url=db_url, env=env)
     assert unknown.returncode == 2 and "nobody_here" in unknown.stderr
-    made = await asyncio.to_thread(orgbot, "admin", "login-link", "demo_admin", db_url=db_url, env=env)
+    made = await asyncio.to_thread(orgbot, "admin", "login-link", "demo_admin", "--chat", db_url=db_url, env=env)
     assert made.returncode == 0, made.stderr
     url = next(line for line in made.stdout.splitlines() if line.startswith("http"))
     assert url.startswith(f"http://127.0.0.1:{port}/login?t=")
