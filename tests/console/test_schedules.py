@@ -134,3 +134,30 @@ async def test_picker_offers_group_chats_already_pushed_to_admins_only(console):
     assert 'value="群:wecom:wrGROUP1"' in await c.page("/admin/schedules/new")
     org = await console("demo_organizer")
     assert "wrGROUP1" not in await org.page("/admin/schedules/new")
+
+
+async def test_records_templates_are_turned_on_by_the_record_alerts_service(console):
+    """学时预警 from the console: the same service as /提醒 启用 and orgbot schedule add --template."""
+    c = await console("demo_admin")
+    fields = {"template": "xueshi", "when": "6月30日、9月30日"}
+    preview = await (await c.post("/admin/schedules/preview", fields)).text()
+    assert "6月30日" in preview and "9月30日" in preview and "仅管理员" in preview
+    assert not await _schedules(c.bot)
+    made = await c.post("/admin/schedules/new", fields)
+    assert made.status == 303, await made.text()
+    first, second = await _schedules(c.bot)
+    assert first.template == second.template == "xueshi" and "6月30日" in first.name
+    detail = await c.page(f"/admin/schedules/{first.id}")
+    assert "下次检查点" in detail and "预览，不发送" in detail
+    again = await c.post("/admin/schedules/new", fields)
+    assert again.status == 303 and len(await _schedules(c.bot)) == 2, "a checkpoint already on is not doubled"
+    assert await audit_rows(c.bot, action="alerts.enable", channel="console")
+
+
+async def test_an_organizer_cannot_turn_on_records_templates(console):
+    c = await console("demo_organizer")
+    resp = await c.post("/admin/schedules/new", {"template": "houbei", "when": "6月30日"})
+    page = await resp.text()
+    assert resp.status == 200 and "只有管理员可以启用" in page
+    assert not await _schedules(c.bot)
+    assert await audit_rows(c.bot, action="schedule.create", channel="console", outcome="invalid")

@@ -8,16 +8,18 @@ from typing import Any
 from aiohttp import web
 
 from bot.actor import Actor
+from bot.cadres import alert_text
 from bot.console.pickers import Choices, recipient_choices
 from bot.console.routes import RouteTable
 from bot.console.visit import Visit
 from bot.roles import Role
+from bot.scheduling import record_alerts, wording
 from bot.scheduling import schedules as sched
-from bot.scheduling import wording
 from bot.scheduling.actor import Refused
 from bot.scheduling.reminders import Detail, EditReminder, NewReminder, Preview, ScheduleRef
 from bot.scheduling.rules import describe_rule
 from bot.scheduling.targets import TargetError, describe_targets, load_targets
+from bot.scheduling.templates import Template, find_template
 
 routes = RouteTable()
 
@@ -148,9 +150,13 @@ async def schedule_new(v: Visit) -> web.StreamResponse:
 async def schedule_preview(v: Visit) -> web.StreamResponse:
     """The live preview (fetch, JSON) and the 预览 button (the form again, with the preview)."""
     form = ReminderForm.read(v)
+    records = _records_template(form)
     try:
-        text = preview_text(v, await v.bot.scheduling.reminders.preview(form.command(v)))
-        error = ""
+        if records is not None:
+            text, error = _checkpoints_text(v, records, form.when), ""
+        else:
+            text = preview_text(v, await v.bot.scheduling.reminders.preview(form.command(v)))
+            error = ""
     except Refused as exc:
         v.audited = True  # the service wrote the refusal
         text, error = "", str(exc)
@@ -162,9 +168,45 @@ async def schedule_preview(v: Visit) -> web.StreamResponse:
     return await _form_page(v, form, preview=text, error=error)
 
 
+def _records_template(form: ReminderForm) -> Template | None:
+    """学时预警 and 后备干部复核 are turned on by the record-alerts service, as in chat and the CLI."""
+    template = find_template(form.template) if form.template else None
+    return template if template is not None and template.from_records else None
+
+
+def _checkpoints_text(v: Visit, template: Template, when: str) -> str:
+    policy = v.bot.scheduling.policy
+    rules = record_alerts.checkpoint_rules(when or template.default_when, v.bot.clock.now().astimezone(policy.tz))
+    lines = [f"{template.name}：每个检查点一条每年的提醒（仅管理员可启用）"]
+    lines.extend(f"  {label}：{describe_rule(rule, policy)}" for label, rule in rules)
+    lines.append("对象：按干部记录在检查点当天确定（本人、所在单位的组织员、管理员）。")
+    return "\n".join(lines)
+
+
+async def _enable_records(v: Visit, form: ReminderForm, template: Template) -> web.StreamResponse:
+    try:
+        async with v.bot.db() as session, session.begin():
+            done = await record_alerts.enable(
+                session, template, form.when, actor(v), v.bot.clock.now(), v.bot.scheduling.policy
+            )
+    except sched.ScheduleError as exc:
+        return await _form_page(v, form, error=v.invalid(str(exc)))
+    v.audited = bool(done.created)  # the service audits what it turned on
+    skipped = f"；已启用过：{'、'.join(done.skipped)}" if done.skipped else ""
+    if not done.created:
+        v.outcome = "unchanged"
+        return v.redirect("/admin/schedules", f"“{template.name}”的这些检查点都已启用{skipped}")
+    first = done.created[0]
+    ids = " ".join(f"#{s.id}" for s in done.created)
+    return v.redirect(f"/admin/schedules/{first.id}", f"已启用“{template.name}”：{ids}{skipped}")
+
+
 @routes.post("/schedules/new", action="schedule.create")
 async def schedule_create(v: Visit) -> web.StreamResponse:
     form = ReminderForm.read(v)
+    records = _records_template(form)
+    if records is not None:
+        return await _enable_records(v, form, records)
     try:
         created = await v.bot.scheduling.reminders.create(form.command(v))
     except Refused as exc:
@@ -193,7 +235,18 @@ async def schedule_show(v: Visit) -> web.StreamResponse:
     detail = await _detail(v)
     policy = v.bot.scheduling.policy
     lines = wording.summary_lines(detail.schedule, policy, detail.at, detail.names, detail.fired)
+    if record_alerts.is_record_alert(detail.schedule):
+        lines = [*lines, "", await _checkpoint_preview(v, detail.schedule.id)]
     return v.render("schedule.html", s=detail.schedule, lines=lines, history=detail.history, operations=OPERATIONS)
+
+
+async def _checkpoint_preview(v: Visit, schedule_id: int) -> str:
+    """Who the next checkpoint would tell, as chat's /提醒 预览 words it; nothing is sent."""
+    who = actor(v)
+    policy = v.bot.scheduling.policy
+    async with v.bot.db() as session:
+        p = await record_alerts.preview(session, schedule_id, who, v.bot.clock.now(), policy, v.bot.config.cadres)
+    return alert_text.preview_text(p.schedule_id, p.name, p.at, p.training, p.reserve, who.access, policy.tz)
 
 
 @routes.get("/schedules/{id:\\d+}/edit")
