@@ -24,6 +24,7 @@ from bot.storage.models import AuditEntry, ConversationState
 
 if TYPE_CHECKING:
     from bot.access import Access
+    from bot.actor import Actor
     from bot.app import OrgBot
     from bot.config import Config
     from bot.kb_service import KnowledgeService
@@ -163,6 +164,17 @@ class Context:
     def session(self) -> AsyncSession:
         """A new database session (use as ``async with ctx.session() as s``); one at a time."""
         return self.bot.db()
+
+    async def actor(self) -> Actor:
+        """The sender as every feature service takes them: role and unit scope (worked out once per
+        message by the dispatcher, or here when a handler runs outside it) and where they wrote from."""
+        from bot.access import access_for
+        from bot.actor import Actor
+
+        if self.access is None:
+            async with self.session() as session:
+                self.access = await access_for(session, self.user)
+        return Actor(self.access, self.message.channel, self.message.chat_id)
 
     async def expect(self, data: dict[str, Any], ttl: timedelta = EXPECT_TTL) -> None:
         """Route this person's next non-command message in this chat back to this handler."""

@@ -11,8 +11,6 @@ import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.access import access_for
-from bot.actor import Actor
 from bot.cadres import replies
 from bot.cadres.ids import find_id_in_text, normalize_text, parse_query
 from bot.cadres.lookup_service import (
@@ -37,14 +35,6 @@ COMMAND = replies.COMMAND
 _SELF_RE = re.compile(r"^\s*(我(?!们)|本人|自己)|我(自己)?(今年|本年度?|的)")
 
 
-async def _actor(ctx: Context) -> Actor:
-    access = ctx.access
-    if access is None:
-        async with ctx.session() as session:
-            access = await access_for(session, ctx.user)
-    return Actor(access, ctx.message.channel, ctx.message.chat_id)
-
-
 def _answer(result: LookupResult) -> list[Reply] | str:
     """Personal data goes to the asker alone, in a 1:1 chat too: a platform channel then sends it
     to the person's own id, never to a group or to an address taken from the message. In a group
@@ -65,7 +55,7 @@ async def run_lookup(ctx: Context, kind: LookupKind, *, asked: str, self_lookup:
         if ids:
             await ctx.expect_in(session, {"kind": kind, "ids": ids})
 
-    command = LookupCommand(await _actor(ctx), kind, asked, self_lookup, ctx.text)
+    command = LookupCommand(await ctx.actor(), kind, asked, self_lookup, ctx.text)
     return _answer(await lookup(ctx.bot, command, on_recorded=keep_pick_list))
 
 

@@ -10,10 +10,13 @@ import re
 import unicodedata
 from typing import Any
 
+from bot import kb_admin
+from bot.actor import NotPermitted
 from bot.chat_topics.asking import ask_in_context
 from bot.chat_topics.store import ChatKey
 from bot.clock import local_minute
 from bot.handler import Context, handler
+from bot.kb_admin import NoSuchQuestion
 from bot.menu import read_pick
 from bot.policy_reply import reply_text
 from bot.roles import Role
@@ -120,14 +123,15 @@ async def feedback(ctx: Context) -> str:
     commands=["未解答", "unanswered"], role=Role.ADMIN, help="查看最近没能回答的问题", category="管理", usage="/未解答"
 )
 async def unanswered(ctx: Context) -> str:
-    kb = await ctx.kb.get()
-    rows = await kb.unanswered_questions(limit=15)
+    rows = await kb_admin.unanswered(ctx.bot, await ctx.actor(), limit=15)
+    if isinstance(rows, NotPermitted):
+        return "只有管理员可以查看未解答的问题。"
     if not rows:
         return "最近没有未能回答的问题。"
     lines = ["最近未能回答的问题（回复“/补充 编号 答案”即可补上答案，立即生效）："]
     for row in rows:
-        when = local_minute(row.get("created_at"), ctx.config.bot.timezone)
-        lines.append(f"#{row['id']} {row.get('question')}（{when}）")
+        when = local_minute(row.asked_at, ctx.config.bot.timezone)
+        lines.append(f"#{row.id} {row.question}（{when}）")
     return "\n".join(lines)
 
 
@@ -142,9 +146,11 @@ async def answer_unanswered(ctx: Context) -> str:
     m = re.match(r"^\s*#?(\d+)\s+(\S.*)$", ctx.args, flags=re.S)
     if not m:
         return "用法：/补充 编号 答案（编号见 /未解答），例如：/补充 12 党费按月交纳，具体比例见……"
-    kb = await ctx.kb.get()
-    made = await kb.faq_from_unanswered(int(m.group(1)), m.group(2).strip(), source=f"管理员{ctx.user.name}补充")
-    if made is None:
+    made = await kb_admin.answer_unanswered(
+        ctx.bot, await ctx.actor(), int(m.group(1)), m.group(2).strip(), source=f"管理员{ctx.user.name}补充"
+    )
+    if isinstance(made, NotPermitted):
+        return "只有管理员可以补充答案。"
+    if isinstance(made, NoSuchQuestion):
         return f"没有编号为 {m.group(1)} 的未解答问题，请先发送 /未解答 查看编号。"
-    await ctx.audit("kb.faq_from_unanswered", "ok", query=made[1], detail=f"faq#{made[0]}")
-    return f"已把“{made[1]}”加入常见问题（#{made[0]}），再有人这样问会直接回答。"
+    return f"已把“{made.question}”加入常见问题（#{made.id}），再有人这样问会直接回答。"

@@ -22,7 +22,6 @@ from bot.messages import Reply
 from bot.roles import Role
 from bot.scheduling import receipts
 from bot.scheduling import schedules as sched
-from bot.scheduling.actor import actor_of
 from bot.scheduling.models import Schedule
 from bot.scheduling.receipt_desk import NoReceipts, Nudge, ReceiptView
 from bot.scheduling.targets import load_targets
@@ -119,7 +118,7 @@ async def receipt_report(ctx: Context) -> str | Reply:
         schedule_id = sched.parse_id(word)
         if action in ("催办", "提醒", "再提醒"):
             return await _nudge(ctx, schedule_id)
-        view = await desk.report(actor_of(ctx), schedule_id)
+        view = await desk.report(await ctx.actor(), schedule_id)
     except NoReceipts as exc:
         return f"#{exc.schedule.id} {exc.schedule.name} 不需要回执。"
     except sched.ScheduleError as exc:
@@ -194,7 +193,7 @@ def _not_sent(schedule: Schedule, planned: int, tz: tzinfo, now: datetime) -> st
 
 
 async def _list(ctx: Context) -> str:
-    rows = await ctx.scheduling.receipts.overview(actor_of(ctx))
+    rows = await ctx.scheduling.receipts.overview(await ctx.actor())
     tz = ctx.scheduling.policy.tz
     now = ctx.bot.clock.now()
     if not rows:
@@ -216,7 +215,7 @@ async def _list(ctx: Context) -> str:
 
 
 async def _nudge(ctx: Context, schedule_id: int) -> str:
-    nudged = await ctx.scheduling.receipts.nudge(actor_of(ctx), schedule_id)
+    nudged = await ctx.scheduling.receipts.nudge(await ctx.actor(), schedule_id)
     name = nudged.schedule.name
     if nudged.outcome is Nudge.GROUP_ONLY:
         return f"《{name}》发到群聊，群成员名单未知，无法只提醒未确认的人。"

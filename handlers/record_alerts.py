@@ -6,8 +6,6 @@ The rules live in bot/cadres/alerts.py and bot/scheduling/record_alerts.py; this
 
 from __future__ import annotations
 
-from bot.access import Access, access_for
-from bot.actor import Actor
 from bot.cadres import alert_text, alerts
 from bot.handler import Context, handler
 from bot.messages import Reply
@@ -22,13 +20,6 @@ UNMUTE_WORDS = ("恢复提醒", "取消免打扰", "unmute")
 DETAIL_PATTERN = r"^\s*(?:查看)?明细\s*$"
 
 
-async def _access(ctx: Context) -> Access:
-    if ctx.access is not None:
-        return ctx.access
-    async with ctx.session() as session:
-        return await access_for(session, ctx.user)
-
-
 @handler(
     commands=["明细"],
     patterns=[DETAIL_PATTERN],
@@ -38,7 +29,7 @@ async def _access(ctx: Context) -> Access:
     category="提醒与通知",
 )
 async def behind_detail(ctx: Context) -> Reply:
-    viewer = await _access(ctx)
+    viewer = (await ctx.actor()).access
     policy = ctx.scheduling.policy
     day = ctx.bot.clock.now().astimezone(policy.tz).date()
     async with ctx.session() as session, session.begin():
@@ -64,13 +55,9 @@ async def mute(ctx: Context, rest: str, muted: bool) -> str:
     return "已恢复：检查点时学时进度落后会提醒您。" if changed else "您没有设置学时预警免打扰，无需恢复。"
 
 
-async def _actor(ctx: Context) -> Actor:
-    return Actor(await _access(ctx), ctx.message.channel, ctx.message.chat_id)
-
-
 async def enable(ctx: Context, template: Template, when: str) -> str:
     policy = ctx.scheduling.policy
-    actor = await _actor(ctx)
+    actor = await ctx.actor()
     async with ctx.session() as session, session.begin():
         done = await record_alerts.enable(session, template, when.strip(), actor, ctx.bot.clock.now(), policy)
     lines = [f"已启用“{template.name}”：" if done.created else f"“{template.name}”的这些检查点都已启用："]
@@ -86,7 +73,7 @@ async def enable(ctx: Context, template: Template, when: str) -> str:
 
 async def preview(ctx: Context, rest: str) -> str:
     policy = ctx.scheduling.policy
-    actor = await _actor(ctx)
+    actor = await ctx.actor()
     async with ctx.session() as session:
         p = await record_alerts.preview(
             session, sched.parse_id(rest), actor, ctx.bot.clock.now(), policy, ctx.config.cadres

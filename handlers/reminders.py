@@ -14,7 +14,6 @@ from bot.handler import DIALOGUE_LABEL, DIALOGUE_RESTART, Context, handler
 from bot.roles import Role
 from bot.scheduling import schedules as sched
 from bot.scheduling import wording
-from bot.scheduling.actor import actor_of
 from bot.scheduling.dialogue import NONE_WORDS, clean, is_no, is_now, is_yes, parse_when
 from bot.scheduling.phrases import EXAMPLES, AskBack, Parsed
 from bot.scheduling.reminders import (
@@ -66,8 +65,8 @@ def _service(ctx: Context) -> Reminders:
     return ctx.scheduling.reminders
 
 
-def _ref(ctx: Context, rest: str) -> ScheduleRef:
-    return ScheduleRef(actor_of(ctx), sched.parse_id(rest))
+async def _ref(ctx: Context, rest: str) -> ScheduleRef:
+    return ScheduleRef(await ctx.actor(), sched.parse_id(rest))
 
 
 def _now_local(ctx: Context) -> datetime:
@@ -150,7 +149,7 @@ async def _start(ctx: Context, state: dict[str, Any], question: str) -> str:
 
 
 async def _list(ctx: Context) -> str:
-    rows = await _service(ctx).listing(actor_of(ctx))
+    rows = await _service(ctx).listing(await ctx.actor())
     if not rows:
         return "还没有提醒。发送 /提醒 新建 创建，或 /提醒 模板 启用内置模板。"
     tz = ctx.scheduling.policy.tz
@@ -166,7 +165,7 @@ async def _list(ctx: Context) -> str:
 
 async def _show(ctx: Context, rest: str) -> str:
     policy = ctx.scheduling.policy
-    detail = await _service(ctx).show(_ref(ctx, rest), history=5)
+    detail = await _service(ctx).show(await _ref(ctx, rest), history=5)
     lines = wording.summary_lines(detail.schedule, policy, detail.at, detail.names, detail.fired)
     if detail.history:
         lines.append("最近修改：")
@@ -188,7 +187,7 @@ ACTION_LABELS = {
 
 
 async def _change(ctx: Context, rest: str, action: str) -> str:
-    ref = _ref(ctx, rest)
+    ref = await _ref(ctx, rest)
     if action == "pause":
         paused = (await _service(ctx).pause(ref)).schedule
         return f"已暂停 #{paused.id} {paused.name}。恢复前不会发送（重启后仍保持暂停）。恢复：/提醒 恢复 {paused.id}"
@@ -200,7 +199,7 @@ async def _change(ctx: Context, rest: str, action: str) -> str:
 
 
 async def _ask_delete(ctx: Context, rest: str) -> str:
-    schedule = (await _service(ctx).removal(_ref(ctx, rest))).schedule
+    schedule = (await _service(ctx).removal(await _ref(ctx, rest))).schedule
     await ctx.expect(
         {
             "flow": "delete",
@@ -213,7 +212,7 @@ async def _ask_delete(ctx: Context, rest: str) -> str:
 
 
 async def _run_now(ctx: Context, rest: str) -> str:
-    ran = await _service(ctx).run_now(_ref(ctx, rest))
+    ran = await _service(ctx).run_now(await _ref(ctx, rest))
     schedule, count = ran.schedule, ran.recipients
     if ran.merged:
         return (
@@ -226,8 +225,8 @@ async def _run_now(ctx: Context, rest: str) -> str:
 EDIT_FIELDS = {"标题": "name", "名称": "name", "内容": "text", "正文": "text", "时间": "when", "对象": "targets"}
 
 
-def _edit_command(ctx: Context, schedule_id: int, field: str, value: str) -> EditReminder:
-    actor = actor_of(ctx)
+async def _edit_command(ctx: Context, schedule_id: int, field: str, value: str) -> EditReminder:
+    actor = await ctx.actor()
     if field == "when":
         return EditReminder(actor, schedule_id, when=value)
     if field == "targets":
@@ -243,7 +242,7 @@ async def _edit(ctx: Context, rest: str) -> str:
         return "用法：/提醒 修改 编号 标题|内容|时间|对象 新值，例如 /提醒 修改 3 时间 每月最后一个工作日 16:00"
     schedule_id, field, value = sched.parse_id(parts[0]), EDIT_FIELDS[parts[1]], parts[2].strip()
     try:
-        preview = await _service(ctx).preview_edit(_edit_command(ctx, schedule_id, field, value))
+        preview = await _service(ctx).preview_edit(await _edit_command(ctx, schedule_id, field, value))
     except Unclear as exc:
         return f"{exc}\n（请把完整的时间写在 /提醒 修改 {schedule_id} 时间 后面）"
     except sched.InvalidDraft as exc:
@@ -274,11 +273,11 @@ def _edit_changes(field: str, preview: EditPreview) -> dict[str, Any]:
     return {field: getattr(draft, field)}
 
 
-def _confirmed_edit(ctx: Context, schedule_id: int, changes: dict[str, Any]) -> EditReminder:
+async def _confirmed_edit(ctx: Context, schedule_id: int, changes: dict[str, Any]) -> EditReminder:
     rule = Parsed(Rule.from_json(changes["rule"])) if "rule" in changes else None
     targets = tuple(TargetSpec(**t) for t in changes["targets"]) if "targets" in changes else None
     return EditReminder(
-        actor_of(ctx), schedule_id, name=changes.get("name"), text=changes.get("text"), when=rule, to=targets
+        await ctx.actor(), schedule_id, name=changes.get("name"), text=changes.get("text"), when=rule, to=targets
     )
 
 
@@ -286,7 +285,7 @@ async def _finish_edit(ctx: Context, state: dict[str, Any], answer: str) -> str:
     if not is_yes(answer):
         return "好的，没有修改。"
     try:
-        edited = await _service(ctx).edit(_confirmed_edit(ctx, int(state["id"]), state["changes"]))
+        edited = await _service(ctx).edit(await _confirmed_edit(ctx, int(state["id"]), state["changes"]))
     except (sched.ScheduleError, TargetError) as exc:
         return f"没有修改：{exc}"
     schedule = edited.schedule
@@ -364,7 +363,7 @@ async def _finish_delete(ctx: Context, state: dict[str, Any], answer: str) -> st
     if not is_yes(answer):
         return "好的，没有删除。"
     try:
-        removed = await _service(ctx).remove(ScheduleRef(actor_of(ctx), int(state["id"])))
+        removed = await _service(ctx).remove(ScheduleRef(await ctx.actor(), int(state["id"])))
     except sched.ScheduleError as exc:
         return str(exc)
     schedule = removed.schedule
@@ -403,7 +402,7 @@ async def _step_when(ctx: Context, state: dict[str, Any], answer: str) -> str:
 
 async def _step_targets(ctx: Context, state: dict[str, Any], answer: str) -> str:
     try:
-        specs = await _service(ctx).check_targets(actor_of(ctx), answer)
+        specs = await _service(ctx).check_targets(await ctx.actor(), answer)
     except (TargetError, sched.ScheduleError) as exc:
         return await _again(ctx, state, f"{exc}\n请重新输入对象：")
     state["targets"] = [s.to_dict() for s in specs]
@@ -472,9 +471,9 @@ def _once(at: str) -> Parsed:
     return Parsed(Rule("once", at=at))
 
 
-def _command(ctx: Context, state: dict[str, Any]) -> NewSchedule:
+async def _command(ctx: Context, state: dict[str, Any]) -> NewSchedule:
     """The creation the dialogue has gathered so far, as the service takes it."""
-    actor = actor_of(ctx)
+    actor = await ctx.actor()
     targets = tuple(TargetSpec(**t) for t in state["targets"])
     urgent = bool(state.get("urgent"))
     if state["flow"] == "notice":
@@ -497,7 +496,7 @@ def _command(ctx: Context, state: dict[str, Any]) -> NewSchedule:
 async def _confirm(ctx: Context, state: dict[str, Any]) -> str:
     policy = ctx.scheduling.policy
     try:
-        preview = await _service(ctx).preview(_command(ctx, state))
+        preview = await _service(ctx).preview(await _command(ctx, state))
     except (sched.ScheduleError, TargetError) as exc:
         return f"没有创建：{exc}"
     draft = preview.draft
@@ -554,7 +553,7 @@ async def _step_confirm(ctx: Context, state: dict[str, Any], answer: str) -> str
     if not is_yes(answer):
         return await _again(ctx, state, CONFIRM_HINT)
     try:
-        created = await _service(ctx).create(_command(ctx, state))
+        created = await _service(ctx).create(await _command(ctx, state))
     except sched.NeedsChoice as exc:
         return await _again(ctx, state, f"{exc}回复“照常”或“顺延”（或“取消”）。")
     except (sched.ScheduleError, TargetError) as exc:

@@ -20,15 +20,8 @@ from bot.scheduling.schedules import ScheduleError
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
-    from bot.handler import Context
 
-__all__ = ["Actor", "Refusal", "Refused", "actor_of", "operator", "refusals_audited", "units"]
-
-
-def actor_of(ctx: Context) -> Actor:
-    """The sender of a chat message (``ctx.access`` when the dispatcher worked it out)."""
-    access = ctx.access or Access(ctx.user.user_id, ctx.user.role, ctx.user.cadre_id, ctx.user.unit_scope)
-    return Actor(access, ctx.message.channel, ctx.message.chat_id)
+__all__ = ["Actor", "Refusal", "Refused", "operator", "refusals_audited", "units"]
 
 
 def operator(user_id: str) -> Actor:
