@@ -31,7 +31,7 @@ B = 0.75
 class IndexedPassage:
     """What the index keeps about one retrievable unit (a passage or an FAQ entry)."""
 
-    ref: int  # kb_passages.id, or kb_faq.id for FAQ entries
+    ref: int  # kb_passages.id, or kb_faq_entries.id for FAQ entries
     kind: str  # "passage" | "faq"
     doc_id: int  # kb_documents.id (0 for FAQ entries added by hand)
     locator: str

@@ -61,7 +61,7 @@ passages = sa.Table(
 )
 
 faq_entries = sa.Table(
-    "kb_faq",
+    "kb_faq_entries",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     # NULL for entries added by hand (add_faq), else the FAQ sheet they came from.
@@ -81,7 +81,7 @@ faq_entries = sa.Table(
 )
 
 unanswered = sa.Table(
-    "kb_unanswered",
+    "kb_unanswered_questions",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("question", sa.Text, nullable=False),

@@ -76,3 +76,38 @@ async def test_downgrade_to_nothing_and_back(db_url):
         assert await migrate.is_current(engine)
     finally:
         await engine.dispose()
+
+
+async def test_knowledge_table_renames_keep_every_row(db_url):
+    """0013 renames two knowledge tables by copying on SQLite: nothing may be lost, either way."""
+    from sqlalchemy import text
+
+    engine = create_engine(db_url)
+    faq = "INSERT INTO {t} (id, document_id, question, answer, alternates, tags, source, created_at) VALUES "
+    faq += "(7, NULL, '党费怎么交', '按月交纳', '[]', '', '管理员补充', '2026-11-28 10:00:00+00')"
+    asked = "INSERT INTO {t} (id, question, asked_by, best_score, created_at) VALUES "
+    asked += "(3, '今年名额几个', 'u1', 0.2, '2026-11-28 10:00:00+00')"
+    try:
+        await migrate.downgrade(engine, "0012_records_alerts")
+        async with engine.begin() as conn:
+            await conn.execute(text(faq.format(t="kb_faq")))
+            await conn.execute(text(asked.format(t="kb_unanswered")))
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT id, question FROM kb_faq_entries"))).all() == [(7, "党费怎么交")]
+            rows = (await conn.execute(text("SELECT id, asked_by FROM kb_unanswered_questions"))).all()
+            assert rows == [(3, "u1")]
+        await migrate.downgrade(engine, "0012_records_alerts")
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM kb_faq"))).scalar() == 1
+        await migrate.upgrade(engine)
+        async with engine.begin() as conn:  # new rows still get ids of their own
+            await conn.execute(
+                text(
+                    "INSERT INTO kb_unanswered_questions (question, created_at) VALUES ('再问一次', '2026-11-28 11:00:00+00')"
+                )
+            )
+            ids = (await conn.execute(text("SELECT id FROM kb_unanswered_questions"))).scalars().all()
+            assert len(set(ids)) == 2
+    finally:
+        await engine.dispose()

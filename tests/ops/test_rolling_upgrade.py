@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PREVIOUS_RELEASE = "d1956bc"  # main when the durable inbox landed: migrations up to 0005_durable_inbox
 PREVIOUS_HEAD = "0005_durable_inbox"
 # Migrations whose upgrade removes or changes what an older release reads; docs/deploy.md says how to upgrade past them.
-NOT_ADDITIVE = {"0005_durable_inbox"}
+NOT_ADDITIVE = {"0005_durable_inbox", "0013_kb_table_names"}
 DESTRUCTIVE_OPS = {"drop_table", "drop_column", "alter_column", "rename_table", "drop_constraint"}
 
 

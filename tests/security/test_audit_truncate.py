@@ -175,7 +175,7 @@ async def test_the_service_role_works_but_cannot_erase_or_change_the_schema(leas
         assert "出错了" not in await say(bot, "demo_staff", "入党积极分子要培养多久")
         assert "出错了" not in await say(bot, "demo_staff", "食堂几点开饭")
         async with bot.engine.connect() as conn:
-            assert await conn.scalar(text("SELECT count(*) FROM kb_unanswered")) >= 1  # logged for review
+            assert await conn.scalar(text("SELECT count(*) FROM kb_unanswered_questions")) >= 1  # logged for review
         now = bot.clock.now()
         async with bot.db() as session, session.begin():
             added = await enqueue(
