@@ -84,10 +84,11 @@ class ReceiptDesk:
         scope_units = await units(session, actor)
         return receipts.scope_for(Access(access.user_id, access.role, access.cadre_id, access.unit_scope, scope_units))
 
-    async def overview(self, actor: Actor) -> list[receipts.NoticeCounts]:
-        """The newest notices asking for receipts that the actor may see, with the counts they may see."""
+    async def overview(self, actor: Actor, *, offset: int = 0, limit: int = 20) -> list[receipts.NoticeCounts]:
+        """The newest notices asking for receipts that the actor may see, with the counts they may see
+        (a page of them: ``offset`` notices skipped, at most ``limit``)."""
         async with self.bot.db() as session:
-            return await receipts.overview(session, await self._scope(session, actor))
+            return await receipts.overview(session, await self._scope(session, actor), limit, offset)
 
     async def report(self, actor: Actor, schedule_id: int) -> ReceiptView:
         async with refusals_audited(self.bot, actor, "receipt.report", schedule_id), self.bot.db() as session:

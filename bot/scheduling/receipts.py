@@ -285,12 +285,13 @@ class NoticeCounts:
         return any(s.kind != "group" for s in load_targets(self.schedule.targets))
 
 
-async def overview(session: AsyncSession, scope: Scope, limit: int = 20) -> list[NoticeCounts]:
+async def overview(session: AsyncSession, scope: Scope, limit: int = 20, offset: int = 0) -> list[NoticeCounts]:
     """The newest notices asking for receipts that this viewer may see, with counts they may see."""
     query = (
         select(Schedule)
         .where(Schedule.receipt.is_(True), Schedule.status != "deleted")
         .order_by(Schedule.id.desc())
+        .offset(offset)
         .limit(limit)
     )
     if scope.units is not None:

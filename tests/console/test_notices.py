@@ -60,3 +60,15 @@ async def test_organizer_does_not_see_other_units_receipts(console):
     assert "仅显示您管理的单位" in page and "演示·张伟" in page
     resp = await org.post("/admin/notices/new", {"name": "越权", "event": "12月5日下午3点", "to": "单位:U0102"})
     assert "不在您管理的范围" in await resp.text()
+
+
+async def test_notices_are_paginated(console):
+    c = await console("demo_admin", ORGBOT_CONSOLE_PAGE_SIZE="10")
+    for n in range(1, 12):
+        form = {"name": f"第{n}号通知", "event": "12月5日下午3点", "to": "@demo_staff", "rereminder": "不催"}
+        assert (await c.post("/admin/notices/new", form)).status == 303
+    first = await c.page("/admin/notices")
+    assert "第11号通知" in first and "第2号通知" in first and "第1号通知" not in first
+    assert "page=2" in first and "下一页" in first
+    second = await c.page("/admin/notices", page="2")
+    assert "第1号通知" in second and "第11号通知" not in second and "下一页" not in second

@@ -40,8 +40,11 @@ async def _view(v: Visit) -> ReceiptView:
 
 @routes.get("/notices")
 async def notice_list(v: Visit) -> web.StreamResponse:
-    notices = await v.bot.scheduling.receipts.overview(actor(v))
-    return v.render("notices.html", notices=notices)
+    pager = v.pager()
+    # One more than a page: is there a next one?
+    notices = await v.bot.scheduling.receipts.overview(actor(v), offset=pager.offset, limit=pager.size + 1)
+    pager.total, pager.exact = pager.offset + len(notices), False
+    return v.render("notices.html", notices=notices[: pager.size], pager=pager)
 
 
 def _notice_form(v: Visit) -> dict[str, str]:
