@@ -220,3 +220,30 @@ async def test_uploads_larger_than_api_bodies_but_not_than_the_console_limit(con
     too_big = big.encode() * 2
     resp = await c.client.post("/admin/knowledge/upload", data=_files(c, "file", [("太大.txt", too_big)]))
     assert resp.status == 413 and "3 MiB" in await resp.text()
+
+
+async def test_staff_identities_bound_and_unbound_through_the_staff_service(console):
+    c = await console("demo_admin")
+    page = await c.page("/admin/staff")
+    assert 'action="/admin/staff/identities"' in page
+    resp = await c.post("/admin/staff/identities", {"user_id": "demo_staff", "wecom": "ZhangWei01", "feishu": ""})
+    assert resp.status == 303
+    page = await c.page("/admin/staff")
+    assert "已更新 demo_staff" in page and "wecom:ZhangWei01" in page
+    assert await audit_rows(c.bot, action="staff.identities", channel="console", outcome="ok")
+    await c.post("/admin/staff/identities", {"user_id": "demo_staff"})
+    assert "wecom:ZhangWei01" not in await c.page("/admin/staff"), "an emptied field unbinds"
+    resp = await c.post("/admin/staff/identities", {"user_id": "nobody_here", "wecom": "X"})
+    assert resp.status == 303
+    assert "nobody_here" in await c.page("/admin/staff")
+    assert await audit_rows(c.bot, action="staff.identities", channel="console", outcome="invalid")
+
+
+async def test_an_organizer_cannot_change_identities(console):
+    c = await console("demo_organizer")
+    resp = await c.post("/admin/staff/identities", {"user_id": "demo_staff", "wecom": "Hijack"})
+    assert resp.status == 403
+    async with c.bot.db() as session:
+        from bot.storage.models import Identity
+
+        assert not list(await session.scalars(select(Identity).where(Identity.platform_user_id == "Hijack")))
