@@ -29,14 +29,11 @@ DETAIL_PATTERN = r"^\s*(?:查看)?明细\s*$"
     category="提醒与通知",
 )
 async def behind_detail(ctx: Context) -> Reply:
-    viewer = (await ctx.actor()).access
     policy = ctx.scheduling.policy
-    day = ctx.bot.clock.now().astimezone(policy.tz).date()
+    now = ctx.bot.clock.now()
     async with ctx.session() as session, session.begin():
-        rows = await alerts.behind_in_scope(session, viewer, day, ctx.config.cadres)
-        for cadre_id in alerts.named_in(rows):
-            session.add(ctx.audit_row("cadre.alert.detail", "ok", query=ctx.text.strip()[:100], subject=cadre_id))
-    return Reply(alert_text.behind_list(rows, day), private=True)
+        rows = await record_alerts.behind_list(session, await ctx.actor(), now, policy, ctx.config.cadres)
+    return Reply(alert_text.behind_list(rows, now.astimezone(policy.tz).date()), private=True)
 
 
 async def mute(ctx: Context, rest: str, muted: bool) -> str:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from bot.access import Access
 from bot.actor import Actor
-from bot.audit_trail import AuditRecord, write
-from bot.cadres import alert_text, alerts
+from bot.cadres import alert_text
 from bot.cadres.sheets import write_table
 from bot.cadres.units import subtree_codes
 from bot.cli.runtime import fail, started_bot
@@ -85,18 +84,15 @@ async def behind(args: argparse.Namespace, config: Config) -> int:
     if path is not None and path.suffix.lower() not in (".csv", ".xlsx"):
         return fail("导出文件的扩展名应为 .csv 或 .xlsx")
     async with started_bot(config) as bot:
-        day = bot.clock.now().astimezone(policy.tz).date()
-        action = "cadre.alert.export" if path else "cadre.alert.detail"
+        now = bot.clock.now()
+        day = now.astimezone(policy.tz).date()
         async with bot.db() as session, session.begin():
             viewer = cli_access(args)
             if args.unit:
                 units = frozenset(await subtree_codes(session, args.unit))
                 viewer = Access(viewer.user_id, Role.ORGANIZER, unit_scope=args.unit, units=units)
-            rows = await alerts.behind_in_scope(session, viewer, day, config.cadres)
-            scope = f"单位 {args.unit}" if args.unit else "全部门"
-            for cadre_id in alerts.named_in(rows):
-                record = AuditRecord(viewer.user_id, "cli", "cli", action, "ok", query=scope, subject=cadre_id)
-                write(session, bot.clock.now(), record)
+            actor = Actor(viewer, "cli", audit_role="cli")
+            rows = await record_alerts.behind_list(session, actor, now, policy, config.cadres, export=path is not None)
     if path is None:
         print(alert_text.behind_list(rows, day))
         return 0

@@ -282,6 +282,22 @@ async def preview(
     return CheckpointPreview(schedule.id, schedule.name, at, reserve=reserve)
 
 
+async def behind_list(
+    session: AsyncSession, actor: Actor, now: datetime, policy: Policy, config: CadresConfig, *, export: bool = False
+) -> list[alerts.Standing]:
+    """The full list behind a 学时 summary (明细, the CLI's list or an export): only cadres the actor may
+    look up, and each one named is audited like a lookup, in the caller's transaction."""
+    if not actor.may(Role.ORGANIZER):
+        raise ScheduleError("学时进度落后名单需要组织员或管理员权限。")
+    day = now.astimezone(policy.tz).date()
+    rows = await alerts.behind_in_scope(session, actor.access, day, config)
+    action = "cadre.alert.export" if export else "cadre.alert.detail"
+    scope = f"单位 {actor.access.unit_scope}" if actor.access.unit_scope else "管理范围"
+    for cadre_id in alerts.named_in(rows):
+        actor.audit(session, now, action, "ok", query=scope, subject=cadre_id)
+    return rows
+
+
 async def seed_demo(bot: OrgBot) -> None:
     """The demo's 学时预警 and 后备干部复核 at their default checkpoints; running it again adds nothing."""
     policy = Policy.from_config(bot.config)

@@ -161,3 +161,29 @@ async def test_an_organizer_cannot_turn_on_records_templates(console):
     assert resp.status == 200 and "只有管理员可以启用" in page
     assert not await _schedules(c.bot)
     assert await audit_rows(c.bot, action="schedule.create", channel="console", outcome="invalid")
+
+
+async def test_behind_list_export_stays_in_scope_and_is_audited(console):
+    import io
+
+    from openpyxl import load_workbook
+
+    admin = await console("demo_admin")
+    await admin.post("/admin/schedules/new", {"template": "xueshi", "when": "6月30日"})
+    (schedule,) = await _schedules(admin.bot)
+    assert "behind.xlsx" in await admin.page(f"/admin/schedules/{schedule.id}")
+
+    async def exported(c) -> set[str]:
+        resp = await c.client.get("/admin/schedules/behind.xlsx")
+        assert resp.status == 200 and "spreadsheetml" in resp.headers["Content-Type"]
+        rows = list(load_workbook(io.BytesIO(await resp.read())).active.iter_rows(values_only=True))
+        return {str(cell) for row in rows[1:] for cell in row if cell and str(cell).startswith("A1")}
+
+    everyone = await exported(admin)
+    assert everyone, "the demo has cadres behind pace"
+    audited = await audit_rows(admin.bot, action="cadre.alert.export", channel="console")
+    assert {row.subject for row in audited} == everyone
+    organizer = await console("demo_organizer")
+    theirs = await exported(organizer)
+    assert theirs and theirs < everyone
+    assert theirs <= {"A1001", "A1002", "A1003", "A1004", "A1012"}, "only the organizer's units (U0101 and below)"

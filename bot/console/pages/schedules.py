@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from bot.actor import Actor
-from bot.cadres import alert_text
+from bot.cadres import alert_text, alerts
+from bot.cadres.sheets import write_table
+from bot.console.downloads import download
 from bot.console.pickers import Choices, recipient_choices
 from bot.console.routes import RouteTable
 from bot.console.visit import Visit
@@ -235,9 +238,30 @@ async def schedule_show(v: Visit) -> web.StreamResponse:
     detail = await _detail(v)
     policy = v.bot.scheduling.policy
     lines = wording.summary_lines(detail.schedule, policy, detail.at, detail.names, detail.fired)
+    behind = detail.schedule.template == alerts.TRAINING
     if record_alerts.is_record_alert(detail.schedule):
         lines = [*lines, "", await _checkpoint_preview(v, detail.schedule.id)]
-    return v.render("schedule.html", s=detail.schedule, lines=lines, history=detail.history, operations=OPERATIONS)
+    return v.render(
+        "schedule.html", s=detail.schedule, lines=lines, history=detail.history, operations=OPERATIONS, behind=behind
+    )
+
+
+@routes.get("/schedules/behind.xlsx", action="cadre.alert.export")
+async def behind_export(v: Visit) -> web.StreamResponse:
+    """The full list behind a 学时 summary, within the viewer's units; each cadre in it audited."""
+    policy = v.bot.scheduling.policy
+    now = v.bot.clock.now()
+
+    async def write(path: Path) -> None:
+        try:
+            async with v.bot.db() as session, session.begin():
+                rows = await record_alerts.behind_list(session, actor(v), now, policy, v.bot.config.cadres, export=True)
+        except sched.ScheduleError as exc:
+            raise v.refuse(str(exc)) from exc
+        v.audited = True
+        write_table(path, "学时进度落后", alert_text.EXPORT_HEADERS, alert_text.export_rows(rows))
+
+    return await download(f"学时进度落后_{now.astimezone(policy.tz):%Y%m%d}.xlsx", write)
 
 
 async def _checkpoint_preview(v: Visit, schedule_id: int) -> str:
