@@ -301,7 +301,9 @@ async def test_readyz_is_ok_and_names_the_scheduler_role(make_bot):
 
 # --- a real `orgbot run`, SIGTERM and kill -9 with a backlog -------------------------------------
 
-N = 1000
+# Enough that SIGTERM and kill -9 land with most of the backlog waiting (the tests assert it); the
+# drain itself is measured by bench/callback_burst.py, not here.
+N = 400
 
 
 def feishu_answers(fake: FakePlatforms) -> list[tuple[int, str]]:
@@ -365,7 +367,7 @@ async def test_sigterm_with_a_backlog_then_restart_answers_every_message_once(
     server = Orgbot(env)
     await server.start()
     try:
-        await wait_answered(fake, lambda got: len(got) == N, timeout=240)
+        await wait_answered(fake, lambda got: len(got) == N, timeout=300)
     finally:
         await server.stop()
     answers = feishu_answers(fake)
@@ -388,7 +390,7 @@ async def test_kill_9_in_a_backlog_then_restart_answers_every_message_once(
     server = Orgbot(env)
     await server.start()
     try:
-        await wait_answered(fake, lambda got: len(got) == N, timeout=240)
+        await wait_answered(fake, lambda got: len(got) == N, timeout=300)
     finally:
         await server.stop()
     answers = feishu_answers(fake)
