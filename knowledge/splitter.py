@@ -148,7 +148,7 @@ class _Walk:
             self.close_article()
             self.push(10 + ln.level, text[:40], "")
         elif self.structural(text) or self.article_start(text):
-            pass
+            return  # taken: a 编/章/节 heading, or the first line of an article
         elif self.article is not None:  # items （一）… and follow-on paragraphs of an article
             self.article[2].append(text)
         elif not self.numbered(pos, text):
