@@ -16,6 +16,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.cancellation import raise_if_cancelling
 from bot.channels.base import DeliveryError
 from bot.channels.outbound import with_retries
 from bot.identity import LOCAL_CHANNELS
@@ -112,7 +113,8 @@ class AnswerWorkers:
                 claimed = await self.inbox.claim(self.bot.clock.now(), busy)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                raise_if_cancelling(exc)
                 log.exception("could not claim from the inbox")
                 claimed = None
                 await asyncio.sleep(IDLE_POLL_SECONDS)
@@ -128,7 +130,8 @@ class AnswerWorkers:
                 await self._answer(claimed)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                raise_if_cancelling(exc)
                 log.exception("answer worker failed on inbox row %d", claimed.id)
             finally:
                 self._in_flight[channel] -= 1

@@ -26,6 +26,7 @@ from bot import dispatcher
 from bot.answering import AnswerWorkers
 from bot.audit_record import storable
 from bot.cadres.lookup_quota import PersonTurns
+from bot.cancellation import raise_if_cancelling
 from bot.channels import signature_ledger
 from bot.channels.base import Channel, DeliveryError
 from bot.clock import Clock, SystemClock
@@ -167,7 +168,11 @@ class OrgBot:
             self.answering = False
         for task in self._background:
             task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        if self._background:
+            # The scheduler may itself take `timeout` to end a round in progress.
+            _, stuck = await asyncio.wait(self._background, timeout=timeout + 5.0)
+            for task in stuck:
+                log.error("background task %s did not stop when cancelled; shutting down without it", task.get_name())
         self._background.clear()
         for channel in self.channels.values():
             try:
@@ -240,7 +245,8 @@ class OrgBot:
                 async with self.db() as session, session.begin():
                     await session.execute(delete(ConversationState).where(ConversationState.expires_at < now))
                     await signature_ledger.purge_expired(session, now)
-            except Exception:
+            except Exception as exc:
+                raise_if_cancelling(exc)
                 log.exception("housekeeping failed")
             await asyncio.sleep(600)
 

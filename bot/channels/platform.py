@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from bot.cancellation import raise_if_cancelling
 from bot.channels.base import DeliveryError
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ async def reconnect_forever(
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            raise_if_cancelling(exc)
             log.warning("%s failed: %s", what, f"{type(exc).__name__}: {str(exc)[:200]}")
         finally:
             if on_drop is not None:

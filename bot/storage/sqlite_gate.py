@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InvalidRequestError, OperationalError
 from sqlalchemy.util import await_only
 
 HELD = "orgbot_write_gate"
@@ -32,6 +32,9 @@ class SqliteWriteGate:
         event.listen(sync_engine, "commit", self._transaction_ended)
         event.listen(sync_engine, "rollback", self._transaction_ended)
         event.listen(sync_engine.pool, "reset", self._connection_reset)
+        # A task cancelled inside a statement (a timeout, a shutdown) invalidates its connection:
+        # its transaction then ends without the commit/rollback events above reaching the gate.
+        event.listen(sync_engine.pool, "invalidate", self._connection_reset)
 
     def _before_execute(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if conn.info.get(HELD) or not statement.lstrip()[:6].upper().startswith(WRITES):
@@ -43,7 +46,11 @@ class SqliteWriteGate:
         conn.info[HELD] = True
 
     def _transaction_ended(self, conn: Any) -> None:
-        self._release(conn.info)
+        try:
+            info = conn.info
+        except InvalidRequestError:
+            return  # invalidated: the pool's invalidate event gave the gate back
+        self._release(info)
 
     def _connection_reset(self, dbapi_connection: Any, record: Any, *_: Any) -> None:
         self._release(record.info)
