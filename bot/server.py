@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot import stack_dump
 from bot.app import OrgBot
 from bot.channels.registry import attach_channels
 from bot.config import Config
@@ -58,12 +59,13 @@ async def _serve_locked(
     await site.start()
     url = f"http://{host}:{sock.getsockname()[1]}/"
     log.info("orgbot listening on %s", url)
-    if on_ready:
-        on_ready(bot, url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    stack_dump.install(loop)
+    if on_ready:
+        on_ready(bot, url)
     try:
         await stop.wait()
     finally:

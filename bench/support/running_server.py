@@ -115,7 +115,15 @@ class Orgbot:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         # Generous: on a loaded two-core machine the last answers and sends may take their time.
-        _, err = await asyncio.wait_for(self.proc.communicate(), 120)
+        communicate = asyncio.ensure_future(self.proc.communicate())
+        try:
+            _, err = await asyncio.wait_for(asyncio.shield(communicate), 120)
+        except TimeoutError:
+            self.proc.send_signal(signal.SIGUSR1)  # bot/stack_dump.py: where it waits
+            await asyncio.sleep(2)
+            self.proc.kill()
+            _, err = await communicate
+            raise AssertionError(f"orgbot did not stop within 120 s of SIGTERM:\n{err.decode()[-6000:]}") from None
         assert self.proc.returncode == 0, err.decode()[-2000:]
         return err.decode()
 

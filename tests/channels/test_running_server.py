@@ -7,6 +7,8 @@ signature is refused.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,16 @@ async def test_callback_to_a_running_orgbot_is_answered_once_across_restarts(
     finally:
         await server.stop()
     assert len(spec.answers(fake)) == 1
+
+
+async def test_sigusr1_shows_where_a_running_orgbot_waits(db_url: str, tmp_path: Path):
+    """An operator's view of a server that seems stuck, without a debugger (bot/stack_dump.py)."""
+    server = Orgbot({"ORGBOT_DATABASE_URL": db_url, "ORGBOT_KNOWLEDGE_INDEX_DIR": str(tmp_path / "index")})
+    await server.start()
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGUSR1)
+    await asyncio.sleep(1)
+    log = await server.stop()
+    assert "--- asyncio tasks ---" in log
+    assert "task housekeeping" in log and "_housekeeping" in log
+    assert "--- threads ---" in log and "Current thread" in log
