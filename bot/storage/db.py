@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.redaction import redact
+from bot.storage import sqlite_driver
 from bot.storage.sqlite_gate import SqliteWriteGate
 
 
@@ -67,6 +68,7 @@ def create_engine(
         # hand-off per session: about a third of the in-process throughput. (PostgreSQL keeps
         # it: the leader lock's connection changes its isolation level.)
         kwargs["pool_reset_on_return"] = None
+        kwargs["module"] = sqlite_driver.dbapi()
     else:
         kwargs["pool_pre_ping"] = True
         if pool_size is not None:

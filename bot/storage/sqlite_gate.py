@@ -34,7 +34,7 @@ class SqliteWriteGate:
         event.listen(sync_engine.pool, "reset", self._connection_reset)
         # A task cancelled inside a statement (a timeout, a shutdown) invalidates its connection:
         # its transaction then ends without the commit/rollback events above reaching the gate.
-        event.listen(sync_engine.pool, "invalidate", self._connection_reset)
+        event.listen(sync_engine.pool, "invalidate", self._connection_invalidated)
 
     def _before_execute(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if conn.info.get(HELD) or not statement.lstrip()[:6].upper().startswith(WRITES):
@@ -52,8 +52,11 @@ class SqliteWriteGate:
             return  # invalidated: the pool's invalidate event gave the gate back
         self._release(info)
 
-    def _connection_reset(self, dbapi_connection: Any, record: Any, *_: Any) -> None:
-        self._release(record.info)
+    def _connection_reset(self, dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
+        self._release(connection_record.info)
+
+    def _connection_invalidated(self, dbapi_connection: Any, connection_record: Any, exception: Any) -> None:
+        self._release(connection_record.info)
 
     def _release(self, info: dict[str, Any]) -> None:
         if info.pop(HELD, False):
