@@ -475,28 +475,17 @@ class KnowledgeBase:
         snap = await self._snapshot()
         _query, _cands, decision, _ = self._decide(snap, question)
         answer = self._render(snap, question, decision)
-        if record and answer.status == "unknown" and question.strip():
-            best = decision.chosen[0].confidence if decision.chosen else None
-            await self.record_unanswered(question, user_id=user_id, best_score=best)
-            answer.recorded = True
+        unanswered = record and answer.status == "unknown" and bool(question.strip())
         key = conversation or user_id
-        if key:
-            await self._remember(key, answer)
+        if unanswered or key:
+            async with self.engine.begin() as conn:  # one write per question
+                if unanswered:
+                    best = decision.chosen[0].confidence if decision.chosen else None
+                    await conn.execute(self._unanswered_row(question, user_id, best))
+                if key:
+                    await store.remember_last_answer(conn, key, answer.to_record())
+            answer.recorded = unanswered
         return answer
-
-    async def _remember(self, conversation: str, answer: Answer) -> None:
-        last = store.last_answers
-        values = {"answer": answer.to_record(), "updated_at": store.now()}
-        where = last.c.conversation == conversation
-        async with self.engine.begin() as conn:
-            if (await conn.execute(last.update().where(where).values(**values))).rowcount:
-                return
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(last.insert().values(conversation=conversation, **values))
-        except sa.exc.IntegrityError:  # another instance wrote the first row meanwhile
-            async with self.engine.begin() as conn:
-                await conn.execute(last.update().where(where).values(**values))
 
     async def explain(self, question: str, limit: int = 10) -> dict[str, Any]:
         """Hit testing: the analysed question, ranked candidates with scores, and the
@@ -614,11 +603,13 @@ class KnowledgeBase:
     ) -> None:
         """Log a question the knowledge base could not answer."""
         async with self.engine.begin() as conn:
-            await conn.execute(
-                store.unanswered.insert().values(
-                    question=question.strip()[:2000], asked_by=user_id, best_score=best_score, created_at=store.now()
-                )
-            )
+            await conn.execute(self._unanswered_row(question, user_id, best_score))
+
+    @staticmethod
+    def _unanswered_row(question: str, user_id: str | None, best_score: float | None) -> sa.Insert:
+        return store.unanswered.insert().values(
+            question=question.strip()[:2000], asked_by=user_id, best_score=best_score, created_at=store.now()
+        )
 
     async def last_answer(self, conversation: str | None = None) -> Answer | None:
         """The last answer given in this conversation, by any instance."""

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from itertools import pairwise
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 # Explicit constraint names, so the Alembic migration (0002_knowledge) can mirror them.
@@ -120,6 +122,26 @@ last_answers = sa.Table(
 def now() -> datetime:
     """Timezone-aware UTC timestamp (stored as such on PostgreSQL)."""
     return datetime.now(UTC)
+
+
+async def remember_last_answer(conn: AsyncConnection, conversation: str, answer: str) -> None:
+    """Replace the conversation's last answer: one statement on SQLite and PostgreSQL, where it
+    runs once per question; other databases update, then insert when there was no row."""
+    values = {"conversation": conversation, "answer": answer, "updated_at": now()}
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        statement = insert(last_answers).values(**values)
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[last_answers.c.conversation],
+                set_={"answer": statement.excluded.answer, "updated_at": statement.excluded.updated_at},
+            )
+        )
+        return
+    where = last_answers.c.conversation == conversation
+    if not (await conn.execute(last_answers.update().where(where).values(**values))).rowcount:
+        await conn.execute(last_answers.insert().values(**values))
 
 
 async def state_key(conn: AsyncConnection) -> str:

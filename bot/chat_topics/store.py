@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat_topics.models import ChatTopic
@@ -43,15 +44,13 @@ async def recall(db: async_sessionmaker[AsyncSession], key: ChatKey, now: dateti
 async def remember(
     db: async_sessionmaker[AsyncSession], key: ChatKey, question: str, now: datetime, keep: timedelta
 ) -> None:
-    """Make ``question`` the chat's topic until ``now + keep`` (replacing the previous one)."""
+    """Make ``question`` the chat's topic until ``now + keep`` (replacing the previous one): one
+    statement, as it runs after every answered question."""
+    values = {"question": question[:QUESTION_CHARS], "expires_at": now + keep, "updated_at": now}
     async with db() as session, session.begin():
-        row = await session.get(ChatTopic, (key.channel, key.chat_id, key.user_id))
-        if row is None:
-            row = ChatTopic(channel=key.channel, chat_id=key.chat_id, user_id=key.user_id)
-            session.add(row)
-        row.question = question[:QUESTION_CHARS]
-        row.expires_at = now + keep
-        row.updated_at = now
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(ChatTopic).values(channel=key.channel, chat_id=key.chat_id, user_id=key.user_id, **values)
+        await session.execute(stmt.on_conflict_do_update(index_elements=["channel", "chat_id", "user_id"], set_=values))
 
 
 async def current(db: async_sessionmaker[AsyncSession], key: ChatKey) -> ChatTopic | None:
