@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench.kb_quality import load_questions, matches  # noqa: E402
 from knowledge import KnowledgeBase, bundled_corpus_texts, metadata  # noqa: E402
 from knowledge.calibration import Calibration, Evidence, fit_logistic  # noqa: E402
+from knowledge.decide import Thresholds  # noqa: E402
 
 TARGET = ROOT / "knowledge" / "data" / "calibration.json"
 
@@ -61,13 +62,17 @@ async def collect(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "hard_decline": report["decision"]["status"] == "unknown"
                     and ev is not None
                     and ev["missing_concept"] > 0,
+                    # Declined by rule whatever the probability (a noun of the question
+                    # is in no passage), but still a lesson for the model: such traps
+                    # look like colloquial questions in every other signal.
+                    "by_rule": ev is not None and ev["unknown_noun"] > 0,
                 }
             )
         await engine.dispose()
     return out
 
 
-FEATURES = ("stands_out", "confidence", "known_unmatched", "lead_share")
+FEATURES = ("stands_out", "confidence", "known_unmatched", "lead_share", "number_detached", "nouns_elsewhere")
 
 
 def loo_probabilities(rows: list[dict[str, Any]], names: tuple[str, ...], l2: float) -> list[float]:
@@ -83,11 +88,19 @@ def loo_probabilities(rows: list[dict[str, Any]], names: tuple[str, ...], l2: fl
     return out
 
 
+def tied(row: dict[str, Any]) -> bool:
+    """decide() does not answer at any probability: the runner-up is a near tie (asked
+    back), or the best passage matches too little of the question (Thresholds.floor)."""
+    th = Thresholds()
+    return (row["evidence"].lead < th.tie and bool(row["gaps"])) or row["evidence"].confidence < th.floor
+
+
 def choose_answer(rows: list[dict[str, Any]], probs: list[float], total: int, max_wrong: float) -> float:
-    """Lowest threshold at which answered-but-wrong stays within max_wrong of all questions."""
+    """Lowest threshold at which answered-but-wrong stays within max_wrong of all
+    questions (a near tie is asked back at any probability, so it is never answered)."""
     best = 1.0
     for t in sorted(set(probs), reverse=True):
-        wrong = sum(1 for r, p in zip(rows, probs, strict=True) if p >= t and not r["top1"])
+        wrong = sum(1 for r, p in zip(rows, probs, strict=True) if p >= t and not r["top1"] and not tied(r))
         if wrong / total > max_wrong:
             break
         best = t
@@ -95,11 +108,16 @@ def choose_answer(rows: list[dict[str, Any]], probs: list[float], total: int, ma
 
 
 def choose_clarify(rows: list[dict[str, Any]], probs: list[float], answer: float, close: float) -> float:
-    """Lowest threshold below ``answer`` at which no unanswerable question gets a menu
-    (a menu holds the close candidates; its right entry need not be first)."""
-    best = answer
-    for t in sorted({p for p in probs if p < answer}, reverse=True):
-        menus = [r for r, p in zip(rows, probs, strict=True) if t <= p < answer and r["gaps"] and r["gaps"][0] <= close]
+    """Lowest threshold at which no unanswerable question gets a menu (a menu holds the
+    close candidates; its right entry need not be first). Menus are offered below the
+    answer threshold and, at any probability, for a near tie, so this may lie above it."""
+    best = 1.0
+
+    def menu(r: dict[str, Any], p: float) -> bool:
+        return (p < answer or tied(r)) and bool(r["gaps"]) and r["gaps"][0] <= close
+
+    for t in sorted(set(probs), reverse=True):
+        menus = [r for r, p in zip(rows, probs, strict=True) if p >= t and menu(r, p)]
         if any(not r["answerable"] or not r["right_in_top3"] for r in menus):
             break
         best = t
@@ -108,7 +126,7 @@ def choose_clarify(rows: list[dict[str, Any]], probs: list[float], answer: float
 
 def figures(rows: list[dict[str, Any]], probs: list[float], answer: float, total: int) -> str:
     answerable = sum(1 for r in rows if r["answerable"])
-    ans = [r for r, p in zip(rows, probs, strict=True) if p >= answer]
+    ans = [r for r, p in zip(rows, probs, strict=True) if p >= answer and not tied(r)]
     right = sum(1 for r in ans if r["top1"])
     wrong = len(ans) - right
     return (
@@ -139,9 +157,13 @@ async def main() -> None:
     fit_rows = [r for r in rows if r["evidence"] is not None and not r["hard_decline"]]
     names = tuple(args.features.split(","))
     probs = loo_probabilities(fit_rows, names, args.l2)
-    answer = choose_answer(fit_rows, probs, len(rows), args.max_wrong)
-    clarify = choose_clarify(fit_rows, probs, answer, args.close)
-    print("dev, leave-one-out:", figures(fit_rows, probs, answer, len(rows)))
+    # Thresholds are chosen on what the probability decides (not on rule declines).
+    open_rows, open_probs = zip(
+        *((r, p) for r, p in zip(fit_rows, probs, strict=True) if not r["by_rule"]), strict=True
+    )
+    answer = choose_answer(list(open_rows), list(open_probs), len(rows), args.max_wrong)
+    clarify = choose_clarify(list(open_rows), list(open_probs), answer, args.close)
+    print("dev, leave-one-out:", figures(list(open_rows), list(open_probs), answer, len(rows)))
     bias, weights = fit_logistic(
         [{n: r["evidence"].vector()[n] for n in names} for r in fit_rows], [int(r["top1"]) for r in fit_rows], args.l2
     )

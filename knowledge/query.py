@@ -20,6 +20,8 @@ SYNONYM_FACTOR = 0.9
 RELATED_FACTOR = 0.5
 # A bigram that straddles two segmented words ("象公" in 发展对象|公示) is weak evidence.
 CROSS_WORD_WEIGHT = 0.35
+# Part-of-speech tags (jieba's) of words that name a thing: n, nz, ng, vn (考试), an.
+NOUN_TAGS = ("n", "vn", "an")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ class Query:
     clauses: list[Clause] = field(default_factory=list)
     fixes: list[tuple[str, str]] = field(default_factory=list)
     asks: tuple[str, ...] = ()  # question-word rules it uses (data/question_rules.toml)
+    # Dictionary nouns of the question (名额, 公积金…), filler and words about the
+    # documents themselves (条款, 讲话…) left out: what the question is about. One the
+    # knowledge base never mentions is the strongest sign of a question it cannot answer.
+    nouns: tuple[str, ...] = ()
 
     @property
     def wants_quantity(self) -> bool:
@@ -107,6 +113,13 @@ class Segmenter:
         if self._jieba is None:
             return list(run)
         return list(self._jieba.cut(run, False))
+
+    def nouns(self, text: str) -> list[str]:
+        """Dictionary words of ``text`` tagged as nouns (no HMM guessing: a word made up
+        of a typo or of two words run together is not a noun of the question)."""
+        if self._jieba is None:
+            return []
+        return [w for w, tag in self._jieba.tag(text, False) if tag.startswith(NOUN_TAGS) and len(w) >= 2]
 
     def has_word(self, word: str) -> bool:
         """Whether ``word`` is in the segmenter's dictionary (glossary forms included)."""
@@ -170,7 +183,8 @@ def analyse(
             clauses.append(Clause(found.group(), alts, 1.0))
     core = rules.strip_stop_phrases(glossary.canonicalize(fixed))
     core = "".join(ch for ch in core if ch.isalnum())
-    return Query(question, norm, core, clauses, fixes, rules.asked(fixed))
+    nouns = tuple(dict.fromkeys(n for n in (segmenter.nouns(fixed) if segmenter else []) if rules.is_topic(n)))
+    return Query(question, norm, core, clauses, fixes, rules.asked(fixed), nouns)
 
 
 def _pieces(chunk: str, segmenter: Segmenter | None) -> list[tuple[str, float]]:
