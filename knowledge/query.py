@@ -174,7 +174,8 @@ def analyse(
             if term in seen_terms:
                 continue
             seen_terms.add(term)
-            clauses.append(Clause(term, [Alternative(term, (term,))], weight))
+            alts = [Alternative(term, (term,)), *_numeral_forms(term, fixed)]
+            clauses.append(Clause(term, alts, weight))
     for exp in rules.expand:
         found = exp.question.search(fixed)
         named = exp.unless_concept is not None and any(c.concept == exp.unless_concept for c in clauses)
@@ -201,3 +202,31 @@ def _pieces(chunk: str, segmenter: Segmenter | None) -> list[tuple[str, float]]:
             if i + 1 < len(words):
                 out.append((w[-1] + words[i + 1][0], CROSS_WORD_WEIGHT))
     return out
+
+
+_DIGITS = "零一二三四五六七八九"
+# Units a number is counted in (岁, 个月, 名…): spelled out together with the numeral.
+MEASURE_WORDS = "岁个年月日天周次名人届期倍号"
+
+
+def chinese_numeral(n: int) -> str:
+    """1..99 as regulations write them: 十八, 二十四, 三."""
+    tens, ones = divmod(n, 10)
+    if not tens:
+        return _DIGITS[ones]
+    head = "" if tens == 1 else _DIGITS[tens]
+    return head + "十" + (_DIGITS[ones] if ones else "")
+
+
+def _numeral_forms(term: str, text: str) -> list[Alternative]:
+    """How the regulations spell a number staff type in digits (18岁 → 十八岁, 3个月 →
+    三个月, 2名 → 两名): the texts write 年满十八岁, so the digits alone match nothing.
+    A one-character numeral is only a term together with the unit typed after it."""
+    if not term.isdigit() or not 0 < int(term) < 100:
+        return []
+    at = text.find(term)
+    unit = text[at + len(term) : at + len(term) + 1] if at >= 0 else ""
+    unit = unit if unit in MEASURE_WORDS else ""
+    spelled = chinese_numeral(int(term))
+    forms = [spelled + unit] + (["两" + unit] if spelled == "二" and unit else [])
+    return [Alternative(f, tuple(terms(f)), SYNONYM_FACTOR) for f in forms if terms(f)]
