@@ -6,10 +6,14 @@ Runs the knowledge engine over the questions whose "split" is "dev" (never "test
 older set, which has no split and was never a held-out part, counts as development data),
 labels each one 1 when the first-ranked clause is the right one (0 when it is not, or
 when no document answers the question), fits a logistic model on the ranking's
-evidence (knowledge/calibration.py) and picks the answer threshold on leave-one-out
-probabilities: the lowest at which confident wrong answers on dev stay within
---max-wrong of all questions; then the clarify threshold: the lowest at which no dev
-menu is offered for a question the documents do not answer. Prints the fitted weights and the dev figures; --write stores them in
+evidence (knowledge/calibration.py) and picks the answer threshold on held-out
+probabilities (each question's from a model fitted without any question about the same
+clause): the lowest at which confident wrong answers on dev stay within --max-wrong of
+all questions, counting only what decide() would answer (a near tie is asked back, a
+best clause under Thresholds.floor is declined); then the clarify threshold: the lowest
+at which no dev menu is offered for a question the documents do not answer. Questions
+declined by rule (a noun in no passage) still teach the fit but set no threshold.
+Prints the fitted weights and the dev figures; --write stores them in
 knowledge/data/calibration.json, which the engine loads.
 """
 
@@ -54,6 +58,7 @@ async def collect(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out.append(
                 {
                     "q": item["q"],
+                    "group": _clause_of(item),
                     "evidence": Evidence(**ev) if ev else None,
                     "top1": bool(right and right[0]),
                     "answerable": expect is not None,
@@ -72,19 +77,35 @@ async def collect(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _clause_of(item: dict[str, Any]) -> str:
+    """The clause a question is about (its own text for a question no clause answers)."""
+    expect = item["expect"]
+    if not expect:
+        return "q:" + item["q"]
+    return f"{expect['doc']}#{expect.get('locator_contains') or expect.get('text_contains')}"
+
+
 FEATURES = ("stands_out", "confidence", "known_unmatched", "lead_share", "number_detached", "nouns_elsewhere")
 
 
 def loo_probabilities(rows: list[dict[str, Any]], names: tuple[str, ...], l2: float) -> list[float]:
-    """Each row's probability from a model fitted without it: what the threshold is
-    chosen on, so that it is not set by questions the model has memorised."""
+    """Each row's probability from a model fitted without it and without every other
+    question about the same clause: what the threshold is chosen on, so that it is not
+    set by questions the model has memorised, nor by their rewordings (the two sets
+    ask most clauses several ways; a held-out question is about a clause unseen)."""
     xs = [{n: r["evidence"].vector()[n] for n in names} for r in rows]
     ys = [int(r["top1"]) for r in rows]
-    out = []
-    for i in range(len(rows)):
-        b, w = fit_logistic(xs[:i] + xs[i + 1 :], ys[:i] + ys[i + 1 :], l2)
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(r["group"], []).append(i)
+    out = [0.0] * len(rows)
+    for members in groups.values():
+        held = set(members)
+        keep = [i for i in range(len(rows)) if i not in held]
+        b, w = fit_logistic([xs[i] for i in keep], [ys[i] for i in keep], l2)
         cal = Calibration(b, w, 1.0, 1.0, 0.0)
-        out.append(cal.probability(rows[i]["evidence"]))
+        for i in members:
+            out[i] = cal.probability(rows[i]["evidence"])
     return out
 
 
@@ -163,7 +184,7 @@ async def main() -> None:
     )
     answer = choose_answer(list(open_rows), list(open_probs), len(rows), args.max_wrong)
     clarify = choose_clarify(list(open_rows), list(open_probs), answer, args.close)
-    print("dev, leave-one-out:", figures(list(open_rows), list(open_probs), answer, len(rows)))
+    print("dev, leave-one-clause-out:", figures(list(open_rows), list(open_probs), answer, len(rows)))
     bias, weights = fit_logistic(
         [{n: r["evidence"].vector()[n] for n in names} for r in fit_rows], [int(r["top1"]) for r in fit_rows], args.l2
     )
