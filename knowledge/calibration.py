@@ -21,8 +21,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .query import Query
-from .ranking import Candidate, WeightedClause
+from .passage_features import flat_text
+from .query import SYNONYM_FACTOR, Query
+from .question_rules import QuestionRules, bundled_rules
+from .ranking import Candidate, WeightedClause, any_number_near
+from .tokenize import terms
 
 # (confidence, lead over the runner-up, BM25 lead) at or above which the best passage
 # stands out: with colloquial wording confidence stays low everywhere, so a clear lead
@@ -48,6 +51,9 @@ LABELS = {
     "confident_lead": "匹配度×领先明显",
     "confident_alone": "匹配度×相关度领先",
     "faq": "常见问题条目",
+    "unknown_noun": "问题中的名词知识库里从未出现",
+    "number_detached": "问数量，但数字不在问题所说的事旁边",
+    "nouns_elsewhere": "段落缺少问题中的名词（知识库其他地方有）",
 }
 
 
@@ -74,15 +80,31 @@ class Evidence:
     lead_clear: float  # min(1, 5 × lead): a lead of 0.2 is as clear as it gets
     confident_lead: float  # confidence × lead_clear
     confident_alone: float  # confidence × max(0, bm25_lead)
+    # A noun of the question (名额, 公积金) that no passage mentions: the question is
+    # about something the documents do not cover, however well its other words match.
+    unknown_noun: float = 0.0
+    # Asks 几次/多少 but the excerpt's numbers stand away from the question's words
+    # (每月开展1次主题党日 does not say how often 党小组会 meets).
+    number_detached: float = 0.0
+    # Share of the question's nouns that the best passage (with its headings) lacks
+    # although the knowledge base has them elsewhere: 任期 in 党支部书记任期几年.
+    nouns_elsewhere: float = 0.0
 
     def vector(self) -> dict[str, float]:
         """Field name -> value, in declaration order."""
         return asdict(self)
 
 
-def gather(query: Query, cands: list[Candidate], weighted: list[WeightedClause], df: Callable[[str], int]) -> Evidence:
+def gather(
+    query: Query,
+    cands: list[Candidate],
+    weighted: list[WeightedClause],
+    df: Callable[[str], int],
+    rules: QuestionRules | None = None,
+) -> Evidence:
     """Evidence about ``cands[0]`` (candidates deduplicated, best first; not empty).
-    ``df`` is the index's document frequency of a term."""
+    ``df`` is the index's document frequency of a term; ``rules`` the question rules
+    (default: the bundled ones)."""
     best = cands[0]
     second = cands[1] if len(cands) > 1 else None
     total = sum(wc.weight for wc in weighted) or 1.0
@@ -117,7 +139,45 @@ def gather(query: Query, cands: list[Candidate], weighted: list[WeightedClause],
         lead_clear=lead_clear,
         confident_lead=best.confidence * lead_clear,
         confident_alone=best.confidence * max(0.0, bm25_lead),
+        unknown_noun=1.0 if unknown_nouns(query, df) else 0.0,
+        number_detached=_number_detached(query, best, weighted, rules or bundled_rules()),
+        nouns_elsewhere=_nouns_elsewhere(query, best, df),
     )
+
+
+def _nouns_elsewhere(query: Query, best: Candidate, df: Callable[[str], int]) -> float:
+    known = [n for n in query.nouns if any(df(t) for t in terms(n))]
+    if not known:
+        return 0.0
+    flat = flat_text("\n".join((best.item.context, best.item.text, best.item.answer)))
+    return sum(1 for n in known if flat_text(n) not in flat) / len(known)
+
+
+def unknown_nouns(query: Query, df: Callable[[str], int]) -> list[str]:
+    """Nouns of the question that no passage contains (none of their index terms)."""
+    return [n for n in query.nouns if not any(df(t) for t in terms(n))]
+
+
+def _number_detached(query: Query, best: Candidate, weighted: list[WeightedClause], rules: QuestionRules) -> float:
+    """1 when the question asks a number (几次, 多久, 几号…) and the best excerpt states
+    none of the kind asked next to the question's own words."""
+    numbers = [r.answer for r in rules.rules(query.asks) if r.group == "number"]
+    if not numbers or best.item.kind == "faq":
+        return 0.0
+    # The question's own words that the excerpt uses (a word it lacks cannot be judged),
+    # including the forms a rule expands a question word to (多大 → 年满).
+    text = best.snippet
+    words = [
+        alt.text
+        for wc in weighted
+        if wc.clause.weight >= 1.0
+        for alt in wc.clause.alternatives
+        if alt.factor >= SYNONYM_FACTOR and alt.text in text
+    ]
+    if not words:
+        return 0.0
+    within = rules.penalties.attached_chars
+    return 0.0 if all(any_number_near(words, text, n, within) for n in numbers) else 1.0
 
 
 @dataclass(frozen=True)

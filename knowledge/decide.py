@@ -9,6 +9,7 @@ numbered menu; anything weak is declined and logged.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +31,10 @@ class Thresholds:
     menu_span: float = 0.12  # without calibration: menu holds candidates within this of the best
     menu_size: int = 4
     tie: float = 0.02  # a runner-up this close (confidence) makes even a likely answer a menu
+    # A best passage matching less than this much of the question is never the answer,
+    # however far it leads: standing alone among passages that match nothing (今天天气:
+    # 今天 in a speech) says nothing about whether it answers.
+    floor: float = 0.6
     near_miss: float = 0.25  # unknown: near-misses shown from this confidence
 
 
@@ -132,11 +137,14 @@ def decide(
     query_empty: bool = False,
     evidence: Evidence | None = None,
     calibration: Calibration | None = None,
+    absent: Sequence[str] = (),
 ) -> Decision:
     """Answer when the calibrated probability that the top clause answers clears the
     threshold chosen on held-out questions; offer a menu when two clauses are close and
     the race itself is likely right; decline otherwise (candidates deduplicated, best
-    first). Without evidence (tests of the rules alone) the confidence stands in."""
+    first). Without evidence (tests of the rules alone) the confidence stands in.
+    ``absent``: nouns of the question that no passage mentions (名额): what the question
+    is about is not in the documents, so no passage is answered or offered."""
     if query_empty:
         return Decision("unknown", [], "问题中没有可检索的关键词")
     if not cands:
@@ -153,6 +161,9 @@ def decide(
     # the answer and never a menu entry: it is about something else.
     if best.missing:
         return _decline(cands, th, None, evidence)
+    if absent:
+        why = f"问题问到的“{'、'.join(absent)}”在知识库的任何段落中都没有出现"
+        return _decline(cands, th, None, evidence, why)
     cal = calibration
     if cal is None or evidence is None:
         p, answer_at, clarify_at, close = best.confidence, th.answer, th.clarify, th.menu_span
@@ -163,6 +174,9 @@ def decide(
     menu = [c for c in cands if best.confidence - c.confidence <= close and not c.missing][: th.menu_size]
     # A near tie is never answered outright: which of the two is meant is a guess.
     tied = evidence is not None and len(menu) >= 2 and evidence.lead < th.tie
+    if best.confidence < th.floor:
+        why += f"；但最佳段落只匹配了问题的 {best.confidence:.0%}（不足 {th.floor:.0%}）"
+        return _decline(cands, th, p, evidence, why)
     if p >= answer_at and not tied:
         return Decision("answered", [best], why, p, evidence)
     if p >= answer_at:

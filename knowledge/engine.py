@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from . import store
-from .calibration import Calibration, gather
+from .calibration import Calibration, gather, unknown_nouns
 from .decide import Answer, Decision, Source, Thresholds, decide
 from .enumeration import whole_answer
 from .followup import Reading, read_follow_up
@@ -461,8 +461,9 @@ class KnowledgeBase:
         withdrawn = self._withdrawn.get(self._core(question)) if self._withdrawn else None
         if withdrawn:
             cands = [c for c in cands if self._cited(snap, c) not in withdrawn]
-        evidence = gather(query, cands, weighted, snap.index.df) if cands else None
-        decision = decide(cands, self.thresholds, query.is_empty, evidence, self.calibration)
+        evidence = gather(query, cands, weighted, snap.index.df, self.rules) if cands else None
+        absent = unknown_nouns(query, snap.index.df)
+        decision = decide(cands, self.thresholds, query.is_empty, evidence, self.calibration, absent)
         return query, cands, decision, weighted
 
     async def ask(

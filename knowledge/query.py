@@ -20,6 +20,8 @@ SYNONYM_FACTOR = 0.9
 RELATED_FACTOR = 0.5
 # A bigram that straddles two segmented words ("象公" in 发展对象|公示) is weak evidence.
 CROSS_WORD_WEIGHT = 0.35
+# Part-of-speech tags (jieba's) of words that name a thing: n, nz, ng, vn (考试), an.
+NOUN_TAGS = ("n", "vn", "an")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ class Query:
     clauses: list[Clause] = field(default_factory=list)
     fixes: list[tuple[str, str]] = field(default_factory=list)
     asks: tuple[str, ...] = ()  # question-word rules it uses (data/question_rules.toml)
+    # Dictionary nouns of the question (名额, 公积金…), filler and words about the
+    # documents themselves (条款, 讲话…) left out: what the question is about. One the
+    # knowledge base never mentions is the strongest sign of a question it cannot answer.
+    nouns: tuple[str, ...] = ()
 
     @property
     def wants_quantity(self) -> bool:
@@ -108,6 +114,13 @@ class Segmenter:
             return list(run)
         return list(self._jieba.cut(run, False))
 
+    def nouns(self, text: str) -> list[str]:
+        """Dictionary words of ``text`` tagged as nouns (no HMM guessing: a word made up
+        of a typo or of two words run together is not a noun of the question)."""
+        if self._jieba is None:
+            return []
+        return [w for w, tag in self._jieba.tag(text, False) if tag.startswith(NOUN_TAGS) and len(w) >= 2]
+
     def has_word(self, word: str) -> bool:
         """Whether ``word`` is in the segmenter's dictionary (glossary forms included)."""
         return self._jieba is not None and bool(self._jieba.has_word(word))
@@ -161,7 +174,8 @@ def analyse(
             if term in seen_terms:
                 continue
             seen_terms.add(term)
-            clauses.append(Clause(term, [Alternative(term, (term,))], weight))
+            alts = [Alternative(term, (term,)), *_numeral_forms(term, fixed)]
+            clauses.append(Clause(term, alts, weight))
     for exp in rules.expand:
         found = exp.question.search(fixed)
         named = exp.unless_concept is not None and any(c.concept == exp.unless_concept for c in clauses)
@@ -170,7 +184,8 @@ def analyse(
             clauses.append(Clause(found.group(), alts, 1.0))
     core = rules.strip_stop_phrases(glossary.canonicalize(fixed))
     core = "".join(ch for ch in core if ch.isalnum())
-    return Query(question, norm, core, clauses, fixes, rules.asked(fixed))
+    nouns = tuple(dict.fromkeys(n for n in (segmenter.nouns(fixed) if segmenter else []) if rules.is_topic(n)))
+    return Query(question, norm, core, clauses, fixes, rules.asked(fixed), nouns)
 
 
 def _pieces(chunk: str, segmenter: Segmenter | None) -> list[tuple[str, float]]:
@@ -187,3 +202,31 @@ def _pieces(chunk: str, segmenter: Segmenter | None) -> list[tuple[str, float]]:
             if i + 1 < len(words):
                 out.append((w[-1] + words[i + 1][0], CROSS_WORD_WEIGHT))
     return out
+
+
+_DIGITS = "零一二三四五六七八九"
+# Units a number is counted in (岁, 个月, 名…): spelled out together with the numeral.
+MEASURE_WORDS = "岁个年月日天周次名人届期倍号"
+
+
+def chinese_numeral(n: int) -> str:
+    """1..99 as regulations write them: 十八, 二十四, 三."""
+    tens, ones = divmod(n, 10)
+    if not tens:
+        return _DIGITS[ones]
+    head = "" if tens == 1 else _DIGITS[tens]
+    return head + "十" + (_DIGITS[ones] if ones else "")
+
+
+def _numeral_forms(term: str, text: str) -> list[Alternative]:
+    """How the regulations spell a number staff type in digits (18岁 → 十八岁, 3个月 →
+    三个月, 2名 → 两名): the texts write 年满十八岁, so the digits alone match nothing.
+    A one-character numeral is only a term together with the unit typed after it."""
+    if not term.isdigit() or not 0 < int(term) < 100:
+        return []
+    at = text.find(term)
+    unit = text[at + len(term) : at + len(term) + 1] if at >= 0 else ""
+    unit = unit if unit in MEASURE_WORDS else ""
+    spelled = chinese_numeral(int(term))
+    forms = [spelled + unit] + (["两" + unit] if spelled == "二" and unit else [])
+    return [Alternative(f, tuple(terms(f)), SYNONYM_FACTOR) for f in forms if terms(f)]

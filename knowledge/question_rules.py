@@ -61,6 +61,7 @@ class QuestionRules:
 
     stop_phrases: tuple[str, ...] = ()
     how_words: tuple[str, ...] = ()
+    meta_words: tuple[str, ...] = ()
     asks: tuple[AskRule, ...] = ()
     expand: tuple[Expansion, ...] = ()
     penalties: Penalties = field(default_factory=Penalties)
@@ -75,6 +76,11 @@ class QuestionRules:
     def strip_stop_phrases(self, text: str) -> str:
         """Replace question filler by spaces (word boundaries), keeping topic words."""
         return self._stop.sub(" ", text) if self._stop is not None else text
+
+    def is_topic(self, word: str) -> bool:
+        """Whether a word of the question can be what it is about: not filler (a stop
+        phrase) and not a word about the documents themselves (条款, 讲话, 意思)."""
+        return word not in self.meta_words and not self.strip_stop_phrases(word).isspace()
 
     def asked(self, question: str) -> tuple[str, ...]:
         """Names of the ask rules whose question words ``question`` uses."""
@@ -102,7 +108,7 @@ def bundled_rules() -> QuestionRules:
 
 def parse_rules(data: dict[str, Any]) -> QuestionRules:
     """Build the rules from parsed TOML; unknown keys and bad patterns are errors."""
-    _known(data, {"stop_phrases", "how_words", "asks", "expand", "penalties"}, "question_rules")
+    _known(data, {"stop_phrases", "how_words", "meta_words", "asks", "expand", "penalties"}, "question_rules")
     asks = [
         AskRule(
             name=str(_get(raw, "name", where)),
@@ -130,6 +136,7 @@ def parse_rules(data: dict[str, Any]) -> QuestionRules:
     return QuestionRules(
         tuple(data.get("stop_phrases", ())),
         tuple(data.get("how_words", ())),
+        tuple(data.get("meta_words", ())),
         tuple(asks),
         tuple(expand),
         Penalties(**penalties),

@@ -319,8 +319,12 @@ def number_attached(clauses: list[WeightedClause], text: str, number: re.Pattern
         for wc in clauses
         if wc.clause.concept is None and wc.clause.weight >= 1.0 and len(wc.clause.alternatives) == 1
     ]
-    if not words:
-        return True
+    return not words or any_number_near(words, text, number, within)
+
+
+def any_number_near(words: list[str], text: str, number: re.Pattern[str], within: int) -> bool:
+    """Whether some ``number`` match in ``text`` has one of ``words`` within ``within``
+    characters of it."""
     for m in number.finditer(text):
         near = text[max(0, m.start() - within) : m.end() + within]
         if any(w in near for w in words):

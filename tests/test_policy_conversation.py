@@ -115,14 +115,7 @@ async def test_typed_and_homophone_forms_are_answered_with_the_right_clause(kb_b
 @pytest.mark.parametrize(
     "trap",
     [
-        pytest.param(
-            "今年我们单位优秀共产党员名额有几个",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known confident-wrong (issue 13): 名额 is nowhere in the corpus, yet the 争创/表彰 paragraph "
-                "stands out; the fitted evidence does not separate it yet",
-            ),
-        ),
+        "今年我们单位优秀共产党员名额有几个",  # 名额 is in no passage: declined by rule
         "入党誓词原文能发我一下吗",
         "党员酒驾会受什么处分",
         "主题党日定在每月几号",  # 每月开展1次 says how often, not on which day

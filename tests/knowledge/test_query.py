@@ -79,3 +79,30 @@ def test_colloquial_filler_words_are_not_topics(glossary: Glossary) -> None:
     assert "些" not in labels
     labels = "".join(c.label for c in analyse("流动党员是什么意思", glossary).clauses)
     assert "意思" not in labels
+
+
+@pytest.mark.parametrize(
+    ("question", "digits", "spelled"),
+    [("刚满18能写入党申请吗", "18", "十八"), ("预备期满3个月了", "3", "三个"), ("要2名介绍人", "2", "两名")],
+)
+def test_digits_are_also_searched_as_the_regulations_spell_them(
+    glossary: Glossary, question: str, digits: str, spelled: str
+) -> None:
+    clause = next(c for c in analyse(question, glossary).clauses if c.label == digits)
+    assert clause.alternatives[0].text == digits  # what was typed counts fully
+    assert any(a.text == spelled and a.factor < 1 for a in clause.alternatives[1:])
+
+
+def test_numeral_spelling() -> None:
+    from knowledge.query import chinese_numeral
+
+    spelled = [chinese_numeral(n) for n in (1, 10, 11, 18, 24, 40, 99)]
+    assert spelled == ["一", "十", "十一", "十八", "二十四", "四十", "九十九"]
+
+
+async def test_a_typed_age_is_matched_to_the_age_requirement(kb) -> None:
+    # 年满十八岁 (第五条) is found from 18 typed in digits, with the age rule's 年满.
+    report = await kb.explain("18岁能入党吗", limit=5)
+    top = report["candidates"][0]
+    assert "第五条" in top["locator"] and "18→十八岁" in top["matched"], top
+    assert report["result"]["status"] == "answered", report["decision"]["reason"]
