@@ -29,6 +29,7 @@ from bot.cadres.lookup_quota import PersonTurns
 from bot.cancellation import raise_if_cancelling
 from bot.channels import signature_ledger
 from bot.channels.base import Channel, DeliveryError
+from bot.chat_topics import store as chat_topics
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.inbox import Inbox, State
@@ -244,6 +245,7 @@ class OrgBot:
                 await self._expire_stale(now)
                 async with self.db() as session, session.begin():
                     await session.execute(delete(ConversationState).where(ConversationState.expires_at < now))
+                    await chat_topics.forget_expired(session, now)
                     await signature_ledger.purge_expired(session, now)
             except Exception as exc:
                 raise_if_cancelling(exc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,16 +29,19 @@ class ChatKey:
 
 
 async def recall(db: async_sessionmaker[AsyncSession], key: ChatKey, now: datetime) -> str | None:
-    """The last answered question, or None when there is none or it has expired."""
+    """The last answered question, or None when there is none or it has expired.
+
+    Only reads: an expired row is replaced by the next answer or removed by housekeeping,
+    so that asking never waits for the write lock just to tidy up."""
     async with db() as session:
         row = await session.get(ChatTopic, (key.channel, key.chat_id, key.user_id))
-        if row is None:
-            return None
-        if row.expires_at <= now:
-            await session.delete(row)
-            await session.commit()
+        if row is None or row.expires_at <= now:
             return None
         return row.question
+
+
+async def forget_expired(session: AsyncSession, now: datetime) -> None:
+    await session.execute(delete(ChatTopic).where(ChatTopic.expires_at < now))
 
 
 async def remember(
