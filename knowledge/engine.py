@@ -8,7 +8,7 @@ while an import runs. Nothing here is global: pass an AsyncEngine and an index f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,6 +35,9 @@ from .splitter import citation
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, file name)
 # Feedback verdicts that say an answer was wrong.
+# A caller's own write about an answer, done in the transaction that records the answer.
+AlsoWrite = Callable[[AsyncConnection, Answer], Awaitable[None]]
+
 NEGATIVE_VERDICTS = ("不对", "没用", "答非所问", "不是这个", "错了", "答错了")
 
 
@@ -467,24 +470,34 @@ class KnowledgeBase:
         return query, cands, decision, weighted
 
     async def ask(
-        self, question: str, *, user_id: str | None = None, record: bool = True, conversation: str | None = None
+        self,
+        question: str,
+        *,
+        user_id: str | None = None,
+        record: bool = True,
+        conversation: str | None = None,
+        also: AlsoWrite | None = None,
     ) -> Answer:
         """Answer a chat question: answered / clarify / unknown (see Answer.to_json).
         Unknown questions are logged when ``record``. The answer is remembered in the
         database per ``conversation`` (default: ``user_id``; nothing when neither is
-        given) so that feedback ("不对") refers to it from any instance."""
+        given) so that feedback ("不对") refers to it from any instance. ``also`` writes
+        what the caller keeps about the answer in the same transaction: one write per
+        question, as SQLite takes one writer at a time."""
         snap = await self._snapshot()
         _query, _cands, decision, _ = self._decide(snap, question)
         answer = self._render(snap, question, decision)
         unanswered = record and answer.status == "unknown" and bool(question.strip())
         key = conversation or user_id
-        if unanswered or key:
-            async with self.engine.begin() as conn:  # one write per question
+        if unanswered or key or also:
+            async with self.engine.begin() as conn:
                 if unanswered:
                     best = decision.chosen[0].confidence if decision.chosen else None
                     await conn.execute(self._unanswered_row(question, user_id, best))
                 if key:
                     await store.remember_last_answer(conn, key, answer.to_record())
+                if also:
+                    await also(conn, answer)
             answer.recorded = unanswered
         return answer
 

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.chat_topics import store
 from bot.chat_topics.store import ChatKey
 from knowledge import Answer, KnowledgeBase
+from knowledge.engine import AlsoWrite
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -35,18 +38,31 @@ class ContextAnswer:
 
 async def ask_in_context(bot: OrgBot, kb: KnowledgeBase, key: ChatKey, question: str, user_id: str) -> ContextAnswer:
     """Answer ``question`` in the chat ``key``, reading it with the chat's topic when it
-    is a follow-up; remembers what was answered as the new topic."""
+    is a follow-up; remembers what was answered as the new topic (in the knowledge base's
+    own write for the question)."""
     now = bot.clock.now()
     keep = timedelta(minutes=bot.config.knowledge.followup_minutes)
     previous = await store.recall(bot.db, key, now) if keep > timedelta(0) else None
+
+    def topic(asked: str) -> AlsoWrite | None:
+        if keep <= timedelta(0):
+            return None
+
+        async def write(conn: AsyncConnection, answer: Answer) -> None:
+            if answer.status == "answered":
+                await conn.execute(store.upsert(conn.dialect.name, key, asked, now, keep))
+
+        return write
+
     reading = kb.read_follow_up(question, previous) if previous else None
-    result: ContextAnswer | None = None
     if reading is not None:
-        in_context = await kb.ask(reading.question, user_id=user_id, record=False, conversation=key.conversation)
+        in_context = await kb.ask(
+            reading.question,
+            user_id=user_id,
+            record=False,
+            conversation=key.conversation,
+            also=topic(reading.question),
+        )
         if in_context.status == "answered":
-            result = ContextAnswer(in_context, reading.question)
-    if result is None:
-        result = ContextAnswer(await kb.ask(question, user_id=user_id, conversation=key.conversation))
-    if result.answer.status == "answered" and keep > timedelta(0):
-        await store.remember(bot.db, key, result.read_as or question, now, keep)
-    return result
+            return ContextAnswer(in_context, reading.question)
+    return ContextAnswer(await kb.ask(question, user_id=user_id, conversation=key.conversation, also=topic(question)))

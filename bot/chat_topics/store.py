@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Insert, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -44,16 +44,12 @@ async def forget_expired(session: AsyncSession, now: datetime) -> None:
     await session.execute(delete(ChatTopic).where(ChatTopic.expires_at < now))
 
 
-async def remember(
-    db: async_sessionmaker[AsyncSession], key: ChatKey, question: str, now: datetime, keep: timedelta
-) -> None:
-    """Make ``question`` the chat's topic until ``now + keep`` (replacing the previous one): one
-    statement, as it runs after every answered question."""
+def upsert(dialect_name: str, key: ChatKey, question: str, now: datetime, keep: timedelta) -> Insert:
+    """The one statement that makes ``question`` the topic (runs after every answered question)."""
     values = {"question": question[:QUESTION_CHARS], "expires_at": now + keep, "updated_at": now}
-    async with db() as session, session.begin():
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(ChatTopic).values(channel=key.channel, chat_id=key.chat_id, user_id=key.user_id, **values)
-        await session.execute(stmt.on_conflict_do_update(index_elements=["channel", "chat_id", "user_id"], set_=values))
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(ChatTopic).values(channel=key.channel, chat_id=key.chat_id, user_id=key.user_id, **values)
+    return stmt.on_conflict_do_update(index_elements=["channel", "chat_id", "user_id"], set_=values)
 
 
 async def current(db: async_sessionmaker[AsyncSession], key: ChatKey) -> ChatTopic | None:

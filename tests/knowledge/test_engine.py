@@ -137,6 +137,28 @@ async def test_feedback_finds_the_last_answer_from_another_instance_and_after_a_
     assert len(rows) == 1 and rows[0].endswith("第十一条") and kept == 1
 
 
+async def test_a_callers_write_about_the_answer_commits_with_it_or_not_at_all(kb: KnowledgeBase, engine) -> None:
+    """``ask(also=...)``: the caller's write (the bot's chat topic) shares the answer's transaction."""
+    seen: list[str] = []
+
+    async def also(conn, answer: Answer) -> None:
+        seen.append(answer.status)
+        await conn.execute(sa.text("SELECT 1"))
+
+    await kb.ask("入党介绍人要几个", conversation="c1", also=also)
+    assert seen == ["answered"] and (await kb.last_answer("c1")) is not None
+
+    async def fails(conn, answer: Answer) -> None:
+        raise RuntimeError("the caller's write failed")
+
+    with pytest.raises(RuntimeError):
+        await kb.ask("今天天气怎么样", user_id="u9", conversation="c2", also=fails)
+    assert await kb.last_answer("c2") is None  # rolled back with it
+    async with engine.connect() as conn:
+        logged = (await conn.execute(sa.select(sa.func.count()).select_from(store.unanswered))).scalar_one()
+    assert logged == 0
+
+
 @settings(max_examples=60, derandomize=True, deadline=None)
 @given(
     status=st.sampled_from(["answered", "clarify", "unknown"]),
