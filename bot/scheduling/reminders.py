@@ -370,6 +370,8 @@ class Reminders:
             template = find_template(cmd.template)
             if template is None:
                 raise UnknownTemplate(cmd.template)
+            if template.from_records:
+                raise RecordsTemplate(template.name)
         when = cmd.when if cmd.when is not None else (template.default_when if template else "")
         if not when:
             raise MissingTime()
@@ -621,6 +623,15 @@ class UnknownTemplate(sched.ScheduleError):
         names = "、".join(t.name for t in TEMPLATES)
         super().__init__(f"没有模板“{word}”。可选：{names}")
         self.word = word
+
+
+class RecordsTemplate(sched.ScheduleError):
+    """学时预警 and 后备干部复核 make one schedule per checkpoint with recipients read from the
+    records at each one: only ``record_alerts.enable`` creates them, whichever front end asks."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"“{name}”按干部记录提醒，请用 /提醒 启用 {name}（或 orgbot schedule add --template）开启。")
+        self.name = name
 
 
 class MissingTime(sched.ScheduleError):

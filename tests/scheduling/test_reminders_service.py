@@ -28,6 +28,7 @@ from bot.scheduling.reminders import (
     NewReminder,
     NoticeError,
     NoticeProblem,
+    RecordsTemplate,
     ScheduleRef,
     Unclear,
     notice_rule,
@@ -92,6 +93,20 @@ async def test_an_ambiguous_time_is_a_typed_question_not_an_error_text(clocked):
     with pytest.raises(Unclear) as caught:
         await bot.scheduling.reminders.preview(NewReminder(ADMIN, "@zs", "下周三3点", name="会"))
     assert caught.value.field == "when" and "下午 3 点" in caught.value.ask.question
+
+
+@pytest.mark.parametrize("template", [t.key for t in TEMPLATES if t.from_records])
+async def test_a_records_template_is_never_a_plain_schedule(clocked, template):
+    """Its recipients come from the records at each checkpoint: only record_alerts makes it."""
+    bot, _ = await clocked(local(2026, 3, 2, 10, 0))
+    await _people(bot)
+    reminders = bot.scheduling.reminders
+    cmd = NewReminder(ADMIN, "@zs", "6月30日", template=template)
+    with pytest.raises(RecordsTemplate):
+        await reminders.preview(cmd)
+    with pytest.raises(RecordsTemplate):
+        await reminders.create(cmd)
+    assert await reminders.listing(ADMIN) == []
 
 
 async def test_organizer_refusals_are_typed_audited_and_change_nothing(clocked):
