@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.storage.db import create_engine, session_factory
+from bot.storage.db import create_engine, open_for_savepoints, session_factory
 
 metadata = MetaData()
 items = Table(
@@ -128,5 +128,31 @@ async def test_a_failed_write_leaves_no_transaction_open(tmp_path: Path) -> None
             new_id = (await session.execute(insert(items).values(name="c", n=4))).inserted_primary_key
             await session.commit()
         assert new_id is not None and new_id[0] == 3
+    finally:
+        await engine.dispose()
+
+
+async def test_savepoint_work_rolls_back_with_the_enclosing_transaction(db_url: str) -> None:
+    """On SQLite a SAVEPOINT before the first write began its own transaction, and its RELEASE
+    committed: the scheduler's fire expansion could outlive a failed round (open_for_savepoints)."""
+    engine = create_engine(db_url)
+    db = session_factory(engine)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        with pytest.raises(RuntimeError):
+            async with db() as session, session.begin():
+                await session.execute(select(items.c.id))
+                await open_for_savepoints(session)
+                async with session.begin_nested():
+                    await session.execute(insert(items).values(name="nested", n=1))
+                raise RuntimeError("the round fails after the expansion")
+        async with db() as session:
+            assert (await session.execute(select(items.c.id))).all() == []
+            await open_for_savepoints(session)
+            async with session.begin_nested():
+                await session.execute(insert(items).values(name="kept", n=2))
+            await session.commit()
+            assert (await session.execute(select(items.c.name))).scalars().all() == ["kept"]
     finally:
         await engine.dispose()

@@ -33,6 +33,7 @@ from bot.scheduling.reminders import Reminders
 from bot.scheduling.rules import Fire, Policy, describe_fire
 from bot.scheduling.schedules import get, set_next
 from bot.scheduling.targets import TargetSpec, expand
+from bot.storage.db import open_for_savepoints
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -152,6 +153,7 @@ class SchedulingService:
                         outcome, count = "missed", 0
                     else:
                         try:
+                            await open_for_savepoints(session)
                             async with session.begin_nested():
                                 count = await expand_fire(
                                     session,

@@ -86,3 +86,18 @@ def create_engine(
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def open_for_savepoints(session: AsyncSession) -> None:
+    """Open SQLite's transaction now, before a ``begin_nested()``.
+
+    Python's sqlite3 begins a transaction only at the first INSERT/UPDATE/DELETE. A
+    SAVEPOINT before that starts one of its own, and its RELEASE then commits: the nested
+    work would stay even when the enclosing transaction rolls back. (PostgreSQL: nothing to do.)
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+        await conn.exec_driver_sql("BEGIN")
