@@ -111,9 +111,11 @@ def loo_probabilities(rows: list[dict[str, Any]], names: tuple[str, ...], l2: fl
 
 def tied(row: dict[str, Any]) -> bool:
     """decide() does not answer at any probability: the runner-up is a near tie (asked
-    back), or the best passage matches too little of the question (Thresholds.floor)."""
+    back), the best passage matches too little of the question (Thresholds.floor), or
+    it does not state the number a how-often / how-long question asks (unstated_number)."""
     th = Thresholds()
-    return (row["evidence"].lead < th.tie and bool(row["gaps"])) or row["evidence"].confidence < th.floor
+    ev = row["evidence"]
+    return (ev.lead < th.tie and bool(row["gaps"])) or ev.confidence < th.floor or ev.unstated_number > 0
 
 
 def choose_answer(rows: list[dict[str, Any]], probs: list[float], total: int, max_wrong: float) -> float:

@@ -177,9 +177,12 @@ def decide(
     if best.confidence < th.floor:
         why += f"；但最佳段落只匹配了问题的 {best.confidence:.0%}（不足 {th.floor:.0%}）"
         return _decline(cands, th, p, evidence, why)
-    if p >= answer_at and not tied:
+    unstated = evidence is not None and evidence.unstated_number > 0
+    if p >= answer_at and not tied and not unstated:
         return Decision("answered", [best], why, p, evidence)
-    if p >= answer_at:
+    if p >= answer_at and unstated:
+        why += "；但问的是次数或日期，最佳段落没有在问题所说的事旁边写明，不直接回答"
+    elif p >= answer_at:
         why += f"；第二名与第一名几乎同分（相差不到 {th.tie:.2f}），不直接回答"
     if p >= clarify_at and len(menu) >= 2:
         return Decision("clarify", menu, f"{why}；有 {len(menu)} 个相近候选，需要确认", p, evidence)
