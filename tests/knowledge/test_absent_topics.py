@@ -104,3 +104,15 @@ async def test_which_questions_need_the_number_stated_is_data(engine: AsyncEngin
     report = await kb.explain("党小组会一个月开几次")
     assert report["decision"]["evidence"]["unstated_number"] == 0.0
     assert report["result"]["status"] == "answered"
+
+
+async def test_a_noun_cut_across_a_glossary_term_is_not_a_noun_of_the_question(kb: KnowledgeBase) -> None:
+    # The segmenter reads 党费用来 as 党|费用|来; 费用 is in no passage, but half of it is 党费.
+    report = await kb.explain("党委留存的党费用来干嘛")
+    assert report["decision"]["evidence"]["unknown_noun"] == 0.0
+    assert report["result"]["status"] == "answered", report["decision"]["reason"]
+    assert report["result"]["sources"][0]["locator"].endswith("第四十二条")
+    # The same noun standing on its own is still one.
+    glossary = Glossary.load()
+    query = analyse("活动费用怎么报销", glossary, Segmenter(glossary), rules=QuestionRules.load())
+    assert "费用" in query.nouns
