@@ -198,6 +198,13 @@ class Calibration:
     clarify: float  # probability from which close candidates are offered as a menu
     close: float  # runner-up within this confidence of the best: a close race
     fitted_on: str = ""  # which questions the weights came from
+    # A best clause matching less of the question than this is never the answer, however
+    # likely (fitted with the threshold; None: Thresholds.floor).
+    floor: float | None = None
+
+    def floor_or(self, default: float) -> float:
+        """The fitted floor, else ``default`` (Thresholds.floor)."""
+        return default if self.floor is None else self.floor
 
     def probability(self, ev: Evidence) -> float:
         """Estimated probability that the top clause answers the question."""
