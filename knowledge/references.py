@@ -5,7 +5,9 @@
 covers that question better than 第十九条, which actually states the quorum. What the
 referring clause matches only inside its reference ("与…相同", "按照第十九条…") is the
 referenced clause's subject, not its own; when the question needs those words and the
-referenced clause is among the candidates, the referenced clause is the answer.
+referenced clause is among the candidates, the referenced clause is the answer, unless
+what the referring clause matches on its own (转正), and the referenced one lacks, weighs
+more than what it borrows.
 """
 
 from __future__ import annotations
@@ -39,17 +41,24 @@ def defer_to_referenced(
     for m in REFERENCE.finditer(text):
         outside = term_set(text[: m.start()] + "。" + text[m.end() :])
         present = _Union(outside, context_terms(best))
-        own, _ = Ranker.coverage(clauses, present)
-        whole, _ = Ranker.coverage(clauses, _Union(term_set(text), context_terms(best)))
-        if whole <= 0 or own >= whole - 1e-9:
+        own_cov, _ = Ranker.coverage(clauses, present)
+        whole_terms = _Union(term_set(text), context_terms(best))
+        whole, _ = Ranker.coverage(clauses, whole_terms)
+        if whole <= 0 or own_cov >= whole - 1e-9:
             continue  # the question's words are all the clause's own
         target = _referenced(cands[1:], best, m, flat_of)
         if target is None or target.missing:
             continue
+        # 讨论转正的支部大会…跟接收时一样吗 borrows 接收 too, but is about the referring
+        # clause's own subject (转正), which the referenced clause lacks: it stays first.
+        borrowed = _heaviest(clauses, whole_terms, present)
+        own = _heaviest(clauses, present, term_set(flat_of(target)))
+        if borrowed <= own:
+            continue
         before = {id(c): c.confidence for c in (target, best)}
         target.confidence = max(target.confidence, best.confidence)
         target.referred_by = best.item.locator
-        best.confidence *= own / whole
+        best.confidence *= own_cov / whole
         for c in (target, best):
             c.rank += c.confidence - before[id(c)]
         return [target, best, *(c for c in cands[1:] if c is not target)]
@@ -69,6 +78,17 @@ def _referenced(
         if not article and len(phrase) >= 4 and flat_text(phrase) in flat_of(c):
             return c
     return None
+
+
+def _has(wc: WeightedClause, present: Container[str]) -> bool:
+    """Whether ``present`` holds (at least half of) the clause."""
+    cov, _ = Ranker.coverage([wc], present)
+    return cov >= 0.5
+
+
+def _heaviest(clauses: list[WeightedClause], there: Container[str], not_there: Container[str]) -> float:
+    """Weight of the heaviest clause found in ``there`` but not in ``not_there`` (0: none)."""
+    return max((wc.weight for wc in clauses if _has(wc, there) and not _has(wc, not_there)), default=0.0)
 
 
 class _Union:

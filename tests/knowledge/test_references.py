@@ -24,6 +24,9 @@ async def test_a_question_about_the_referring_clause_itself_stays_with_it(kb: Kn
     report = await kb.explain("讨论预备党员转正的支部大会对到会人数有什么要求")
     assert report["candidates"][0]["locator"].endswith("第三十二条")
     assert report["candidates"][0]["referred_by"] == ""
+    # It borrows 接收 from the reference too, but 转正, its own subject, weighs more.
+    report = await kb.explain("讨论转正的支部大会 到会人数和赞成票要求跟接收时一样吗")
+    assert report["candidates"][0]["locator"].endswith("第三十二条")
 
 
 async def test_a_reference_in_another_document_defers_by_words_or_number(engine: AsyncEngine, tmp_path: Path) -> None:
