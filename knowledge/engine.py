@@ -31,6 +31,7 @@ from .passage_features import FeatureTable
 from .query import Query, Segmenter, analyse
 from .question_rules import QuestionRules
 from .ranking import Candidate, Ranker
+from .references import defer_to_referenced
 from .splitter import citation
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, file name)
@@ -461,12 +462,18 @@ class KnowledgeBase:
         query = self._analyse(snap, question)
         cands, weighted = snap.ranker.rank(query, limit=12)
         cands = _dedupe(cands)
+        features = snap.ranker.features
+        cands = defer_to_referenced(
+            cands, weighted, lambda c: features.get(c.pos).context_terms, lambda c: features.get(c.pos).flat
+        )
         withdrawn = self._withdrawn.get(self._core(question)) if self._withdrawn else None
         if withdrawn:
             cands = [c for c in cands if self._cited(snap, c) not in withdrawn]
         evidence = gather(query, cands, weighted, snap.index.df, self.rules) if cands else None
         absent = unknown_nouns(query, snap.index.df)
         decision = decide(cands, self.thresholds, query.is_empty, evidence, self.calibration, absent)
+        if cands and cands[0].referred_by:
+            decision.reason += f"；排第一是因为{cands[0].referred_by.split(' › ')[-1]}只是引用了本条（“与…相同/按照…”）"
         return query, cands, decision, weighted
 
     async def ask(
@@ -530,6 +537,7 @@ class KnowledgeBase:
                     "window_coverage": round(c.window, 3),
                     "fuzzy": round(c.fuzzy, 3),
                     "matched": c.matched,
+                    "referred_by": c.referred_by,
                 }
                 for c in cands[:limit]
             ],

@@ -159,6 +159,23 @@ class HomophoneFixer:
                     fixes.append((typed, best))
         return "".join(chars), fixes
 
+    def fix_absent_words(self, text: str, words: list[str]) -> tuple[str, list[tuple[str, str]]]:
+        """``text`` with two-character dictionary ``words`` that no passage contains
+        replaced by a same-sounding word the corpus uses (拟列发展对象公式几天: 公式 is a
+        word, so ``fix`` leaves it, but the documents only say 公示). A real word the
+        corpus lacks is otherwise a topic the documents do not cover, and the question is
+        declined for it; one character away by sound from a common word of theirs, it is
+        far likelier the input method's pick."""
+        fixes: list[tuple[str, str]] = []
+        for word in dict.fromkeys(words):
+            if len(word) != 2 or self.index.df(word) or not all(_CJK_FIRST <= ord(c) <= _CJK_LAST for c in word):
+                continue
+            best = self._best_fix(word[0], word[1])
+            if best is not None:
+                text = text.replace(word, best)
+                fixes.append((word, best))
+        return text, fixes
+
     def _best_fix(self, first: str, second: str) -> str | None:
         """The most frequent known word differing from ``first+second`` in one homophone
         character, if it is much more frequent than the typed pair."""

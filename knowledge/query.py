@@ -8,6 +8,7 @@ instead of 两优一先 costs nothing, and the clause list is also what explain(
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .glossary import Glossary
@@ -126,6 +127,14 @@ class Segmenter:
         return self._jieba is not None and bool(self._jieba.has_word(word))
 
 
+def _straddles(word: str, text: str, inside: set[int]) -> bool:
+    """Whether every occurrence of ``word`` in ``text`` runs across the edge of a glossary
+    match (党费用来 tagged 党|费用|来: 费用 is half of 党费), i.e. it is a cut of the
+    segmenter's, not a word of the question."""
+    spans = [range(m.start(), m.start() + len(word)) for m in re.finditer(re.escape(word), text)]
+    return bool(spans) and all(0 < sum(i in inside for i in span) < len(span) for span in spans)
+
+
 def analyse(
     question: str,
     glossary: Glossary,
@@ -144,6 +153,13 @@ def analyse(
     if homophones is not None:
         fixed, sounds = homophones.fix(fixed)
         fixes += sounds
+    # Tagged once (≈ 0.05 ms), again only when a word the corpus lacks was fixed by sound.
+    tagged = segmenter.nouns(fixed) if segmenter is not None else []
+    if homophones is not None and tagged:
+        fixed, whole = homophones.fix_absent_words(fixed, tagged)
+        if whole:
+            fixes += whole
+            tagged = segmenter.nouns(fixed) if segmenter is not None else []
     clauses: list[Clause] = []
     seen_terms: set[str] = set()
     inside: set[int] = set()  # positions covered by glossary matches
@@ -184,7 +200,7 @@ def analyse(
             clauses.append(Clause(found.group(), alts, 1.0))
     core = rules.strip_stop_phrases(glossary.canonicalize(fixed))
     core = "".join(ch for ch in core if ch.isalnum())
-    nouns = tuple(dict.fromkeys(n for n in (segmenter.nouns(fixed) if segmenter else []) if rules.is_topic(n)))
+    nouns = tuple(dict.fromkeys(n for n in tagged if rules.is_topic(n) and not _straddles(n, fixed, inside)))
     return Query(question, norm, core, clauses, fixes, rules.asked(fixed), nouns)
 
 

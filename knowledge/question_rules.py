@@ -34,6 +34,9 @@ class AskRule:
     screen: bool = False
     attached: bool = False
     detached_penalty: float = 1.0
+    # Not stated next to the question's words in the best excerpt: never answered
+    # outright (asked back or declined), however well the rest matches.
+    decisive: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ def parse_rules(data: dict[str, Any]) -> QuestionRules:
             screen=bool(raw.get("screen", False)),
             attached=bool(raw.get("attached", False)),
             detached_penalty=float(raw.get("detached_penalty", 1.0)),
+            decisive=bool(raw.get("decisive", False)),
         )
         for where, raw in _entries(data, "asks", AskRule)
     ]

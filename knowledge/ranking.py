@@ -56,6 +56,7 @@ class Candidate:
     rank: float = 0.0
     matched: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # question concepts the passage lacks
+    referred_by: str = ""  # locator of a better-matching clause that only points here (references.py)
 
 
 @dataclass

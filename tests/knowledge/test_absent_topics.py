@@ -4,7 +4,13 @@ another, a noun the best passage lacks although others have it."""
 
 from __future__ import annotations
 
-from knowledge import KnowledgeBase
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from knowledge import KnowledgeBase, bundled_corpus_texts
 from knowledge.glossary import Glossary
 from knowledge.query import Segmenter, analyse
 from knowledge.question_rules import QuestionRules, parse_rules
@@ -44,6 +50,26 @@ async def test_a_number_stated_about_something_else_is_evidence_against(kb: Know
     assert near["decision"]["evidence"]["number_detached"] == 0.0
 
 
+async def test_how_often_without_a_number_for_that_thing_is_never_answered_outright(kb: KnowledgeBase) -> None:
+    # Every word of 党小组会一个月开几次 matches 第十六条, whose probability clears the
+    # threshold; but the clause says how often 主题党日 is held, not 党小组会.
+    far = await kb.explain("党小组会一个月开几次")
+    assert far["decision"]["evidence"]["unstated_number"] == 1.0
+    assert far["decision"]["probability"] >= kb.calibration.answer
+    assert far["result"]["status"] != "answered"
+    assert "次数或日期" in far["decision"]["reason"]
+    # The same clause answers how often 主题党日 is held; how long is not decisive (连续6个月
+    # 不参加…或者不交纳党费 states it across the clause).
+    for question, article in (("主题党日每月开几次", "第十六条"), ("党员多长时间不交党费算自行脱党", "第三十一条")):
+        report = await kb.explain(question)
+        assert report["decision"]["evidence"]["unstated_number"] == 0.0
+        assert report["result"]["status"] == "answered", report["decision"]["reason"]
+        assert report["result"]["sources"][0]["locator"].endswith(article)
+    # 啥时候 / 几个 are answered in words as often as in numbers: evidence, not a rule.
+    when = await kb.explain("入党宣誓一般啥时候搞")
+    assert when["decision"]["evidence"]["unstated_number"] == 0.0
+
+
 async def test_a_noun_the_best_passage_lacks_is_counted(kb: KnowledgeBase) -> None:
     # 任期 is in the documents, but not in the 党支部书记 clause that ranks first.
     report = await kb.explain("党支部书记任期几年")
@@ -66,3 +92,27 @@ def test_nouns_leave_out_filler_and_words_about_the_documents() -> None:
 def test_meta_words_are_data() -> None:
     rules = parse_rules({"meta_words": ["条款"]})
     assert not rules.is_topic("条款") and rules.is_topic("名额")
+
+
+async def test_which_questions_need_the_number_stated_is_data(engine: AsyncEngine, tmp_path: Path) -> None:
+    text = resources.files("knowledge").joinpath("data", "question_rules.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    for rule in data["asks"]:
+        rule.pop("decisive", None)
+    kb = await KnowledgeBase.open(engine, tmp_path / "index", rules=parse_rules(data))
+    await kb.import_paths(bundled_corpus_texts())
+    report = await kb.explain("党小组会一个月开几次")
+    assert report["decision"]["evidence"]["unstated_number"] == 0.0
+    assert report["result"]["status"] == "answered"
+
+
+async def test_a_noun_cut_across_a_glossary_term_is_not_a_noun_of_the_question(kb: KnowledgeBase) -> None:
+    # The segmenter reads 党费用来 as 党|费用|来; 费用 is in no passage, but half of it is 党费.
+    report = await kb.explain("党委留存的党费用来干嘛")
+    assert report["decision"]["evidence"]["unknown_noun"] == 0.0
+    assert report["result"]["status"] == "answered", report["decision"]["reason"]
+    assert report["result"]["sources"][0]["locator"].endswith("第四十二条")
+    # The same noun standing on its own is still one.
+    glossary = Glossary.load()
+    query = analyse("活动费用怎么报销", glossary, Segmenter(glossary), rules=QuestionRules.load())
+    assert "费用" in query.nouns

@@ -82,3 +82,15 @@ def test_without_segmenter_only_glossary_words_are_fixes() -> None:
     assert fixer.fix("党令从哪天算") == ("党龄从哪天算", [("党令", "党龄")])
     # 讨论 is no glossary word: without a dictionary it is not trusted as a fix.
     assert fixer.fix("支部大会讨伦")[1] == []
+
+
+async def test_a_real_word_no_passage_has_becomes_the_same_sounding_word_they_use(kb: KnowledgeBase) -> None:
+    # 公式 is a dictionary word, so the slip leaves no stranded characters; but no passage
+    # says 公式, and 公示 sounds the same: without the fix, 公式 declined the question.
+    report = await kb.explain("拟列发展对象公式几天")
+    assert {"typed": "公式", "fixed": "公示"} in report["typo_fixes"]
+    assert report["result"]["status"] == "answered", report["decision"]["reason"]
+    assert report["result"]["sources"][0]["locator"].endswith("第十三条")
+    # An absent word with no such neighbour is still what the question is about.
+    trap = await kb.explain("今年我们单位优秀共产党员名额有几个")
+    assert trap["typo_fixes"] == [] and trap["result"]["status"] == "unknown"
