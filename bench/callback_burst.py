@@ -63,9 +63,8 @@ def rss_mib(pid: int) -> float:
 def build(n: int) -> list[Callback]:
     out = []
     for i in range(n):
-        event = feishu_peer.text_event(
-            f"/无此命令{i}", f"om_burst{i}", chat_type="p2p", sender_open_id=f"ou_{i}", sender_user_id=f"user{i % 500}"
-        )
+        # 500 people, each in their own 1:1 chat with the bot, as a department would write.
+        event = feishu_peer.p2p_event(f"/无此命令{i}", f"om_burst{i}", f"user{i % 500}")
         headers, body = feishu_peer.signed_request(event)
         out.append(Callback("/callback/feishu", {}, headers, body))
     return out

@@ -327,7 +327,9 @@ async def post_backlog(server: Orgbot, count: int) -> None:
     async def sender(session: aiohttp.ClientSession) -> None:
         while not queue.empty():
             n = queue.get_nowait()
-            event = feishu_peer.text_event(f"/无此命令{n}", f"om_{n}", chat_type="p2p", sender_user_id=f"user{n % 50}")
+            # 50 people, each in their own 1:1 chat: one shared chat would cap the drain at
+            # Feishu's 5 messages/s per recipient, and the tests would measure that limit.
+            event = feishu_peer.p2p_event(f"/无此命令{n}", f"om_{n}", f"user{n % 50}")
             headers, body = feishu_peer.signed_request(event)
             async with session.post(server.url + "/callback/feishu", data=body, headers=headers) as resp:
                 statuses[resp.status] += 1
