@@ -2,8 +2,13 @@
 
 A row moves received → answering → answered (or failed / expired). Workers claim rows one
 conversation at a time (a person's messages in a chat are answered in order and a flood from
-one sender occupies one worker), and a claim is a lease: a row whose worker died is claimed
-again when the lease runs out, or at the next start on SQLite, where only one instance runs.
+one sender occupies one worker), and a claim is a lease (``[bot] answer_lease_seconds``),
+renewed while the worker is busy with the row: a row whose worker died is claimed again when
+the lease runs out, or at the next start on SQLite, where only one instance runs.
+
+Each claim increments ``attempts``, which then names that claim: every later write of the
+worker (progress, answered, given back) is fenced by it, so a worker that lost its row to
+another claim (it stalled past its lease) changes nothing.
 """
 
 from __future__ import annotations
@@ -213,38 +218,47 @@ class Inbox:
             received_at=row.received_at,
         )
 
-    async def save_replies(self, row_id: int, replies: list[Reply]) -> None:
+    async def _update_held(self, claimed: Claimed, **values: Any) -> bool:
+        """Write to a row only while this claim still holds it; False when it was lost."""
         async with self.db() as session, session.begin():
-            await session.execute(
-                update(InboundMessage).where(InboundMessage.id == row_id).values(replies=encode_replies(replies))
+            result = await session.execute(
+                update(InboundMessage)
+                .where(
+                    InboundMessage.id == claimed.id,
+                    InboundMessage.state == State.ANSWERING.value,
+                    InboundMessage.attempts == claimed.attempts,
+                )
+                .values(**values)
             )
+        return _rowcount(result) > 0
+
+    async def renew(self, claimed: Claimed, now: datetime) -> bool:
+        """Extend the lease of a row still being answered; False when the claim was lost."""
+        return await self._update_held(claimed, lease_until=now + self.lease)
+
+    async def save_replies(self, claimed: Claimed, replies: list[Reply]) -> bool:
+        return await self._update_held(claimed, replies=encode_replies(replies))
 
     async def mark_sent(
-        self, row_id: int, sent: int, now: datetime, *, done: bool, replies: list[Reply] | None = None
-    ) -> None:
+        self, claimed: Claimed, sent: int, now: datetime, *, done: bool, replies: list[Reply] | None = None
+    ) -> bool:
         values: dict[str, Any] = {"replies_sent": sent}
         if replies is not None:
             values["replies"] = encode_replies(replies)
         if done:
             values.update(state=State.ANSWERED.value, finished_at=now, lease_until=None)
-        async with self.db() as session, session.begin():
-            await session.execute(update(InboundMessage).where(InboundMessage.id == row_id).values(**values))
+        return await self._update_held(claimed, **values)
 
-    async def finish(self, row_id: int, state: State, now: datetime, error: str = "") -> None:
-        async with self.db() as session, session.begin():
-            await session.execute(
-                update(InboundMessage)
-                .where(InboundMessage.id == row_id)
-                .values(state=state.value, finished_at=now, lease_until=None, error=error[:2000])
-            )
+    async def finish(self, claimed: Claimed, state: State, now: datetime, error: str = "") -> bool:
+        return await self._update_held(
+            claimed, state=state.value, finished_at=now, lease_until=None, error=error[:2000]
+        )
 
-    async def retry_later(self, row_id: int, at: datetime, error: str) -> None:
-        async with self.db() as session, session.begin():
-            await session.execute(
-                update(InboundMessage)
-                .where(InboundMessage.id == row_id)
-                .values(state=State.RECEIVED.value, available_at=at, lease_until=None, error=error[:2000])
-            )
+    async def retry_later(self, claimed: Claimed, at: datetime, error: str) -> bool:
+        """Give the row back, to be claimed again from ``at`` (now: at once, as at shutdown)."""
+        return await self._update_held(
+            claimed, state=State.RECEIVED.value, available_at=at, lease_until=None, error=error[:2000]
+        )
 
     async def release_all(self, now: datetime) -> int:
         """At start on SQLite (one instance only): rows left 'answering' belong to a process that is gone."""
