@@ -283,6 +283,67 @@ async def test_every_message_answered_once_and_in_order_per_person(make_bot, sen
         assert mine == sorted(mine)
 
 
+_SHARED_DYING: dict[int, tuple[OrgBot, Capture, ManualClock]] = {}
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    senders=st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=20),
+    dying=st.integers(min_value=0, max_value=6),
+)
+async def test_claims_that_die_leave_every_message_answered_once_and_in_order(make_bot, senders, dying):
+    """Some claims die with their worker (kill -9 of another instance): once their lease ends
+    the rows are claimed again, and still each message is answered once, each person's in order."""
+    if id(make_bot) not in _SHARED_DYING:
+        capture = Capture()
+        clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+        _SHARED_DYING.clear()
+        bot = await make_bot(
+            clock=clock,
+            channels=[capture],
+            answering=False,
+            ORGBOT_BOT_MESSAGES_PER_MINUTE="0",
+            ORGBOT_BOT_ANSWER_LEASE_SECONDS="10",
+        )
+        _SHARED_DYING[id(make_bot)] = (bot, capture, clock)
+    bot, capture, clock = _SHARED_DYING[id(make_bot)]
+    base = len(capture.sent)
+    for n, who in enumerate(senders):
+        message = wecom_message(n, sender=f"p{who}")
+        assert await bot.accept(Incoming(**{**message.__dict__, "message_id": f"d{id(senders)}-{n}"}))
+    dead = [await bot.inbox.claim(clock.now()) for _ in range(dying)]  # claimed, then the worker died
+    bot.answer_workers.start()
+    bot.answering = True
+    try:
+        if any(dead):
+            # Mid-lease, everybody else is answered; a conversation with a dead claim waits whole.
+            clock.advance(timedelta(seconds=5))
+            waiting = {c.message.sender_id for c in dead if c is not None}
+            blocked = sum(1 for who in senders if f"p{who}" in waiting)
+            for _ in range(500):
+                if sum((await bot.inbox.counts()).values()) == blocked and not bot.answer_workers.in_flight():
+                    break
+                bot.answer_workers.wake()
+                await asyncio.sleep(0.02)
+            early = {m.in_reply_to.sender_id for m in capture.sent[base:] if m.in_reply_to is not None}
+            assert len(capture.sent) - base == len(senders) - blocked and not early & waiting
+            clock.advance(timedelta(seconds=5))
+        await settle(bot)
+    finally:
+        await bot.answer_workers.stop(0)
+        bot.answering = False
+    got = answered_numbers(capture)[base:]
+    assert Counter(got) == Counter(range(len(senders)))
+    for person in set(senders):
+        mine = [n for n in got if senders[n] == person]
+        assert mine == sorted(mine)
+
+
 async def test_one_person_flooding_over_im_is_told_once_to_slow_down(make_bot):
     capture = Capture()
     bot = await make_bot(channels=[capture], ORGBOT_BOT_MESSAGES_PER_MINUTE="5")
