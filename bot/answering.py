@@ -130,7 +130,7 @@ class AnswerWorkers:
             busy = frozenset(ch for ch, n in self._in_flight.items() if n >= self.per_channel)
             asked = loop.time()
             try:
-                claimed = await self.inbox.claim(self.bot.clock.now(), busy)
+                claimed = await self._claim(busy)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -155,6 +155,22 @@ class AnswerWorkers:
                 log.exception("answer worker failed on inbox row %d", claimed.id)
             finally:
                 self._in_flight[channel] -= 1
+
+    async def _claim(self, busy: frozenset[str]) -> Claimed | None:
+        """Claim one row; cancelled meanwhile (the shutdown deadline), give back what the claim took.
+
+        Cancelling the claim itself could leave its UPDATE committed and the row held under
+        a lease nobody works on: the next start would wait for that lease on PostgreSQL.
+        """
+        claim = asyncio.ensure_future(self.inbox.claim(self.bot.clock.now(), busy))
+        try:
+            return await asyncio.shield(claim)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                taken = await claim
+                if taken is not None:
+                    await self.inbox.retry_later(taken, self.bot.clock.now(), "shutdown")
+            raise
 
     async def _keep(self, claimed: Claimed, hold: Hold) -> None:
         """Renew the row's lease every third of it until the worker is done with the row."""

@@ -211,6 +211,31 @@ async def test_a_worker_whose_row_was_claimed_again_stops_and_leaves_it_to_that_
     assert (row.state, row.attempts, row.replies_sent) == ("answering", channel.thief.attempts, 0)
 
 
+async def test_a_claim_cut_off_by_the_shutdown_deadline_gives_its_row_back(make_bot):
+    """SIGTERM's deadline cancels a worker whose claim committed but has not returned (a slow
+    round trip): the row is given back, not left held under a lease nobody works on."""
+    bot = await make_bot(answering=False)
+    real_claim = bot.inbox.claim
+    committed = asyncio.Event()
+
+    async def slow_return(*args: Any, **kwargs: Any) -> Claimed | None:
+        taken = await real_claim(*args, **kwargs)
+        if taken is not None:
+            committed.set()
+            await asyncio.sleep(5)  # the answer is on its way back
+        return taken
+
+    bot.inbox.claim = slow_return  # type: ignore[method-assign]
+    bot.answer_workers.start()
+    bot.answering = True
+    assert await bot.accept(wecom_message(3))
+    await asyncio.wait_for(committed.wait(), 10)
+    assert await bot.inbox.counts() == {"answering": 1}
+    await bot.answer_workers.stop(timeout=0)
+    bot.answering = False
+    assert await bot.inbox.counts() == {"received": 1}
+
+
 async def test_a_lease_is_renewed_while_its_row_is_answered(make_bot):
     """A reply slower than the lease: the lease is renewed, so no other claim takes the row meanwhile."""
     capture = Capture(delay=7.0)
