@@ -222,7 +222,7 @@ async def test_a_claim_cut_off_by_the_shutdown_deadline_gives_its_row_back(make_
         taken = await real_claim(*args, **kwargs)
         if taken is not None:
             committed.set()
-            await asyncio.sleep(5)  # the answer is on its way back
+            await asyncio.sleep(2)  # the answer is on its way back
         return taken
 
     bot.inbox.claim = slow_return  # type: ignore[method-assign]
