@@ -172,6 +172,7 @@ async def main() -> None:
                     out.append(int(found.group(1)))
             return out
 
+        at_burst_end = len(set(answered()))
         try:
             await fake.wait_for(lambda: len(set(answered())) >= acked, timeout=args.drain_timeout)
         except TimeoutError:
@@ -193,8 +194,9 @@ async def main() -> None:
     print(f"answered                 {len(got)} of {acked} acknowledged; answered twice: {twice}")
     quota = args.app_rate or FeishuConfig().app_sends_per_second
     print(
-        f"drain after the burst    {drained:.1f} s   ({len(got) / max(drained + elapsed, 1e-9):.0f} answers/s overall;"
-        f" Feishu app quota kept to: {quota}/s)"
+        f"drain after the burst    {drained:.1f} s for {len(got) - at_burst_end} left:"
+        f" {(len(got) - at_burst_end) / max(drained, 1e-9):.0f} answers/s"
+        f"   ({len(got) / max(drained + elapsed, 1e-9):.0f}/s overall; Feishu app quota kept to: {quota}/s)"
     )
     print(
         f"server RSS MiB           start {rss_start:.0f}, peak {peak:.0f} (+{peak - rss_start:.0f}), end {rss_end:.0f}"
