@@ -5,6 +5,12 @@ Each worker claims one row, runs it through the dispatcher (unless a previous ru
 computed the replies), sends the replies one by one recording progress, and marks the row
 answered. On shutdown the workers stop claiming, finish what they are sending, give back
 rows they had not started to send, and the next start resumes them.
+
+While a worker has a row, its lease is renewed every third of ``[bot] answer_lease_seconds``,
+so the lease can be short (a row of an instance killed with -9 waits at most that long on
+PostgreSQL) however long a handler or a slow platform takes. A worker whose lease may have
+run out (its renewals failed, or its process stalled) sends nothing more: another claim may
+already be answering the row.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -39,6 +46,17 @@ MAX_ATTEMPTS = 5
 INLINE_CHANNELS = LOCAL_CHANNELS
 
 
+@dataclass
+class Hold:
+    """How long, by this process's loop clock, a worker surely still holds its claimed row."""
+
+    until: float
+    lost: bool = False
+
+    def sure(self, now: float, margin: float) -> bool:
+        return not self.lost and now < self.until - margin
+
+
 def reply_target(message: Incoming, private: bool) -> Target:
     """Private replies and 1:1 chats go to the person; group replies to the group."""
     if message.channel in INLINE_CHANNELS:
@@ -58,6 +76,7 @@ class AnswerWorkers:
         self._wake = asyncio.Event()
         self._closing = False
         self._in_flight: Counter[str] = Counter()
+        self.lease = inbox.lease.total_seconds()
         self.last_progress = 0.0  # loop time of the last claim or idle check: /readyz tells a stuck pool
 
     @property
@@ -109,8 +128,9 @@ class AnswerWorkers:
         while not self._closing:
             self._wake.clear()
             busy = frozenset(ch for ch, n in self._in_flight.items() if n >= self.per_channel)
+            asked = loop.time()
             try:
-                claimed = await self.inbox.claim(self.bot.clock.now(), busy)
+                claimed = await self._claim(busy)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -127,7 +147,7 @@ class AnswerWorkers:
             channel = claimed.message.channel
             self._in_flight[channel] += 1
             try:
-                await self._answer(claimed)
+                await self._answer(claimed, Hold(until=asked + self.lease))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -136,9 +156,52 @@ class AnswerWorkers:
             finally:
                 self._in_flight[channel] -= 1
 
-    async def _answer(self, claimed: Claimed) -> None:
+    async def _claim(self, busy: frozenset[str]) -> Claimed | None:
+        """Claim one row; cancelled meanwhile (the shutdown deadline), give back what the claim took.
+
+        Cancelling the claim itself could leave its UPDATE committed and the row held under
+        a lease nobody works on: the next start would wait for that lease on PostgreSQL.
+        """
+        claim = asyncio.ensure_future(self.inbox.claim(self.bot.clock.now(), busy))
+        try:
+            return await asyncio.shield(claim)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                taken = await claim
+                if taken is not None:
+                    await self.inbox.retry_later(taken, self.bot.clock.now(), "shutdown")
+            raise
+
+    async def _keep(self, claimed: Claimed, hold: Hold) -> None:
+        """Renew the row's lease every third of it until the worker is done with the row."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            asked = loop.time()
+            try:
+                held = await self.inbox.renew(claimed, self.bot.clock.now())
+            except Exception as exc:
+                log.warning("could not renew the lease on inbox row %d: %s", claimed.id, exc)
+                continue
+            if not held:
+                hold.lost = True
+                return
+            hold.until = asked + self.lease
+
+    def _sure(self, claimed: Claimed, hold: Hold) -> bool:
+        if hold.sure(asyncio.get_running_loop().time(), self.lease / 3):
+            return True
+        log.warning(
+            "inbox row %d: the lease may have run out (renewals failed or the process stalled); "
+            "not sending, the row is answered under its next claim",
+            claimed.id,
+        )
+        return False
+
+    async def _answer(self, claimed: Claimed, hold: Hold) -> None:
         message = claimed.message
         token = request_id.set(f"{message.channel}:{message.message_id[:24]}")
+        keeper = asyncio.create_task(self._keep(claimed, hold), name=f"lease-{claimed.id}")
         try:
             replies = claimed.replies
             if replies is None:
@@ -148,12 +211,12 @@ class AnswerWorkers:
                     replies = await dispatcher.run(self.bot, message)
                     if len(replies) > 1:
                         # Several replies: keep them, so a resumed row sends only the rest.
-                        await self.inbox.save_replies(claimed.id, replies)
+                        await self.inbox.save_replies(claimed, replies)
                 except asyncio.CancelledError:
-                    # Not started to send: give the row back whole, the next start answers it.
-                    await asyncio.shield(self.inbox.retry_later(claimed.id, self.bot.clock.now(), "shutdown"))
+                    # Not started to send: give the row back whole, to be claimed again at once.
+                    await asyncio.shield(self.inbox.retry_later(claimed, self.bot.clock.now(), "shutdown"))
                     raise
-            send = asyncio.ensure_future(self._send_from(claimed, replies))
+            send = asyncio.ensure_future(self._send_from(claimed, replies, hold))
             try:
                 await asyncio.shield(send)
             except asyncio.CancelledError:
@@ -161,14 +224,18 @@ class AnswerWorkers:
                 await send
                 raise
         finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
             request_id.reset(token)
 
-    async def _send_from(self, claimed: Claimed, replies: list[Reply]) -> None:
+    async def _send_from(self, claimed: Claimed, replies: list[Reply], hold: Hold) -> None:
         message = claimed.message
         channel = "local" if message.channel in INLINE_CHANNELS else message.channel
         sent = claimed.replies_sent
         ok = True
         for index in range(sent, len(replies)):
+            if not self._sure(claimed, hold):
+                return
             reply = replies[index]
             outgoing = Outgoing(reply_target(message, reply.private), reply, in_reply_to=message)
 
@@ -179,30 +246,31 @@ class AnswerWorkers:
             if not ok:
                 break
             sent = index + 1
-            await self.inbox.mark_sent(
-                claimed.id,
-                sent,
-                self.bot.clock.now(),
-                done=sent == len(replies),
-                replies=replies if sent == 1 else None,
+            marked = await self.inbox.mark_sent(
+                claimed, sent, self.bot.clock.now(), done=sent == len(replies), replies=replies if sent == 1 else None
             )
+            if not marked:
+                log.warning(
+                    "inbox row %d was claimed again while its reply was sent; leaving it to that claim", claimed.id
+                )
+                return
         if not replies:
-            await self.inbox.mark_sent(claimed.id, 0, self.bot.clock.now(), done=True, replies=[])
+            await self.inbox.mark_sent(claimed, 0, self.bot.clock.now(), done=True, replies=[])
         if ok:
             waited = (self.bot.clock.now() - claimed.received_at).total_seconds()
             self.bot.metrics.message_answered(message.channel, waited)
             await self._after(channel, message, answered=True)
             return
         if claimed.attempts >= MAX_ATTEMPTS:
-            await self.inbox.finish(claimed.id, State.FAILED, self.bot.clock.now(), "delivery failed")
+            await self.inbox.finish(claimed, State.FAILED, self.bot.clock.now(), "delivery failed")
             log.error("reply to %s given up after %d attempts", message.message_id, claimed.attempts)
             self.bot.metrics.message_failed(message.channel)
             await self._after(channel, message, answered=False)
             return
         if claimed.replies is None and sent == 0:
-            await self.inbox.save_replies(claimed.id, replies)  # the retry sends these, without a second run
+            await self.inbox.save_replies(claimed, replies)  # the retry sends these, without a second run
         delay = timedelta(seconds=30 * 2 ** (claimed.attempts - 1))
-        await self.inbox.retry_later(claimed.id, self.bot.clock.now() + delay, "delivery failed")
+        await self.inbox.retry_later(claimed, self.bot.clock.now() + delay, "delivery failed")
 
     async def _after(self, channel_name: str, message: Incoming, *, answered: bool) -> None:
         """Let a channel close what it keeps open per message (WeCom AI-bot streams)."""

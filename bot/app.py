@@ -84,8 +84,7 @@ class OrgBot:
         self.kb = KnowledgeService(self)
         self.scheduling = SchedulingService(self)
         self.lookup_turns = PersonTurns()  # one cadre lookup per person at a time in this process
-        lease = timedelta(seconds=config.bot.handler_timeout * 2 + 60)
-        self.inbox = Inbox(self.db, lease)
+        self.inbox = Inbox(self.db, timedelta(seconds=config.bot.answer_lease_seconds))
         self.answer_workers = AnswerWorkers(
             self, self.inbox, workers=config.bot.answer_workers, per_channel=config.bot.answers_per_channel
         )

@@ -173,6 +173,7 @@ class BotConfig:
     answer_workers: int = 8
     answers_per_channel: int = 6
     answer_max_age_minutes: int = 240
+    answer_lease_seconds: float = 30.0
     messages_per_minute: int = 30
 
     def problems(self) -> Iterator[Problem]:
@@ -184,6 +185,8 @@ class BotConfig:
             yield "answer_workers", "不小于 1 的数目", self.answer_workers
         if self.answers_per_channel < 1:
             yield "answers_per_channel", "不小于 1 的数目", self.answers_per_channel
+        if self.answer_lease_seconds < 5:
+            yield "answer_lease_seconds", "不小于 5 的秒数", self.answer_lease_seconds
         if self.dedupe_hours < 25:
             yield "dedupe_hours", "不小于 25 的小时数（平台重试可达 24 小时）", self.dedupe_hours
 

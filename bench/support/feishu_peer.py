@@ -54,7 +54,15 @@ def text_event(
     sender_user_id: str = "zhangsan",
     mentions: list[dict[str, Any]] | None = None,
     event_id: str | None = None,
+    chat_id: str | None = None,
 ) -> dict[str, Any]:
+    """A message event; ``chat_id`` defaults to one fixed group or one fixed 1:1 chat.
+
+    A 1:1 chat on Feishu belongs to one pair (bot, person): callers simulating many people
+    give each their own ``chat_id`` and ``sender_open_id``, or every reply lands in one chat.
+    """
+    if chat_id is None:
+        chat_id = "oc_group1" if chat_type == "group" else "oc_p2p1"
     return {
         "schema": "2.0",
         "header": {
@@ -74,7 +82,7 @@ def text_event(
             "message": {
                 "message_id": message_id,
                 "create_time": str(int(time.time() * 1000)),
-                "chat_id": "oc_group1" if chat_type == "group" else "oc_p2p1",
+                "chat_id": chat_id,
                 "chat_type": chat_type,
                 "message_type": "text",
                 "content": json.dumps({"text": text}, ensure_ascii=False),
@@ -82,6 +90,18 @@ def text_event(
             },
         },
     }
+
+
+def p2p_event(text: str, message_id: str, person: str) -> dict[str, Any]:
+    """A message from ``person`` in their own 1:1 chat with the bot (as many people would write)."""
+    return text_event(
+        text,
+        message_id,
+        chat_type="p2p",
+        chat_id=f"oc_p2p_{person}",
+        sender_open_id=f"ou_{person}",
+        sender_user_id=person,
+    )
 
 
 def mention(key: str, open_id: str, name: str) -> dict[str, Any]:

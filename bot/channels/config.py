@@ -50,3 +50,9 @@ class FeishuConfig:
     webhook_secret: str = ""
     long_connection: bool = False
     api_base: str = "https://open.feishu.cn"
+    # The app's message-sending quota per second; Feishu sets it per app by the tenant's plan.
+    app_sends_per_second: int = 50
+
+    def problems(self) -> Iterator[tuple[str, str, object]]:  # see bot.config.Problem
+        if self.app_sends_per_second < 1:
+            yield "app_sends_per_second", "不小于 1 的每秒条数", self.app_sends_per_second

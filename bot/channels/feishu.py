@@ -94,7 +94,7 @@ class FeishuChannel(PlatformChannel):
         # The platform hands out a fresh token when less than 30 minutes remain.
         self.token = AccessToken(self._fetch_token, refresh_margin=1800)
         self.receiver_limit = RecipientLimit(5, 1.0)
-        self.app_limit = RecipientLimit(50, 1.0)
+        self.app_limit = RecipientLimit(cfg.app_sends_per_second, 1.0)
         self.webhook_limit = RecipientLimit(5, 1.0)
         self.bot_open_id = ""
         self.long_connection: Any = None

@@ -263,3 +263,20 @@ async def test_reply_mentions_are_rendered_as_at_tags(feishu_bot, fake):
     await bot.deliver(Outgoing(Target("feishu", chat_id="oc_group1"), Reply("请尽快报送", mentions=("ou_lisi",))))
     (call,) = fake.sent("feishu", "/im/v1/messages")
     assert json.loads(call.body["content"])["text"] == '<at user_id="ou_lisi"></at> 请尽快报送'
+
+
+async def test_the_app_send_quota_comes_from_config_and_paces_sends_to_everybody(fake, serve_channel):
+    """Feishu's per-app quota depends on the tenant's plan: ``[feishu] app_sends_per_second``."""
+    bot, _, _ = await serve_channel(feishu, **feishu_env(fake.url, ORGBOT_FEISHU_APP_SENDS_PER_SECOND="2"))
+    started = time.monotonic()
+    for person in ("ou_a", "ou_b", "ou_c"):  # three recipients: only the app quota applies
+        await bot.deliver(Outgoing(Target("feishu", user_id=person), Reply("通知")))
+    assert len(fake.sent("feishu", "/im/v1/messages")) == 3
+    assert time.monotonic() - started >= 0.9, "the third send waited for the quota's next second"
+
+
+def test_an_app_send_quota_below_one_is_refused(config_for, db_url):
+    from bot.config import ConfigError
+
+    with pytest.raises(ConfigError, match="app_sends_per_second"):
+        config_for(db_url, ORGBOT_FEISHU_APP_SENDS_PER_SECOND="0")
