@@ -7,6 +7,7 @@ or a result that differs; both are compared here with the same work done by sqli
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -156,3 +157,30 @@ async def test_savepoint_work_rolls_back_with_the_enclosing_transaction(db_url: 
             assert (await session.execute(select(items.c.name))).scalars().all() == ["kept"]
     finally:
         await engine.dispose()
+
+
+async def test_a_transaction_opened_for_savepoints_writes_after_another_writer_committed(db_url: str) -> None:
+    """open_for_savepoints then reads: a deferred BEGIN would pin a snapshot that another
+    connection's commit makes stale, and the first write would fail with 'database is locked'."""
+    engine = create_engine(db_url)
+    db = session_factory(engine)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        async with db() as session, session.begin():
+            await open_for_savepoints(session)
+            await session.execute(select(items.c.id))
+            other = asyncio.create_task(_write_elsewhere(db))
+            await asyncio.sleep(0.05)  # the other writer runs (or waits for us) meanwhile
+            async with session.begin_nested():
+                await session.execute(insert(items).values(name="mine", n=1))
+        await asyncio.wait_for(other, 30)
+        async with db() as session:
+            assert sorted((await session.execute(select(items.c.name))).scalars()) == ["mine", "other"]
+    finally:
+        await engine.dispose()
+
+
+async def _write_elsewhere(db) -> None:
+    async with db() as session, session.begin():
+        await session.execute(insert(items).values(name="other", n=2))

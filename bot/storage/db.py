@@ -93,11 +93,14 @@ async def open_for_savepoints(session: AsyncSession) -> None:
 
     Python's sqlite3 begins a transaction only at the first INSERT/UPDATE/DELETE. A
     SAVEPOINT before that starts one of its own, and its RELEASE then commits: the nested
-    work would stay even when the enclosing transaction rolls back. (PostgreSQL: nothing to do.)
+    work would stay even when the enclosing transaction rolls back. IMMEDIATE takes the write
+    lock (and this process's write gate) at once: a deferred BEGIN followed by reads would
+    pin a snapshot that another writer's commit makes stale, and the first write would then
+    fail with "database is locked". (PostgreSQL: nothing to do.)
     """
     if session.get_bind().dialect.name != "sqlite":
         return
     conn = await session.connection()
     raw = await conn.get_raw_connection()
     if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
-        await conn.exec_driver_sql("BEGIN")
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")

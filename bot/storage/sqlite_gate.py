@@ -19,7 +19,7 @@ from sqlalchemy.exc import InvalidRequestError, OperationalError
 from sqlalchemy.util import await_only
 
 HELD = "orgbot_write_gate"
-WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC", "BEGIN IMMEDIATE")  # see db.open_for_savepoints
 
 
 class SqliteWriteGate:
@@ -37,7 +37,7 @@ class SqliteWriteGate:
         event.listen(sync_engine.pool, "invalidate", self._connection_invalidated)
 
     def _before_execute(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if conn.info.get(HELD) or not statement.lstrip()[:6].upper().startswith(WRITES):
+        if conn.info.get(HELD) or not statement.lstrip()[:15].upper().startswith(WRITES):
             return
         try:
             await_only(asyncio.wait_for(self._lock.acquire(), self.wait_seconds))
