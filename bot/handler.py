@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit_record import audit_entry
 from bot.messages import Incoming, Reply
 from bot.roles import Role
+from bot.storage.db import conflict_insert
 from bot.storage.models import AuditEntry, ConversationState
 
 if TYPE_CHECKING:
@@ -244,8 +244,7 @@ async def write_state(
         "data": json.dumps(data, ensure_ascii=False, default=str),
         "expires_at": expires_at,
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(ConversationState).values(**values)
+    stmt = conflict_insert(session.get_bind().dialect.name)(ConversationState).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["channel", "chat_id", "user_id"],
         set_={k: values[k] for k in ("handler", "data", "expires_at")},

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit_record import storable
 from bot.cadres.config import CadresConfig
 from bot.cadres.models import LookupGate
+from bot.storage.db import conflict_insert
 from bot.storage.models import AuditEntry
 
 LOOKUP_ACTION_PREFIX = "cadre."
@@ -69,8 +69,7 @@ async def admit(session: AsyncSession, actor: str, now: datetime, config: Cadres
     and no other writer can commit in between. Either way the next lookup by the same
     person counts only after this one's audit row is committed.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(LookupGate).values(actor=storable(actor, 191), last_at=now)
+    stmt = conflict_insert(session.get_bind().dialect.name)(LookupGate).values(actor=storable(actor, 191), last_at=now)
     await session.execute(stmt.on_conflict_do_update(index_elements=["actor"], set_={"last_at": now}))
     return await quota_hit(session, actor, now, config)
 

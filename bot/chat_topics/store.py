@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Insert, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat_topics.models import ChatTopic
+from bot.storage.db import conflict_insert
 
 QUESTION_CHARS = 500  # a topic is a question, not a document: longer text is cut
 
@@ -47,8 +47,9 @@ async def forget_expired(session: AsyncSession, now: datetime) -> None:
 def upsert(dialect_name: str, key: ChatKey, question: str, now: datetime, keep: timedelta) -> Insert:
     """The one statement that makes ``question`` the topic (runs after every answered question)."""
     values = {"question": question[:QUESTION_CHARS], "expires_at": now + keep, "updated_at": now}
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    stmt = dialect.insert(ChatTopic).values(channel=key.channel, chat_id=key.chat_id, user_id=key.user_id, **values)
+    stmt = conflict_insert(dialect_name)(ChatTopic).values(
+        channel=key.channel, chat_id=key.chat_id, user_id=key.user_id, **values
+    )
     return stmt.on_conflict_do_update(index_elements=["channel", "chat_id", "user_id"], set_=values)
 
 

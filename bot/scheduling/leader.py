@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.scheduling.models import SchedulerLease
+from bot.storage.db import conflict_insert
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,8 @@ class LeaderLease:
                 self.epoch = None
             row = await session.get(SchedulerLease, self.name)
             if row is None:
-                dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
                 inserted = await session.execute(
-                    dialect.insert(SchedulerLease)
+                    conflict_insert(session.get_bind().dialect.name)(SchedulerLease)
                     .values(name=self.name, holder=self.node, epoch=1, expires_at=now + self.lease, acquired_at=now)
                     .on_conflict_do_nothing(index_elements=["name"])
                 )

@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import DeliveryError
@@ -34,6 +33,7 @@ from bot.messages import Outgoing, Reply, ReplyFormat, Target
 from bot.scheduling.leader import LeaderLease
 from bot.scheduling.models import OutboxRow
 from bot.scheduling.rules import Policy
+from bot.storage.db import conflict_insert
 
 if TYPE_CHECKING:
     from bot.app import OrgBot
@@ -80,7 +80,7 @@ async def enqueue(session: AsyncSession, items: Sequence[PushItem], now: datetim
     """Queue pushes; an item whose key is already queued is skipped. Returns how many were new."""
     if not items:
         return 0
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = conflict_insert(session.get_bind().dialect.name)
     added = 0
     for start in range(0, len(items), 500):
         values = [
@@ -104,7 +104,7 @@ async def enqueue(session: AsyncSession, items: Sequence[PushItem], now: datetim
             }
             for item in items[start : start + 500]
         ]
-        stmt = dialect.insert(OutboxRow).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        stmt = insert(OutboxRow).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
         result = cast(CursorResult[Any], await session.execute(stmt))
         added += max(result.rowcount or 0, 0)
     return added

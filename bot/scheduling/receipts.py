@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, case, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Access
@@ -27,14 +26,11 @@ from bot.identity import LOCAL_CHANNELS
 from bot.roles import Role
 from bot.scheduling.models import OutboxRow, Receipt, Schedule, ScheduleFire
 from bot.scheduling.targets import Recipient, TargetSpec, expand, load_targets
+from bot.storage.db import conflict_insert
 from bot.storage.models import Staff
 from knowledge.formula_guard import csv_value
 
 GROUP_VIA = "群"
-
-
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
 
 
 async def register(session: AsyncSession, schedule_id: int, recipients: Iterable[Recipient], now: datetime) -> None:
@@ -53,7 +49,7 @@ async def register(session: AsyncSession, schedule_id: int, recipients: Iterable
     ]
     if not values:
         return
-    insert = _insert(session)
+    insert = conflict_insert(session.get_bind().dialect.name)
     for start in range(0, len(values), 500):
         stmt = insert(Receipt).values(values[start : start + 500])
         # Someone who confirmed in a group before being pushed to personally becomes expected too.
@@ -203,7 +199,7 @@ async def confirm_in_group(
     row = await session.get(Receipt, (chosen.id, user_id))
     if row is None:
         stmt = (
-            _insert(session)(Receipt)
+            conflict_insert(session.get_bind().dialect.name)(Receipt)
             .values(
                 schedule_id=chosen.id,
                 user_id=user_id,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -82,6 +84,11 @@ def create_engine(
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         SqliteWriteGate().install(engine.sync_engine)
     return engine
+
+
+def conflict_insert(dialect_name: str) -> Callable[..., Any]:
+    """INSERT … ON CONFLICT for the database in use: SQLite and PostgreSQL spell it alike."""
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
