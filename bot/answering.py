@@ -181,6 +181,7 @@ class AnswerWorkers:
             try:
                 held = await self.inbox.renew(claimed, self.bot.clock.now())
             except Exception as exc:
+                raise_if_cancelling(exc)  # else the worker's `await keeper` would wait forever
                 log.warning("could not renew the lease on inbox row %d: %s", claimed.id, exc)
                 continue
             if not held:

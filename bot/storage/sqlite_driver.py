@@ -45,7 +45,7 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
 
     _awaitable_cursor_close = False
 
@@ -54,6 +54,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._description: Any = None
         self._rowcount = -1
         self._lastrowid: int | None = None
+        self._arraysize = 1  # only the default size of fetchmany(): every row is read in the statement's trip
 
     def _make_new_cursor(self, connection: Any) -> Any:
         return None  # the statement opens its own cursor on the connection's thread
@@ -75,11 +76,11 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     @property
     def arraysize(self) -> int:
-        return 1
+        return self._arraysize
 
     @arraysize.setter
     def arraysize(self, value: int) -> None:
-        pass
+        self._arraysize = value
 
     def close(self) -> None:
         self._rows.clear()
